@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Reader for swatsim trace files (format v1, docs/trace-format.md), NumPy only.
+
+    import swattrace
+    t = swattrace.Trace("traces/samples/sample.swt")
+    t.header["model"], [l["name"] for l in t.layers]
+    mask = t.mask(iteration=0, layer=1, tensor="weight")      # bool array, shape (K, C/groups, R, S)
+    mask, values = t.read(0, 1, "weight")                      # values: float32 non-zeros or None
+    dense = t.dense(0, 1, "weight")                            # float32 tensor (0/1 without values)
+"""
+import json
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+MAGIC = b"SWATTRC\0"
+END_MAGIC = b"SWATEND\0"
+VERSION = 1
+TENSORS = ("input_act", "weight", "saved_act", "output_grad")
+ENTRY = np.dtype([("iteration", "<u4"), ("layer", "<u2"), ("kind", "u1"), ("values", "u1"),
+                  ("shape", "<u4", (4,)), ("nnz", "<u8"), ("offset", "<u8"), ("stored_size", "<u8"),
+                  ("raw_size", "<u8"), ("crc32", "<u4"), ("codec", "u1"), ("reserved", "u1", (3,))])
+assert ENTRY.itemsize == 64
+
+
+class TraceError(Exception):
+    pass
+
+
+class Trace:
+    def __init__(self, path):
+        self.path = path
+        self._f = open(path, "rb")
+        f = self._f
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(0)
+        pre = f.read(24)
+        if len(pre) < 24 or pre[:8] != MAGIC:
+            raise TraceError(f"{path}: not a swatsim trace")
+        version, header_len, header_crc, _ = struct.unpack("<4I", pre[8:])
+        if version != VERSION:
+            raise TraceError(f"{path}: unknown format version {version} (this reader supports {VERSION})")
+        raw = f.read(header_len)
+        if len(raw) != header_len or zlib.crc32(raw) != header_crc:
+            raise TraceError(f"{path}: header truncated or checksum mismatch")
+        self.header = json.loads(raw)
+        self.layers = self.header["layers"]
+        f.seek(size - 32)
+        foot = f.read(32)
+        if len(foot) != 32 or foot[24:] != END_MAGIC:
+            raise TraceError(f"{path}: truncated or unfinished (no footer)")
+        index_offset, count, index_crc, _ = struct.unpack("<QQII", foot[:24])
+        f.seek(index_offset)
+        index = f.read(count * ENTRY.itemsize)
+        if len(index) != count * ENTRY.itemsize or zlib.crc32(index) != index_crc:
+            raise TraceError(f"{path}: index truncated or checksum mismatch")
+        self.index = np.frombuffer(index, dtype=ENTRY)
+        self._by_key = {(int(e["iteration"]), int(e["layer"]), int(e["kind"])): i for i, e in enumerate(self.index)}
+
+    @property
+    def iterations(self):
+        return sorted({int(i) for i in self.index["iteration"]})
+
+    def _entry(self, iteration, layer, tensor):
+        kind = TENSORS.index(tensor) if isinstance(tensor, str) else int(tensor)
+        if isinstance(layer, str):
+            layer = [l["name"] for l in self.layers].index(layer)
+        key = (iteration, layer, kind)
+        if key not in self._by_key:
+            raise KeyError(f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[kind]} is not stored")
+        return self.index[self._by_key[key]]
+
+    def read(self, iteration, layer, tensor):
+        """(mask as a bool array of the tensor's shape, float32 non-zero values or None)."""
+        e = self._entry(iteration, layer, tensor)
+        self._f.seek(int(e["offset"]))
+        stored = self._f.read(int(e["stored_size"]))
+        where = f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[int(e['kind'])]}"
+        if len(stored) != int(e["stored_size"]) or zlib.crc32(stored) != int(e["crc32"]):
+            raise TraceError(f"{where}: blob truncated or checksum mismatch")
+        raw = zlib.decompress(stored) if int(e["codec"]) == 1 else stored
+        shape = tuple(int(d) for d in e["shape"])
+        numel = int(np.prod(shape, dtype=np.uint64))
+        nbytes = (numel + 7) // 8
+        bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8, count=nbytes), bitorder="little")
+        mask = bits[:numel].astype(bool).reshape(shape)
+        if int(mask.sum()) != int(e["nnz"]):
+            raise TraceError(f"{where}: bitmap non-zero count disagrees with the index")
+        vt = int(e["values"])
+        values = None
+        if vt == 1:
+            values = np.frombuffer(raw, dtype="<f4", count=int(e["nnz"]), offset=nbytes).copy()
+        elif vt == 2:
+            b = np.frombuffer(raw, dtype="<u2", count=int(e["nnz"]), offset=nbytes).astype(np.uint32) << 16
+            values = b.view(np.float32)
+        return mask, values
+
+    def mask(self, iteration, layer, tensor):
+        return self.read(iteration, layer, tensor)[0]
+
+    def dense(self, iteration, layer, tensor):
+        mask, values = self.read(iteration, layer, tensor)
+        out = np.zeros(mask.shape, dtype=np.float32)
+        out[mask] = 1.0 if values is None else values
+        return out
+
+
+if __name__ == "__main__":
+    t = Trace(sys.argv[1])
+    print(f"{t.header['model']} on {t.header['dataset']}: {len(t.layers)} layers, iterations {t.iterations}")
+    for i, l in enumerate(t.layers):
+        dens = []
+        for k in TENSORS:
+            key = (t.iterations[0], i, TENSORS.index(k))
+            dens.append(f"{k}={t.mask(*key).mean():.3f}" if key in t._by_key else f"{k}=-")
+        print(f"  {l['name']:<20} " + " ".join(dens))

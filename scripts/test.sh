@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds swatsim and runs every test: the Release build with all of ctest, then the asan preset
+# (AddressSanitizer + UndefinedBehaviorSanitizer) with the trace-reader tests. Idempotent; reuses
+# existing builds. Run from anywhere.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+jobs=${SWATSIM_JOBS:-2}
+
+echo "== Release build and all tests"
+cmake --preset default
+cmake --build --preset default -j "$jobs"
+ctest --preset default -j "$jobs"
+
+echo "== AddressSanitizer + UBSan build, trace-reader tests"
+cmake --preset asan
+cmake --build --preset asan -j "$jobs" --target traces_tests swatsim
+ctest --preset asan -j "$jobs" -L traces

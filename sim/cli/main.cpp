@@ -1,0 +1,63 @@
+// swatsim: entry point. Dispatches to the subcommands registered in sim/cli/.
+#include <systemc>
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "swatsim/common/error.hpp"
+#include "swatsim/sim/version.hpp"
+
+namespace swatsim::cli {
+std::map<std::string, Command>& command_table() {
+  static std::map<std::string, Command> table;
+  return table;
+}
+}  // namespace swatsim::cli
+
+namespace {
+void print_usage(std::ostream& out) {
+  out << "usage: swatsim COMMAND [ARGS...]\n\n"
+         "Replays sparse training traces on SystemC models of sparse training accelerators.\n\n"
+         "commands:\n";
+  for (const auto& [name, cmd] : swatsim::cli::command_table())
+    out << fmt::format("  {:<10} {}\n", name, cmd.summary);
+  out << "\n'swatsim COMMAND --help' describes a command.\n";
+}
+}  // namespace
+
+// libsystemc.so defines main() and calls sc_main.
+int sc_main(int argc, char* argv[]) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_usage(args.empty() ? std::cerr : std::cout);
+    return args.empty() ? swatsim::kExitBadInput : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "swatsim " << swatsim::version() << "\n";
+    return 0;
+  }
+  auto& table = swatsim::cli::command_table();
+  auto it = table.find(args[0]);
+  if (it == table.end()) {
+    std::cerr << "swatsim: unknown command '" << args[0] << "'\n";
+    print_usage(std::cerr);
+    return swatsim::kExitBadInput;
+  }
+  try {
+    return it->second.run(args);
+  } catch (const swatsim::InputError& e) {
+    std::cerr << "swatsim " << args[0] << ": error: " << e.what() << "\n";
+    return swatsim::kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "swatsim " << args[0] << ": error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "swatsim " << args[0] << ": internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

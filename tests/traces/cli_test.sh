@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# End-to-end checks of `swatsim trace`: exit codes and messages for bad input, and a synth/validate/info run.
+set -u
+swatsim=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+checks=0
+
+# expect CODE NEEDLE CMD...: the command exits with CODE and its stderr contains NEEDLE.
+expect() {
+  local code=$1 needle=$2
+  checks=$((checks + 1))
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$code" ] || ! grep -qF -- "$needle" "$tmp/err" "$tmp/out"; then
+    echo "FAIL: $* -> exit $got (want $code), wanted '$needle' in:"; cat "$tmp/err" "$tmp/out"
+    fails=$((fails + 1))
+  fi
+}
+
+sample="$root/traces/samples/sample.swt"
+expect 0 "valid: 2 iterations, 30 tensors" "$swatsim" trace validate "$sample"
+expect 0 "sample-cnn" "$swatsim" trace info "$sample"
+expect 2 "/nonexistent.swt: cannot open" "$swatsim" trace info /nonexistent.swt
+expect 2 "unknown verb 'trace frobnicate'" "$swatsim" trace frobnicate
+expect 2 "unknown command 'frobnicate'" "$swatsim" frobnicate
+expect 2 "--sparsity: expected a number in [0, 1), got 1.5" "$swatsim" trace synth -o "$tmp/x.swt" --sparsity 1.5
+expect 2 "unknown model 'resnet7'" "$swatsim" trace synth -o "$tmp/x.swt" --model resnet7
+expect 2 "unrecognised option '--bogus'" "$swatsim" trace validate "$sample" --bogus
+head -c 1000 "$sample" >"$tmp/cut.swt"
+head -c 300000 "$sample" >"$tmp/cut2.swt"
+expect 2 "cut2.swt: truncated or unfinished: no end-of-trace footer" "$swatsim" trace validate "$tmp/cut2.swt"
+expect 2 "cut.swt: truncated" "$swatsim" trace validate "$tmp/cut.swt"
+echo "not a trace at all, but long enough to be read as one........................" >"$tmp/junk.swt"
+expect 2 "not a swatsim trace" "$swatsim" trace validate "$tmp/junk.swt"
+expect 2 "layers.csv: cannot open" "$swatsim" trace import-npy "$tmp" -o "$tmp/y.swt"
+checks=$((checks + 1))
+[ ! -e "$tmp/y.swt" ] || { echo "FAIL: failed import left $tmp/y.swt"; fails=$((fails + 1)); }
+
+# Determinism: the same synth twice gives the same bytes.
+"$swatsim" trace synth --model sample-cnn --iterations 3 --seed 9 --sparsity 0.9 -o "$tmp/a.swt" >/dev/null
+"$swatsim" trace synth --model sample-cnn --iterations 3 --seed 9 --sparsity 0.9 -o "$tmp/b.swt" >/dev/null
+checks=$((checks + 1))
+cmp -s "$tmp/a.swt" "$tmp/b.swt" || { echo "FAIL: synth is not deterministic"; fails=$((fails + 1)); }
+# Export and re-import of the sample round-trips byte for byte (values included).
+"$swatsim" trace export-npy "$sample" -o "$tmp/npy" --iteration 1 >/dev/null &&
+"$swatsim" trace import-npy "$tmp/npy" -o "$tmp/re.swt" --iteration 1 >/dev/null
+expect 0 "valid: 1 iterations, 15 tensors" "$swatsim" trace validate "$tmp/re.swt"
+
+echo "$((checks - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]

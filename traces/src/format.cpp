@@ -1,0 +1,86 @@
+#include "swatsim/traces/format.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "swatsim/traces/tools.hpp"
+
+namespace swatsim::traces {
+
+const char* to_string(TensorKind k) {
+  switch (k) {
+    case TensorKind::InputAct: return "input_act";
+    case TensorKind::Weight: return "weight";
+    case TensorKind::SavedAct: return "saved_act";
+    case TensorKind::OutputGrad: return "output_grad";
+  }
+  return "?";
+}
+
+std::optional<TensorKind> tensor_kind_from_string(const std::string& s) {
+  for (int k = 0; k < kTensorKinds; ++k)
+    if (s == to_string(TensorKind(k))) return TensorKind(k);
+  return std::nullopt;
+}
+
+const char* to_string(ValueType v) {
+  switch (v) {
+    case ValueType::None: return "none";
+    case ValueType::F32: return "f32";
+    case ValueType::BF16: return "bf16";
+  }
+  return "?";
+}
+
+const char* to_string(LayerKind k) { return k == LayerKind::Conv ? "conv" : "linear"; }
+
+std::string Shape::str() const { return fmt::format("[{},{},{},{}]", dims[0], dims[1], dims[2], dims[3]); }
+
+bool LayerInfo::has(TensorKind k) const { return std::find(tensors.begin(), tensors.end(), k) != tensors.end(); }
+
+Shape LayerInfo::shape_of(TensorKind k) const {
+  switch (k) {
+    case TensorKind::InputAct:
+    case TensorKind::SavedAct: return Shape{{N, C, H, W}};
+    case TensorKind::Weight: return Shape{{K, groups ? C / groups : 0, R, S}};
+    case TensorKind::OutputGrad: return Shape{{N, K, Ho, Wo}};
+  }
+  return {};
+}
+
+static uint32_t out_size(uint32_t in, uint32_t pad, uint32_t kernel, uint32_t stride) {
+  const uint64_t padded = uint64_t(in) + 2ull * pad;
+  if (stride == 0 || padded < kernel) return 0;
+  return uint32_t((padded - kernel) / stride + 1);
+}
+uint32_t LayerInfo::expected_ho() const { return out_size(H, padding, R, stride); }
+uint32_t LayerInfo::expected_wo() const { return out_size(W, padding, S, stride); }
+
+uint64_t LayerInfo::forward_macs() const {
+  return uint64_t(N) * K * Ho * Wo * (groups ? C / groups : 0) * R * S;
+}
+
+std::string describe(const TraceHeader& h, const TensorRecord& r) {
+  const std::string name = r.layer < h.layers.size() ? h.layers[r.layer].name : std::string("?");
+  return fmt::format("iteration {}, layer {} ({}), {}", r.iteration, r.layer, name, to_string(r.kind));
+}
+
+std::string check_layer(const LayerInfo& l) {
+  if (l.N == 0 || l.C == 0 || l.H == 0 || l.W == 0 || l.K == 0 || l.R == 0 || l.S == 0)
+    return "every dimension (N,C,H,W,K,R,S) must be >= 1";
+  if (l.stride == 0) return "stride must be >= 1";
+  if (l.groups == 0 || l.C % l.groups != 0 || l.K % l.groups != 0)
+    return fmt::format("groups {} must divide C={} and K={}", l.groups, l.C, l.K);
+  if (l.Ho != l.expected_ho() || l.Wo != l.expected_wo())
+    return fmt::format("output size {}x{} disagrees with the geometry: (H+2*padding-R)/stride+1 = {}x{} "
+                       "for H,W={}x{}, R,S={}x{}, stride {}, padding {}",
+                       l.Ho, l.Wo, l.expected_ho(), l.expected_wo(), l.H, l.W, l.R, l.S, l.stride, l.padding);
+  if (l.kind == LayerKind::Linear && (l.H != 1 || l.W != 1 || l.R != 1 || l.S != 1))
+    return "a linear layer must have 1x1 maps and a 1x1 kernel";
+  if (!l.has(TensorKind::InputAct) || !l.has(TensorKind::Weight) || !l.has(TensorKind::OutputGrad))
+    return "input_act, weight and output_grad are needed by every pass and may not be absent";
+  return {};
+}
+
+}  // namespace swatsim::traces

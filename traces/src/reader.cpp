@@ -1,0 +1,179 @@
+#include <libdeflate.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "layout.hpp"
+#include "swatsim/common/error.hpp"
+#include "swatsim/traces/io.hpp"
+#include "swatsim/traces/tools.hpp"
+
+namespace swatsim::traces {
+
+namespace {
+float from_bf16(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+auto record_key(const TensorRecord& r) { return std::tuple(r.iteration, r.layer, uint8_t(r.kind)); }
+}  // namespace
+
+TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
+  file_ = std::fopen(path_.c_str(), "rb");
+  if (!file_) throw InputError(path_, std::string("cannot open: ") + std::strerror(errno));
+  auto fail = [&](const std::string& what) -> void { throw InputError(path_, what); };
+  auto read_at = [&](uint64_t off, void* dst, size_t n) {
+    if (fseeko(file_, off_t(off), SEEK_SET) != 0 || std::fread(dst, 1, n, file_) != n)
+      fail(fmt::format("cannot read {} bytes at offset {}", n, off));
+  };
+  if (fseeko(file_, 0, SEEK_END) != 0) fail("cannot seek");
+  file_size_ = uint64_t(ftello(file_));
+  if (file_size_ < layout::kPreambleSize) fail(fmt::format("truncated: {} bytes is too short for a trace", file_size_));
+
+  uint8_t pre[layout::kPreambleSize];
+  read_at(0, pre, sizeof pre);
+  if (std::memcmp(pre, layout::kMagic, 8) != 0) fail("not a swatsim trace (bad magic number)");
+  const uint8_t* p = pre + 8;
+  const auto version = layout::get<uint32_t>(p);
+  const auto header_len = layout::get<uint32_t>(p);
+  const auto header_crc = layout::get<uint32_t>(p);
+  if (version != kFormatVersion)
+    fail(fmt::format("unknown format version {} (this reader supports version {})", version, kFormatVersion));
+  if (layout::kPreambleSize + uint64_t(header_len) + layout::kFooterSize > file_size_)
+    fail("truncated: the file ends inside the header");
+
+  std::string json(header_len, '\0');
+  read_at(layout::kPreambleSize, json.data(), header_len);
+  if (layout::crc32(json.data(), json.size()) != header_crc) fail("header checksum mismatch");
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) fail("header is not valid JSON");
+  header_ = layout::header_from_json(j, path_);
+  if (header_.version != version)
+    fail(fmt::format("header version {} disagrees with the file's version {}", header_.version, version));
+  for (size_t i = 0; i < header_.layers.size(); ++i)
+    if (std::string err = check_layer(header_.layers[i]); !err.empty())
+      fail(fmt::format("layer {} ({}): {}", i, header_.layers[i].name, err));
+
+  uint8_t foot[layout::kFooterSize];
+  read_at(file_size_ - layout::kFooterSize, foot, sizeof foot);
+  if (std::memcmp(foot + 24, layout::kEndMagic, 8) != 0)
+    fail("truncated or unfinished: no end-of-trace footer (was the writer interrupted?)");
+  p = foot;
+  const auto index_offset = layout::get<uint64_t>(p);
+  const auto count = layout::get<uint64_t>(p);
+  const auto index_crc = layout::get<uint32_t>(p);
+  const uint64_t data_start = layout::kPreambleSize + header_len;
+  if (index_offset < data_start || count > (file_size_ - index_offset) / layout::kEntrySize ||
+      index_offset + count * layout::kEntrySize + layout::kFooterSize != file_size_)
+    fail(fmt::format("corrupt footer: index of {} entries at offset {} does not fit a {}-byte file", count,
+                     index_offset, file_size_));
+  std::vector<uint8_t> index(count * layout::kEntrySize);
+  read_at(index_offset, index.data(), index.size());
+  if (layout::crc32(index.data(), index.size()) != index_crc) fail("index checksum mismatch");
+
+  records_.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    TensorRecord r = layout::decode_entry(index.data() + i * layout::kEntrySize);
+    auto bad = [&](const std::string& what) {
+      fail(fmt::format("index entry {} ({}): {}", i, describe(header_, r), what));
+    };
+    if (r.layer >= header_.layers.size()) bad("no such layer in the layer table");
+    if (uint8_t(r.kind) >= kTensorKinds) bad(fmt::format("unknown tensor kind {}", int(r.kind)));
+    if (uint8_t(r.values) > uint8_t(ValueType::BF16)) bad(fmt::format("unknown value type {}", int(r.values)));
+    if (r.codec > layout::kCodecZlib) bad(fmt::format("unknown codec {}", int(r.codec)));
+    const LayerInfo& l = header_.layers[r.layer];
+    if (!l.has(r.kind)) bad("stored, but the layer table does not list this tensor");
+    if (r.shape != l.shape_of(r.kind))
+      bad(fmt::format("shape {} disagrees with the layer table's {}", r.shape.str(), l.shape_of(r.kind).str()));
+    if (r.nnz > r.shape.numel()) bad(fmt::format("non-zero count {} exceeds {} elements", r.nnz, r.shape.numel()));
+    if (r.raw_size != r.bitmap_bytes() + r.nnz * value_bytes(r.values))
+      bad(fmt::format("blob size {} disagrees with shape and non-zero count (expected {})", r.raw_size,
+                      r.bitmap_bytes() + r.nnz * value_bytes(r.values)));
+    if (r.codec == layout::kCodecRaw && r.stored_size != r.raw_size) bad("raw blob with a stored size != its size");
+    if (r.offset < data_start || r.offset > index_offset || r.stored_size > index_offset - r.offset)
+      bad("blob lies outside the data section");
+    if (!records_.empty() && record_key(r) <= record_key(records_.back()))
+      bad("index is not sorted by (iteration, layer, tensor) or holds a tensor twice");
+    records_.push_back(r);
+  }
+}
+
+TraceReader::~TraceReader() {
+  if (decompressor_) libdeflate_free_decompressor(decompressor_);
+  if (file_) std::fclose(file_);
+}
+
+std::vector<uint32_t> TraceReader::iterations() const {
+  std::vector<uint32_t> its;
+  for (const auto& r : records_)
+    if (its.empty() || its.back() != r.iteration) its.push_back(r.iteration);
+  return its;
+}
+
+const TensorRecord* TraceReader::find(uint32_t iteration, uint16_t layer, TensorKind kind) const {
+  TensorRecord probe;
+  probe.iteration = iteration;
+  probe.layer = layer;
+  probe.kind = kind;
+  auto it = std::lower_bound(records_.begin(), records_.end(), probe,
+                             [](const TensorRecord& a, const TensorRecord& b) { return record_key(a) < record_key(b); });
+  if (it == records_.end() || record_key(*it) != record_key(probe)) return nullptr;
+  return &*it;
+}
+
+void TraceReader::load_blob(const TensorRecord& r, uint8_t* raw_out) {
+  // A raw blob is read straight into `raw_out`; a compressed one is inflated into it.
+  const bool raw = r.codec == layout::kCodecRaw;
+  uint8_t* dst = raw ? raw_out : (stored_.resize(r.stored_size), stored_.data());
+  if (fseeko(file_, off_t(r.offset), SEEK_SET) != 0 || std::fread(dst, 1, r.stored_size, file_) != r.stored_size)
+    throw InputError(fmt::format("{}: {}", path_, describe(header_, r)), "cannot read the blob (file truncated?)");
+  if (layout::crc32(dst, r.stored_size) != r.crc32)
+    throw InputError(fmt::format("{}: {}", path_, describe(header_, r)), "blob checksum mismatch");
+  if (raw) return;
+  if (!decompressor_ && !(decompressor_ = libdeflate_alloc_decompressor())) throw std::bad_alloc();
+  if (libdeflate_zlib_decompress(decompressor_, stored_.data(), stored_.size(), raw_out, r.raw_size, nullptr) !=
+      LIBDEFLATE_SUCCESS)
+    throw InputError(fmt::format("{}: {}", path_, describe(header_, r)),
+                     fmt::format("blob does not decompress to its recorded {} bytes", r.raw_size));
+}
+
+void TraceReader::read_into(const TensorRecord& r, Mask& mask, std::vector<float>* values) {
+  mask.reset(r.shape);
+  const uint64_t bytes = r.bitmap_bytes();
+  auto* words = reinterpret_cast<uint8_t*>(mask.words().data());
+  if (r.values == ValueType::None) {
+    load_blob(r, words);  // the blob is exactly the bitmap: no copy
+  } else {
+    raw_.resize(r.raw_size);
+    load_blob(r, raw_.data());
+    std::memcpy(words, raw_.data(), bytes);
+  }
+  const std::string where = fmt::format("{}: {}", path_, describe(header_, r));
+  const uint64_t n = r.shape.numel();
+  if (n % 64 != 0 && (mask.words().back() >> (n % 64)) != 0)
+    throw InputError(where, "bitmap has bits set past the tensor's last element");
+  const uint64_t nnz = mask.count();
+  if (nnz != r.nnz)
+    throw InputError(where, fmt::format("bitmap holds {} non-zeros but the index says {}", nnz, r.nnz));
+  if (values) {
+    values->resize(r.values == ValueType::None ? 0 : r.nnz);
+    const uint8_t* p = raw_.data() + bytes;
+    for (auto& v : *values) v = r.values == ValueType::F32 ? layout::get<float>(p) : from_bf16(layout::get<uint16_t>(p));
+  }
+}
+
+Mask TraceReader::read(const TensorRecord& r, std::vector<float>* values) {
+  Mask m(r.shape);
+  read_into(r, m, values);
+  return m;
+}
+
+Mask TraceReader::read_mask(const TensorRecord& r) { return read(r, nullptr); }
+
+}  // namespace swatsim::traces

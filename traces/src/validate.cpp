@@ -1,0 +1,92 @@
+// `swatsim trace validate` and `swatsim trace info`.
+#include <map>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "swatsim/common/error.hpp"
+#include "swatsim/traces/io.hpp"
+#include "swatsim/traces/tools.hpp"
+
+namespace swatsim::traces {
+
+ValidateSummary validate(const std::string& path) {
+  TraceReader reader(path);  // checks preamble, header, layer geometry, footer and index
+  const auto& h = reader.header();
+  ValidateSummary sum;
+  const auto iterations = reader.iterations();
+  sum.iterations = iterations.size();
+  // Every recorded iteration must hold exactly the tensors each layer lists.
+  for (uint32_t it : iterations)
+    for (size_t l = 0; l < h.layers.size(); ++l)
+      for (TensorKind k : h.layers[l].tensors)
+        if (!reader.find(it, uint16_t(l), k))
+          throw InputError(fmt::format("{}: iteration {}, layer {} ({}), {}", path, it, l, h.layers[l].name,
+                                       to_string(k)),
+                           "missing: the layer table lists it but the iteration does not store it");
+  Mask mask;
+  std::vector<float> values;
+  for (const auto& r : reader.records()) {
+    reader.read_into(r, mask, &values);
+    for (float v : values)
+      if (v == 0.0f)
+        throw InputError(fmt::format("{}: {}", path, describe(h, r)), "a stored value is zero where the mask has a non-zero");
+    ++sum.tensors;
+    sum.stored_bytes += r.stored_size;
+    sum.bitmap_bytes += r.bitmap_bytes();
+  }
+  return sum;
+}
+
+void print_info(const std::string& path, std::ostream& out) {
+  TraceReader reader(path);
+  const auto& h = reader.header();
+  const auto iterations = reader.iterations();
+  out << fmt::format("trace        {}\n", path);
+  out << fmt::format("format       swatsim-trace v{}\n", h.version);
+  out << fmt::format("producer     {} {}\n", h.producer, h.producer_version);
+  out << fmt::format("model        {}\n", h.model);
+  out << fmt::format("dataset      {}\n", h.dataset);
+  out << fmt::format("swat         sparsity {} (activations {}), distribution {}, structure {}, top-K period {}, "
+                     "first layer {}\n",
+                     h.swat.sparsity, h.swat.activation_sparsity, h.swat.distribution, h.swat.structure,
+                     h.swat.topk_period, h.swat.sparsify_first ? "sparse" : "dense");
+  out << fmt::format("seed         {}\nbatch size   {}\n", h.seed, h.batch_size);
+  std::string its;
+  for (size_t i = 0; i < iterations.size() && i < 12; ++i) its += (i ? "," : "") + std::to_string(iterations[i]);
+  if (iterations.size() > 12) its += fmt::format(",... ({} in all)", iterations.size());
+  out << fmt::format("iterations   {}\n", iterations.empty() ? "none" : its);
+  uint64_t stored = 0, bitmap = 0;
+  for (const auto& r : reader.records()) stored += r.stored_size, bitmap += r.bitmap_bytes();
+  out << fmt::format("tensors      {} ({} bytes stored, {} bytes of bitmap)\n\n", reader.records().size(), stored, bitmap);
+
+  // Densities come from the index (non-zero counts), so info reads no blob.
+  std::map<std::pair<uint16_t, int>, std::pair<double, int>> density;
+  for (const auto& r : reader.records()) {
+    auto& d = density[{r.layer, int(r.kind)}];
+    d.first += double(r.nnz) / double(r.shape.numel());
+    d.second += 1;
+  }
+  out << fmt::format("{:>3} {:<20} {:<6} {:>4} {:>5} {:>9} {:>5} {:>5} {:>3} {:>3} {:>9}   {:>9} {:>9} {:>9} {:>11}\n",
+                     "#", "layer", "kind", "N", "C", "HxW", "K", "RxS", "st", "pad", "HoxWo", "input_act", "weight",
+                     "saved_act", "output_grad");
+  for (size_t l = 0; l < h.layers.size(); ++l) {
+    const auto& L = h.layers[l];
+    std::string cols;
+    for (int k = 0; k < kTensorKinds; ++k) {
+      auto it = density.find({uint16_t(l), k});
+      const int width = k == 3 ? 11 : 9;
+      if (it == density.end())
+        cols += fmt::format(" {:>{}}", L.has(TensorKind(k)) ? "-" : "=input", width);
+      else
+        cols += fmt::format(" {:>{}.4f}", it->second.first / it->second.second, width);
+    }
+    out << fmt::format("{:>3} {:<20} {:<6} {:>4} {:>5} {:>9} {:>5} {:>5} {:>3} {:>3} {:>9}  {}\n", l, L.name,
+                       to_string(L.kind), L.N, L.C, fmt::format("{}x{}", L.H, L.W), L.K,
+                       fmt::format("{}x{}", L.R, L.S), L.stride, L.padding, fmt::format("{}x{}", L.Ho, L.Wo), cols);
+  }
+  out << "\ndensities: fraction of non-zeros, mean over the recorded iterations; "
+         "'=input': saved activation not stored, equals input_act\n";
+}
+
+}  // namespace swatsim::traces
