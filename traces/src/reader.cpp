@@ -144,7 +144,7 @@ void TraceReader::load_blob(const TensorRecord& r, uint8_t* raw_out) {
 }
 
 void TraceReader::read_into(const TensorRecord& r, Mask& mask, std::vector<float>* values) {
-  mask.reset(r.shape);
+  mask.reshape_for_overwrite(r.shape);
   const uint64_t bytes = r.bitmap_bytes();
   auto* words = reinterpret_cast<uint8_t*>(mask.words().data());
   if (r.values == ValueType::None) {
@@ -154,13 +154,13 @@ void TraceReader::read_into(const TensorRecord& r, Mask& mask, std::vector<float
     load_blob(r, raw_.data());
     std::memcpy(words, raw_.data(), bytes);
   }
-  const std::string where = fmt::format("{}: {}", path_, describe(header_, r));
+  auto where = [&] { return fmt::format("{}: {}", path_, describe(header_, r)); };
   const uint64_t n = r.shape.numel();
   if (n % 64 != 0 && (mask.words().back() >> (n % 64)) != 0)
-    throw InputError(where, "bitmap has bits set past the tensor's last element");
+    throw InputError(where(), "bitmap has bits set past the tensor's last element");
   const uint64_t nnz = mask.count();
   if (nnz != r.nnz)
-    throw InputError(where, fmt::format("bitmap holds {} non-zeros but the index says {}", nnz, r.nnz));
+    throw InputError(where(), fmt::format("bitmap holds {} non-zeros but the index says {}", nnz, r.nnz));
   if (values) {
     values->resize(r.values == ValueType::None ? 0 : r.nnz);
     const uint8_t* p = raw_.data() + bytes;

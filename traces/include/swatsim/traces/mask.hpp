@@ -29,6 +29,14 @@ public:
     words_.assign((shape.numel() + 63) / 64, 0);
   }
 
+  /// Changes the shape for a caller that overwrites every bitmap byte next (a reader): bits are
+  /// unspecified until then, except that the last word is zero. Saves clearing the storage.
+  void reshape_for_overwrite(Shape shape) {
+    shape_ = shape;
+    words_.resize((shape.numel() + 63) / 64);
+    if (!words_.empty()) words_.back() = 0;
+  }
+
   const std::vector<uint64_t>& words() const { return words_; }
   std::vector<uint64_t>& words() { return words_; }
   bool operator==(const Mask& o) const { return shape_ == o.shape_ && words_ == o.words_; }
