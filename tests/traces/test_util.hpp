@@ -12,8 +12,9 @@
 
 namespace swatsim::traces::test {
 
+// Scratch files live in the build tree (SWATSIM_TEST_TMP), one folder per test process.
 inline std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("swatsim-test-" + std::to_string(::getpid()));
+  auto dir = std::filesystem::path(SWATSIM_TEST_TMP) / std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }
