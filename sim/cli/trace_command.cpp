@@ -49,26 +49,26 @@ double sparsity_arg(const po::variables_map& vm, const char* key) {
   return s;
 }
 
-int trace_info(const std::vector<std::string>& args) {
+// Parses the single positional TRACE of `info` and `validate`; returns false if help was shown.
+bool parse_trace_only(const std::vector<std::string>& args, const std::string& verb, std::string& path) {
   po::options_description desc("options");
-  std::string path;
   desc.add_options()("trace", po::value(&path)->required(), "trace file");
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
-  if (!parse(args, desc, pos, vm, "usage: swatsim trace info TRACE")) return 0;
+  return parse(args, desc, pos, vm, "usage: swatsim trace " + verb + " TRACE");
+}
+
+int trace_info(const std::vector<std::string>& args) {
+  std::string path;
+  if (!parse_trace_only(args, "info", path)) return 0;
   tr::print_info(path, std::cout);
   return 0;
 }
 
 int trace_validate(const std::vector<std::string>& args) {
-  po::options_description desc("options");
   std::string path;
-  desc.add_options()("trace", po::value(&path)->required(), "trace file");
-  po::positional_options_description pos;
-  pos.add("trace", 1);
-  po::variables_map vm;
-  if (!parse(args, desc, pos, vm, "usage: swatsim trace validate TRACE")) return 0;
+  if (!parse_trace_only(args, "validate", path)) return 0;
   const auto s = tr::validate(path);
   std::cout << fmt::format("{}: valid: {} iterations, {} tensors, {} bytes stored for {} bytes of bitmap\n", path,
                            s.iterations, s.tensors, s.stored_bytes, s.bitmap_bytes);
