@@ -1,6 +1,7 @@
 // swatsim: entry point. Dispatches to the subcommands registered in sim/cli/.
 #include <systemc>
 
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -30,7 +31,14 @@ void print_usage(std::ostream& out) {
 }
 }  // namespace
 
-// libsystemc.so defines main() and calls sc_main.
+// libsystemc.so's main() prints SystemC's copyright banner before it calls sc_main. Our own main()
+// takes precedence over the library's, silences the banner (unless the user set the variable) and
+// then hands over to SystemC as its main() would.
+int main(int argc, char* argv[]) {
+  ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", /*overwrite=*/0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
+
 int sc_main(int argc, char* argv[]) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {

@@ -1,0 +1,26 @@
+#include "swatsim/arch/stats.hpp"
+
+namespace swatsim::arch {
+
+const char* to_string(Unit u) {
+  switch (u) {
+    case Unit::Cycles: return "cycles";
+    case Unit::Macs: return "MACs";
+    case Unit::Count: return "count";
+    case Unit::Ratio: return "ratio";
+    case Unit::Seconds: return "s";
+  }
+  return "?";
+}
+
+void StatSet::add(std::string name, double value, Unit unit, std::string description) {
+  stats_.push_back(Stat{std::move(name), value, unit, std::move(description)});
+}
+
+const Stat* StatSet::find(const std::string& name) const {
+  for (const auto& s : stats_)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+}  // namespace swatsim::arch

@@ -1,0 +1,77 @@
+#pragma once
+// The SystemC accelerator: a controller that cuts each pass of each sample into work units (via the
+// PE model) and hands them to `tiles` tiles over sc_fifo channels; a tile waits for its operands
+// (memory model; `ideal` = no wait) and then for the unit's cycles, computed by the PE model's
+// timing kernel. Time advances per work unit (wait(n cycles)); there is no clock.
+//
+// Jobs come in through `jobs` (a PassInput*, nullptr ends the controller) and results go out
+// through `results`. Inside SystemC one cycle is 1 ns; clock_ghz only scales reported seconds.
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "swatsim/arch/config.hpp"
+#include "swatsim/arch/layer.hpp"
+#include "swatsim/arch/pe_model.hpp"
+#include "swatsim/arch/stats.hpp"
+
+namespace swatsim::arch {
+
+/// What one job (one pass of one sample) cost.
+struct JobResult {
+  uint64_t cycles = 0;           ///< from the first unit handed out to the last unit finished
+  uint64_t units = 0;            ///< work units
+  uint64_t busy_cycles = 0;      ///< sum over tiles of compute cycles
+  uint64_t memory_wait_cycles = 0;  ///< sum over tiles of cycles waiting on operands
+  uint64_t tile_wait_cycles = 0; ///< sum over tiles of cycles idle while another tile worked
+  uint64_t macs_dense = 0;       ///< the dense GEMM's MACs
+  uint64_t macs_effectual = 0;   ///< as the PE type defines them (docs/pe-models.md)
+  uint64_t macs_issued = 0;      ///< busy cycles x multipliers per tile
+  double row_idle_cycles = 0;    ///< PE-row (or PE) imbalance inside the arrays, in cycles
+  uint64_t peak_macs = 0;        ///< cycles x tiles x multipliers per tile
+};
+
+class Tile : public sc_core::sc_module {
+public:
+  Tile(sc_core::sc_module_name name, MemoryModel& memory);
+  sc_core::sc_fifo<int64_t> work;  ///< unit index into the current plan
+  sc_core::sc_fifo<int> done;
+  /// Called by the controller between jobs: new plan, PE state back to 0.
+  void begin(const PassPlan* plan);
+  uint64_t busy_cycles() const { return busy_; }
+  uint64_t memory_wait_cycles() const { return memwait_; }
+
+private:
+  void run();
+  MemoryModel& memory_;
+  const PassPlan* plan_ = nullptr;
+  uint8_t state_ = 0;
+  uint64_t busy_ = 0, memwait_ = 0;
+};
+
+class Accelerator : public sc_core::sc_module {
+public:
+  Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& config, bool exploit_sparsity);
+  ~Accelerator() override;
+
+  sc_core::sc_fifo<const PassInput*> jobs;
+  sc_core::sc_fifo<const JobResult*> results;
+
+  const AcceleratorConfig& config() const { return config_; }
+  const PeModel& pe() const { return *pe_; }
+  /// Plans of the jobs are passed to this hook if set (tests compare with the kernel).
+  std::function<void(const PassPlan&)> on_plan;
+
+private:
+  void control();
+  AcceleratorConfig config_;
+  bool exploit_;
+  std::unique_ptr<PeModel> pe_;
+  std::unique_ptr<MemoryModel> memory_;
+  std::vector<std::unique_ptr<Tile>> tiles_;
+  JobResult result_;
+};
+
+}  // namespace swatsim::arch

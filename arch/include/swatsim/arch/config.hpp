@@ -1,0 +1,31 @@
+#pragma once
+// An accelerator's resolved configuration as plain structs (sim/config fills them from JSON).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "swatsim/arch/memory.hpp"
+#include "swatsim/arch/params.hpp"
+#include "swatsim/arch/pe_model.hpp"
+
+namespace swatsim::arch {
+
+struct AcceleratorConfig {
+  std::string name = "accelerator";
+  double clock_ghz = 1.0;   ///< converts cycles to seconds in reports; time inside SystemC is in cycles
+  uint32_t tiles = 1;
+  std::string pe_type = "tensordash";
+  ParamSet pe;               ///< values for the PE type's declared parameters
+  std::string memory_type = "ideal";
+  ParamSet memory;
+};
+
+/// Top-level keys of an accelerator config besides the `pe` and `memory` sections.
+std::vector<ParamSpec> accelerator_params();
+
+/// Builds the PE model of a config; throws std::invalid_argument for unknown types or
+/// inconsistent parameter values (the message names the parameter).
+std::unique_ptr<PeModel> make_pe(const AcceleratorConfig& c);
+std::unique_ptr<MemoryModel> make_memory(const AcceleratorConfig& c);
+
+}  // namespace swatsim::arch

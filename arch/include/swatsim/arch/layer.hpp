@@ -1,0 +1,41 @@
+#pragma once
+// One layer's geometry and the three training passes, as arch sees them (no file formats here).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "swatsim/arch/operand.hpp"
+
+namespace swatsim::arch {
+
+enum class Pass : uint8_t { Forward = 0, InputGrad = 1, WeightGrad = 2 };
+inline constexpr int kPasses = 3;
+const char* to_string(Pass p);  ///< "forward", "input-grad", "weight-grad"
+std::optional<Pass> pass_from_string(const std::string& s);
+
+/// Convolution geometry (a fully connected layer is a 1x1 convolution on a 1x1 map).
+struct LayerShape {
+  uint32_t N = 1, C = 1, H = 1, W = 1;  ///< samples, input channels, input map
+  uint32_t K = 1, R = 1, S = 1;         ///< output channels, kernel rows, kernel columns
+  uint32_t stride = 1, padding = 0, groups = 1;
+  uint32_t Ho = 1, Wo = 1;              ///< output map
+  uint32_t Cg() const { return C / groups; }
+  uint32_t Kg() const { return K / groups; }
+  /// MACs of one sample's dense GEMM for any of the three passes (they are equal).
+  uint64_t macs_per_sample() const {
+    return uint64_t(K) * Cg() * R * S * Ho * Wo;
+  }
+};
+
+/// One pass of one sample: the work a PE model turns into work units.
+///  - Forward:    a = input activation (N,C,H,W),  b = weights (K,C/g,R,S)
+///  - InputGrad:  a = output gradient (N,K,Ho,Wo), b = weights (K,C/g,R,S)
+///  - WeightGrad: a = saved activation (N,C,H,W),  b = output gradient (N,K,Ho,Wo)
+struct PassInput {
+  LayerShape layer;
+  Pass pass = Pass::Forward;
+  uint32_t sample = 0;
+  BitTensorView a, b;
+};
+
+}  // namespace swatsim::arch

@@ -1,0 +1,102 @@
+#pragma once
+// The interface every PE type implements, and the registry that maps `pe.type` to a factory.
+// A PE type lives in its own folder under arch/pe/ and registers itself with SWATSIM_REGISTER_PE;
+// adding one touches no other file (arch is linked whole-archive so the registrars survive).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "swatsim/arch/layer.hpp"
+#include "swatsim/arch/params.hpp"
+
+namespace swatsim::arch {
+
+/// The cycle cost of a stretch of work as a function of the PE state carried into it (for
+/// TensorDash: the count of consecutive skipped steps, 0..H). cost[k] is the cycles when entering
+/// in state k, out[k] the state left behind. A stateless model has one state.
+struct Segment {
+  std::vector<uint64_t> cost;
+  std::vector<uint8_t> out;
+  static Segment constant(uint64_t cycles, size_t states = 1);
+  /// This segment followed by `next`.
+  Segment then(const Segment& next) const;
+  /// This segment `n` times in a row (n >= 1).
+  Segment repeat(uint64_t n) const;
+};
+
+/// The unit of work the controller hands to one tile.
+struct WorkUnit {
+  uint32_t segment = 0;           ///< index into PassPlan::segments
+  uint64_t macs_effectual = 0;    ///< as the model defines them (docs/pe-models.md)
+  uint64_t row_idle = 0;          ///< PE-row-cycles a row idled while another in its array worked
+};
+
+/// One pass of one sample, cut into work units in the model's order.
+struct PassPlan {
+  uint32_t states = 1;  ///< number of PE states (Segment sizes)
+  std::vector<Segment> segments;
+  std::vector<WorkUnit> units;
+  uint64_t macs_dense = 0;      ///< the dense GEMM's MACs
+  uint32_t row_divisor = 1;     ///< rows per array: row_idle / row_divisor is in cycles
+  /// Sum of every unit's cost when one tile runs them all in order (state 0 at the start).
+  uint64_t serial_cycles() const;
+};
+
+class PeModel {
+public:
+  virtual ~PeModel() = default;
+  virtual const std::string& type() const = 0;
+  /// Multipliers in one tile (peak MACs per cycle per tile).
+  virtual uint64_t macs_per_cycle() const = 0;
+  /// Cuts one pass of one sample into work units. With exploit_sparsity false the same hardware
+  /// treats every operand as dense (the default baseline).
+  virtual PassPlan plan(const PassInput& in, bool exploit_sparsity) const = 0;
+  /// The tiles the plans are spread over: a model cuts its work finer (never changing the one-tile
+  /// order or total) so that there are about kUnitsPerTile units per tile where it can.
+  void set_tiles(uint32_t tiles) { tiles_ = tiles ? tiles : 1; }
+  uint32_t tiles() const { return tiles_; }
+  static constexpr uint32_t kUnitsPerTile = 4;
+
+  /// How many contiguous chunks to cut `inner` items into when there are `outer` units otherwise.
+  uint32_t splits(uint64_t outer, uint64_t inner) const {
+    const uint64_t want = uint64_t(tiles_) * kUnitsPerTile;
+    if (outer >= want || inner <= 1) return 1;
+    const uint64_t s = (want + outer - 1) / outer;
+    return uint32_t(s < inner ? s : inner);
+  }
+
+private:
+  uint32_t tiles_ = 1;
+};
+
+struct PeTypeInfo {
+  std::string type;
+  std::string description;
+  std::vector<ParamSpec> params;
+  /// Builds a model; throws std::invalid_argument naming the parameter for inconsistent values.
+  std::function<std::unique_ptr<PeModel>(const ParamSet&)> create;
+};
+
+/// Registered PE types by name (sorted).
+const std::map<std::string, PeTypeInfo>& pe_types();
+const PeTypeInfo* find_pe_type(const std::string& type);
+
+struct PeRegistrar {
+  explicit PeRegistrar(PeTypeInfo info);
+};
+
+}  // namespace swatsim::arch
+
+#define SWATSIM_ARCH_CONCAT_INNER(a, b) a##b
+#define SWATSIM_ARCH_CONCAT(a, b) SWATSIM_ARCH_CONCAT_INNER(a, b)
+/// Class must provide `static std::vector<ParamSpec> params()` and a constructor from ParamSet.
+#define SWATSIM_REGISTER_PE(Class, type_name, description)                                     \
+  static ::swatsim::arch::PeRegistrar SWATSIM_ARCH_CONCAT(swatsim_pe_registrar_, __LINE__)( \
+      ::swatsim::arch::PeTypeInfo{type_name, description, Class::params(),                   \
+                                  [](const ::swatsim::arch::ParamSet& p) {                   \
+                                    return std::unique_ptr<::swatsim::arch::PeModel>(        \
+                                        new Class(p));                                       \
+                                  }})

@@ -1,0 +1,20 @@
+// memory type `ideal`: every operand is in place when a tile wants it (no stalls).
+#include "swatsim/arch/memory.hpp"
+
+namespace swatsim::arch {
+namespace {
+
+class IdealMemory final : public MemoryModel {
+public:
+  explicit IdealMemory(const ParamSet&) {}
+  static std::vector<ParamSpec> params() { return {}; }
+  const std::string& type() const override {
+    static const std::string t = "ideal";
+    return t;
+  }
+  uint64_t operand_wait_cycles(const PassPlan&, const WorkUnit&) override { return 0; }
+};
+
+}  // namespace
+SWATSIM_REGISTER_MEMORY(IdealMemory, "ideal", "operands are always in place; no memory stalls");
+}  // namespace swatsim::arch

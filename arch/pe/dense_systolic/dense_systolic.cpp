@@ -1,0 +1,81 @@
+#include "dense_systolic.hpp"
+
+namespace swatsim::arch::dense_systolic {
+
+namespace {
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+Gemm lower(const LayerShape& l, Pass p) {
+  const uint64_t Cg = l.Cg(), Kg = l.Kg(), RS = uint64_t(l.R) * l.S;
+  switch (p) {
+    case Pass::Forward:     // im2col: output windows x filters, reduction over Cg*R*S
+      return {uint64_t(l.Ho) * l.Wo, Kg, Cg * RS};
+    case Pass::InputGrad:   // stride-1 conv of the dilated, padded dY with rotated weights
+      return {uint64_t(l.H) * l.W, Cg, Kg * RS};
+    case Pass::WeightGrad:  // dW[k, (c,r,s)] = sum over output positions of dY x im2col(A)
+      return {Cg * RS, Kg, uint64_t(l.Ho) * l.Wo};
+  }
+  return {};
+}
+
+Folding fold(const Gemm& g, uint32_t R, uint32_t C, Dataflow df) {
+  uint64_t Sr = 0, Sc = 0, T = 0;
+  switch (df) {
+    case Dataflow::OS: Sr = g.M; Sc = g.N; T = g.K; break;
+    case Dataflow::WS: Sr = g.K; Sc = g.N; T = g.M; break;
+    case Dataflow::IS: Sr = g.K; Sc = g.M; T = g.N; break;
+  }
+  Folding f;
+  f.folds = ceil_div(Sr, R) * ceil_div(Sc, C);
+  f.fold_cycles = df == Dataflow::OS ? R + C + T - 2 : 2 * uint64_t(R) + C + T - 2;
+  return f;
+}
+
+uint64_t gemm_cycles(const Gemm& g, uint32_t R, uint32_t C, Dataflow df) {
+  const Folding f = fold(g, R, C, df);
+  return f.folds * f.fold_cycles - 1;
+}
+
+DenseSystolic::DenseSystolic(const ParamSet& p)
+    : rows_(uint32_t(p.get_int("rows"))), cols_(uint32_t(p.get_int("cols"))),
+      df_(p.get_choice("dataflow") == "ws" ? Dataflow::WS
+          : p.get_choice("dataflow") == "is" ? Dataflow::IS
+                                             : Dataflow::OS) {}
+
+std::vector<ParamSpec> DenseSystolic::params() {
+  return {
+      ParamSpec::integer("rows", "rows of the systolic array (R)", 32, 1, 4096),
+      ParamSpec::integer("cols", "columns of the systolic array (C)", 32, 1, 4096),
+      ParamSpec::choice("dataflow", "os (output stationary), ws (weight stationary), is (input stationary)",
+                        "os", {"os", "ws", "is"}),
+  };
+}
+
+const std::string& DenseSystolic::type() const {
+  static const std::string t = "dense-systolic";
+  return t;
+}
+
+PassPlan DenseSystolic::plan(const PassInput& in, bool) const {
+  // One work unit per fold; the last fold of each GEMM is one cycle shorter so that the folds of a
+  // GEMM sum to SCALE-Sim's F*(...) - 1. Zeros are not skipped: every MAC is effectual work done.
+  PassPlan plan;
+  plan.macs_dense = in.layer.macs_per_sample();
+  const Gemm g = lower(in.layer, in.pass);
+  const Folding f = fold(g, rows_, cols_, df_);
+  plan.segments.push_back(Segment::constant(f.fold_cycles));
+  plan.segments.push_back(Segment::constant(f.fold_cycles - 1));
+  const uint64_t macs_per_fold = g.M * g.N * g.K / f.folds;
+  for (uint32_t grp = 0; grp < in.layer.groups; ++grp)
+    for (uint64_t i = 0; i < f.folds; ++i) {
+      const uint64_t extra = i + 1 == f.folds ? g.M * g.N * g.K - macs_per_fold * f.folds : 0;
+      plan.units.push_back(WorkUnit{i + 1 == f.folds ? 1u : 0u, macs_per_fold + extra, 0});
+    }
+  return plan;
+}
+
+SWATSIM_REGISTER_PE(DenseSystolic, "dense-systolic",
+                    "dense R x C systolic array, SCALE-Sim v2 compute cycles (ISPASS 2020)");
+
+}  // namespace swatsim::arch::dense_systolic

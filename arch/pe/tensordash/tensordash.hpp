@@ -1,0 +1,42 @@
+#pragma once
+// PE type `tensordash`: one-sided sparse PE array with lookahead/lookaside promotion
+// (Mahmoud et al., MICRO 2020; the exact model is REFERENCE.md §2, documented in docs/pe-models.md).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel.hpp"
+#include "swatsim/arch/pe_model.hpp"
+
+namespace swatsim::arch::tensordash {
+
+struct Params {
+  int rows = 4, cols = 16, lanes = 16, lookahead = 2, lookaside = 5;
+  Shape shape = Shape::T;
+};
+
+class TensorDash final : public PeModel {
+public:
+  explicit TensorDash(const ParamSet& p);
+  explicit TensorDash(const Params& p);
+  static std::vector<ParamSpec> params();
+  const std::string& type() const override;
+  uint64_t macs_per_cycle() const override { return uint64_t(p_.rows) * p_.cols * p_.lanes; }
+  PassPlan plan(const PassInput& in, bool exploit_sparsity) const override;
+  const Params& parameters() const { return p_; }
+
+private:
+  struct CachedGroup {  // operand-1 sets of one group, scheduled: per set
+    std::vector<Segment> segments;
+    std::vector<uint64_t> nonzeros, row_idle;
+  };
+  struct Cache {
+    uint64_t id = 0;
+    std::vector<CachedGroup> groups;
+  };
+  Params p_;
+  Scheduler sched_;
+  mutable Cache cache_[kPasses];  // scheduled weight sets, reused across the samples of a batch
+};
+
+}  // namespace swatsim::arch::tensordash

@@ -1,0 +1,50 @@
+// `swatsim config {validate,show,types}`: checks accelerator configs and prints them resolved.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "swatsim/common/error.hpp"
+#include "swatsim/sim/config.hpp"
+
+namespace swatsim::cli {
+namespace {
+
+constexpr const char* kConfigUsage =
+    "usage: swatsim config VERB\n\n"
+    "verbs:\n"
+    "  validate FILE...   check accelerator configs (unknown keys, types, ranges, section files)\n"
+    "  show FILE          print the resolved config with every default filled in\n"
+    "  types              list the PE and memory types with their parameters\n";
+
+int config_command(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
+    (args.size() < 2 ? std::cerr : std::cout) << kConfigUsage;
+    return args.size() < 2 ? kExitBadInput : 0;
+  }
+  const std::string& verb = args[1];
+  if (verb == "validate") {
+    if (args.size() < 3) throw InputError("command line", std::string("validate needs a file\n") + kConfigUsage);
+    for (size_t i = 2; i < args.size(); ++i) {
+      (void)sim::load_accelerator_config(args[i]);
+      std::cout << args[i] << ": ok\n";
+    }
+    return 0;
+  }
+  if (verb == "show") {
+    if (args.size() != 3) throw InputError("command line", std::string("show needs one file\n") + kConfigUsage);
+    std::cout << sim::to_json(sim::load_accelerator_config(args[2])).dump(2) << "\n";
+    return 0;
+  }
+  if (verb == "types") {
+    std::cout << sim::describe_types().dump(2) << "\n";
+    return 0;
+  }
+  throw InputError("command line", fmt::format("unknown verb '{}'\n{}", verb, kConfigUsage));
+}
+
+}  // namespace
+
+SWATSIM_REGISTER_COMMAND("config", "validate and show accelerator configs; list PE types", config_command);
+
+}  // namespace swatsim::cli

@@ -1,0 +1,58 @@
+#pragma once
+// Trace replay: every selected iteration, layer and pass of a trace, sample by sample, on the
+// SystemC accelerator and on its baseline, in one simulation.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "swatsim/arch/accelerator.hpp"
+#include "swatsim/arch/config.hpp"
+#include "swatsim/arch/layer.hpp"
+
+namespace swatsim::sim {
+
+struct ReplayOptions {
+  std::string trace;
+  arch::AcceleratorConfig config;
+  /// Another accelerator as the baseline; if empty, `config` with sparsity exploitation off.
+  std::optional<arch::AcceleratorConfig> baseline;
+  std::vector<uint32_t> iterations;  ///< empty: all recorded
+  std::vector<uint32_t> layers;      ///< layer indices; empty (and no names): all
+  std::vector<std::string> layer_names;  ///< layers selected by name, added to `layers`
+  std::vector<arch::Pass> passes{arch::Pass::Forward, arch::Pass::InputGrad, arch::Pass::WeightGrad};
+};
+
+/// One iteration, layer and pass, summed over the layer's samples.
+struct ReplayRow {
+  uint32_t iteration = 0;
+  uint32_t layer = 0;
+  std::string layer_name;
+  arch::Pass pass = arch::Pass::Forward;
+  uint32_t samples = 0;
+  arch::JobResult result;    ///< the accelerator
+  arch::JobResult baseline;  ///< the baseline
+};
+
+struct ReplayResult {
+  std::vector<ReplayRow> rows;
+  uint64_t jobs = 0;
+};
+
+/// Called after each job with (jobs done, jobs in total).
+using ProgressFn = std::function<void(uint64_t, uint64_t)>;
+
+/// Parses "0,2,5-7" into a sorted list of numbers; `what` names the option in errors.
+std::vector<uint32_t> parse_index_list(const std::string& list, const std::string& what);
+/// Splits a --layers list into indices/ranges and layer names ("0-3,fc,layer1.0.conv1").
+void parse_layer_list(const std::string& list, std::vector<uint32_t>& indices, std::vector<std::string>& names);
+
+/// Runs the replay (one SystemC elaboration and sc_start per process: call once).
+/// Throws InputError for traces that lack a tensor a pass needs, or for unknown selections.
+ReplayResult replay(const ReplayOptions& options, const ProgressFn& progress = {});
+
+/// Sums job results (cycles add: jobs run one after another).
+void accumulate(arch::JobResult& into, const arch::JobResult& r);
+
+}  // namespace swatsim::sim

@@ -1,0 +1,249 @@
+#include "swatsim/sim/replay.hpp"
+
+#include <systemc>
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "swatsim/common/error.hpp"
+#include "swatsim/traces/io.hpp"
+
+namespace swatsim::sim {
+
+namespace tr = swatsim::traces;
+
+std::vector<uint32_t> parse_index_list(const std::string& list, const std::string& what) {
+  std::vector<uint32_t> out;
+  size_t pos = 0;
+  auto number = [&](const std::string& s) -> uint32_t {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9)
+      throw InputError(what, fmt::format("expected a list like 0,2,5-7, got '{}'", list));
+    return uint32_t(std::stoul(s));
+  };
+  while (pos <= list.size()) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string item = list.substr(pos, comma - pos);
+    const size_t dash = item.find('-');
+    if (dash == std::string::npos) {
+      out.push_back(number(item));
+    } else {
+      const uint32_t a = number(item.substr(0, dash)), b = number(item.substr(dash + 1));
+      if (b < a) throw InputError(what, fmt::format("empty range '{}'", item));
+      for (uint32_t i = a; i <= b; ++i) out.push_back(i);
+    }
+    pos = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void parse_layer_list(const std::string& list, std::vector<uint32_t>& indices, std::vector<std::string>& names) {
+  size_t pos = 0;
+  std::string numeric;
+  while (pos <= list.size()) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string item = list.substr(pos, comma - pos);
+    if (!item.empty() && item.find_first_not_of("0123456789-") != std::string::npos)
+      names.push_back(item);
+    else
+      numeric += (numeric.empty() ? "" : ",") + item;
+    pos = comma + 1;
+  }
+  if (!numeric.empty() || names.empty()) {
+    const auto v = parse_index_list(numeric, "--layers");
+    indices.insert(indices.end(), v.begin(), v.end());
+  }
+}
+
+void accumulate(arch::JobResult& into, const arch::JobResult& r) {
+  into.cycles += r.cycles;
+  into.units += r.units;
+  into.busy_cycles += r.busy_cycles;
+  into.memory_wait_cycles += r.memory_wait_cycles;
+  into.tile_wait_cycles += r.tile_wait_cycles;
+  into.macs_dense += r.macs_dense;
+  into.macs_effectual += r.macs_effectual;
+  into.macs_issued += r.macs_issued;
+  into.row_idle_cycles += r.row_idle_cycles;
+  into.peak_macs += r.peak_macs;
+}
+
+namespace {
+
+arch::LayerShape shape_of(const tr::LayerInfo& l) {
+  arch::LayerShape s;
+  s.N = l.N; s.C = l.C; s.H = l.H; s.W = l.W;
+  s.K = l.K; s.R = l.R; s.S = l.S;
+  s.stride = l.stride; s.padding = l.padding; s.groups = l.groups;
+  s.Ho = l.Ho; s.Wo = l.Wo;
+  return s;
+}
+
+arch::BitTensorView view_of(const tr::Mask& m, uint64_t id) {
+  arch::BitTensorView v;
+  v.words = m.words().data();
+  v.dims = m.shape().dims;
+  v.id = id;
+  return v;
+}
+
+/// The SystemC process that reads the trace and feeds both accelerators.
+class Driver : public sc_core::sc_module {
+public:
+  Driver(sc_core::sc_module_name name, const ReplayOptions& o, tr::TraceReader& reader,
+         arch::Accelerator& acc, arch::Accelerator& base, const ProgressFn& progress)
+      : sc_module(name), o_(o), reader_(reader), acc_(acc), base_(base), progress_(progress) {
+    SC_HAS_PROCESS(Driver);
+    SC_THREAD(run);
+    set_stack_size(16u << 20);  // zlib and the trace reader run here
+  }
+
+  ReplayResult result;
+  std::exception_ptr error;
+  std::vector<uint32_t> iterations, layers;
+
+private:
+  const tr::Mask& load(uint32_t it, uint16_t layer, tr::TensorKind kind, tr::Mask& into) {
+    const tr::TensorRecord* rec = reader_.find(it, layer, kind);
+    if (!rec) {
+      tr::TensorRecord fake;
+      fake.iteration = it;
+      fake.layer = layer;
+      fake.kind = kind;
+      throw InputError(reader_.path(), fmt::format("{}: not stored, but a selected pass needs it",
+                                                   tr::describe(reader_.header(), fake)));
+    }
+    reader_.read_into(*rec, into, nullptr);
+    return into;
+  }
+
+  void run() {
+    try {
+      body();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    acc_.jobs.write(nullptr);
+    base_.jobs.write(nullptr);
+  }
+
+  void body() {
+    const auto& hdr = reader_.header();
+    uint64_t total = 0, done = 0;
+    for (uint32_t l : layers) {
+      for (arch::Pass p : o_.passes)
+        if (!(p == arch::Pass::InputGrad && l == 0)) total += hdr.layers[l].N;
+    }
+    total *= iterations.size();
+    result.jobs = total;
+    tr::Mask act, wgt, saved, grad;
+    uint64_t next_id = 1;
+    for (uint32_t it : iterations) {
+      for (uint32_t li : layers) {
+        const tr::LayerInfo& info = hdr.layers[li];
+        const uint16_t l16 = uint16_t(li);
+        bool need_act = false, need_wgt = false, need_saved = false, need_grad = false;
+        for (arch::Pass p : o_.passes) {
+          if (p == arch::Pass::Forward) need_act = need_wgt = true;
+          if (p == arch::Pass::InputGrad && li != 0) need_grad = need_wgt = true;
+          if (p == arch::Pass::WeightGrad) need_saved = need_grad = true;
+        }
+        const bool saved_is_act = !info.has(tr::TensorKind::SavedAct);
+        if (need_saved && saved_is_act) need_act = true;
+        if (need_act) load(it, l16, tr::TensorKind::InputAct, act);
+        if (need_wgt) load(it, l16, tr::TensorKind::Weight, wgt);
+        if (need_saved && !saved_is_act) load(it, l16, tr::TensorKind::SavedAct, saved);
+        if (need_grad) load(it, l16, tr::TensorKind::OutputGrad, grad);
+        const uint64_t wid = next_id++;
+        for (arch::Pass p : o_.passes) {
+          if (p == arch::Pass::InputGrad && li == 0) continue;  // the network's first layer
+          ReplayRow row;
+          row.iteration = it;
+          row.layer = li;
+          row.layer_name = info.name;
+          row.pass = p;
+          row.samples = info.N;
+          arch::PassInput in;
+          in.layer = shape_of(info);
+          in.pass = p;
+          switch (p) {
+            case arch::Pass::Forward:
+              in.a = view_of(act, 0);
+              in.b = view_of(wgt, wid);
+              break;
+            case arch::Pass::InputGrad:
+              in.a = view_of(grad, 0);
+              in.b = view_of(wgt, wid);
+              break;
+            case arch::Pass::WeightGrad:
+              in.a = view_of(saved_is_act ? act : saved, 0);
+              in.b = view_of(grad, 0);
+              break;
+          }
+          for (uint32_t n = 0; n < info.N; ++n) {
+            in.sample = n;
+            acc_.jobs.write(&in);
+            base_.jobs.write(&in);
+            const arch::JobResult* r = nullptr;
+            acc_.results.read(r);
+            accumulate(row.result, *r);
+            base_.results.read(r);
+            accumulate(row.baseline, *r);
+            ++done;
+            if (progress_) progress_(done, total);
+          }
+          result.rows.push_back(std::move(row));
+        }
+      }
+    }
+  }
+
+  const ReplayOptions& o_;
+  tr::TraceReader& reader_;
+  arch::Accelerator& acc_;
+  arch::Accelerator& base_;
+  const ProgressFn& progress_;
+};
+
+}  // namespace
+
+ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
+  tr::TraceReader reader(o.trace);
+  const auto& hdr = reader.header();
+  std::vector<uint32_t> iterations = o.iterations.empty() ? reader.iterations() : o.iterations;
+  const auto recorded = reader.iterations();
+  for (uint32_t it : iterations)
+    if (!std::binary_search(recorded.begin(), recorded.end(), it))
+      throw InputError("--iterations", fmt::format("iteration {} is not recorded in {}", it, o.trace));
+  std::vector<uint32_t> layers = o.layers;
+  for (const auto& name : o.layer_names) {
+    uint32_t found = uint32_t(hdr.layers.size());
+    for (uint32_t i = 0; i < hdr.layers.size(); ++i)
+      if (hdr.layers[i].name == name) found = i;
+    if (found == hdr.layers.size())
+      throw InputError("--layers", fmt::format("no layer named '{}' in {}", name, o.trace));
+    layers.push_back(found);
+  }
+  std::sort(layers.begin(), layers.end());
+  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+  if (layers.empty())
+    for (uint32_t i = 0; i < hdr.layers.size(); ++i) layers.push_back(i);
+  for (uint32_t l : layers)
+    if (l >= hdr.layers.size())
+      throw InputError("--layers", fmt::format("layer {} does not exist ({} has {} layers)", l, o.trace, hdr.layers.size()));
+
+  arch::Accelerator acc("accelerator", o.config, true);
+  const bool named = o.baseline.has_value();
+  arch::Accelerator base("baseline", named ? *o.baseline : o.config, named);
+  Driver driver("driver", o, reader, acc, base, progress);
+  driver.iterations = iterations;
+  driver.layers = layers;
+  sc_core::sc_start();
+  if (driver.error) std::rethrow_exception(driver.error);
+  return std::move(driver.result);
+}
+
+}  // namespace swatsim::sim
