@@ -8,7 +8,7 @@ packages=(
   libsystemc-dev
   libboost-program-options-dev libboost-dev
   libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  zlib1g-dev libdeflate-dev
+  zlib1g-dev libdeflate-dev libpng-dev libjpeg62-turbo-dev
   libtorch-dev libopenblas-dev
   dataset-fashion-mnist
   python3-numpy python3-matplotlib

@@ -166,6 +166,15 @@ TEST(Reject, LayerGeometryDisagreesWithOutputSize) {
   EXPECT_REJECTED(b, "layer 0 (conv1): output size 4x5 disagrees with the geometry");
 }
 
+TEST(Reject, KernelLargerThanThePaddedInput) {
+  LayerInfo l = make_conv("big", 1, 1, 1, 1, 1, 3, 3, 1, 0);  // 1x1 input, 3x3 kernel, no padding
+  EXPECT_EQ(l.Ho, 0u);
+  EXPECT_EQ(check_layer(l), "the 3x3 kernel does not fit the 1x1 input with padding 0");
+  TraceHeader h;
+  h.layers.push_back(l);
+  EXPECT_THROW(TraceWriter(temp_path("big.swt"), h), swatsim::InputError);
+}
+
 TEST(Reject, UnknownHeaderKeyNamesItsPath) {
   std::string b = slurp(make_trace("key.swt"));
   const uint32_t len = get_le<uint32_t>(b, 12);

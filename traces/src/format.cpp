@@ -72,6 +72,9 @@ std::string check_layer(const LayerInfo& l) {
   if (l.stride == 0) return "stride must be >= 1";
   if (l.groups == 0 || l.C % l.groups != 0 || l.K % l.groups != 0)
     return fmt::format("groups {} must divide C={} and K={}", l.groups, l.C, l.K);
+  if (l.expected_ho() == 0 || l.expected_wo() == 0)
+    return fmt::format("the {}x{} kernel does not fit the {}x{} input with padding {}", l.R, l.S, l.H, l.W,
+                       l.padding);
   if (l.Ho != l.expected_ho() || l.Wo != l.expected_wo())
     return fmt::format("output size {}x{} disagrees with the geometry: (H+2*padding-R)/stride+1 = {}x{} "
                        "for H,W={}x{}, R,S={}x{}, stride {}, padding {}",
