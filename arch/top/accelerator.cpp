@@ -1,5 +1,6 @@
 #include "swatsim/arch/accelerator.hpp"
 
+#include <cassert>
 #include <string>
 
 namespace swatsim::arch {
@@ -104,6 +105,7 @@ void Accelerator::control() {
       r.macs_effectual += u.macs_effectual;
       idle += u.row_idle;
     }
+    assert(plan.row_divisor >= 1);
     r.row_idle_cycles = double(idle) / double(plan.row_divisor);
     r.macs_issued = r.busy_cycles * pe_->macs_per_cycle();
     r.peak_macs = cycles * tiles_.size() * pe_->macs_per_cycle();

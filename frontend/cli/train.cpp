@@ -20,6 +20,7 @@
 #include "models/models.hpp"
 #include "record/recorder.hpp"
 #include "report/flops.hpp"
+#include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
 
 namespace swatsim::frontend {
@@ -147,11 +148,8 @@ void write_report(const Run& r, bool measured, const std::string& dataset) {
   m.source = measured ? "measured (last training iteration)" : "shapes";
   auto rep = flop_report(layer_costs(r, measured), m);
   if (!r.o.quiet || r.o.flops_only) print_report(rep, r.out);
-  if (!r.o.report.empty()) {
-    std::ofstream f(r.o.report);
-    if (!f) throw InputError(r.o.report, "cannot write the report");
-    f << rep.dump(2) << "\n";
-  }
+  if (!r.o.report.empty())
+    write_file_atomically(r.o.report, [&](std::ostream& f) { f << rep.dump(2) << "\n"; });
 }
 
 // ---- data ----

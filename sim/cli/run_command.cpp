@@ -2,8 +2,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <boost/program_options.hpp>
@@ -16,18 +20,25 @@
 #include "swatsim/sim/report.hpp"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace swatsim::cli {
 namespace {
 
 constexpr const char* kRunUsage =
     "usage: swatsim run --arch CONFIG.json --trace TRACE [--iterations LIST] [--layers LIST]\n"
-    "                   [--passes LIST] [--baseline CONFIG.json] [--out REPORT.json] [--csv ROWS.csv]\n\n"
+    "                   [--passes LIST] [--baseline CONFIG.json [--baseline-sparsity on|off]]\n"
+    "                   [--out REPORT.json] [--csv ROWS.csv]\n\n"
     "Replays every recorded iteration and layer of TRACE (forward, input-grad, weight-grad; no\n"
-    "input-grad for the first layer) on the accelerator of CONFIG and on a baseline (by default the\n"
-    "same hardware with sparsity exploitation off), prints a table, and writes JSON / CSV reports.\n"
-    "LIST: numbers and ranges, e.g. 0,2,5-7 (--layers also takes layer names);\n"
-    "--passes: forward,input-grad,weight-grad.";
+    "input-grad for the first layer) on the accelerator of CONFIG and on a baseline, prints a table,\n"
+    "and writes JSON / CSV reports. The default baseline is the same hardware with sparsity\n"
+    "exploitation off. A --baseline CONFIG is another accelerator and runs as built, exploiting\n"
+    "sparsity if its PE type can (a dense-systolic array never skips); --baseline-sparsity off makes\n"
+    "it treat every operand as dense.\n"
+    "LIST: numbers and ranges, e.g. 0,2,5-7 (--layers also takes layer names); a range selects what\n"
+    "the trace records inside it and must select something; --passes: forward,input-grad,weight-grad.\n"
+    "--out and --csv are checked before the replay and both are put in place only when both are\n"
+    "complete.";
 
 std::vector<arch::Pass> parse_passes(const std::string& s) {
   std::vector<arch::Pass> out;
@@ -44,6 +55,43 @@ std::vector<arch::Pass> parse_passes(const std::string& s) {
   if (out.empty()) throw InputError("--passes", "no pass selected");
   return out;
 }
+
+/// An output file written through a temporary beside it. Opened (and so checked writable) before
+/// the replay; renamed over the target only by commit(); the temporary is removed otherwise.
+class PendingFile {
+public:
+  explicit PendingFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
+    std::error_code ec;
+    if (fs::is_directory(path_, ec)) throw InputError(path_, "is a directory, cannot write the report there");
+    out_.open(tmp_, std::ios::binary | std::ios::trunc);
+    if (!out_) throw InputError(path_, "cannot open for writing");
+  }
+  PendingFile(const PendingFile&) = delete;
+  PendingFile& operator=(const PendingFile&) = delete;
+  ~PendingFile() {
+    if (out_.is_open()) out_.close();
+    if (!committed_) std::remove(tmp_.c_str());
+  }
+  std::ostream& stream() { return out_; }
+  /// Flushes and closes the temporary; throws if anything failed to be written.
+  void finish() {
+    out_.flush();
+    const bool ok = bool(out_);
+    out_.close();
+    if (!ok || out_.fail()) throw InputError(path_, "write failed");
+  }
+  void commit() {
+    std::error_code ec;
+    fs::rename(tmp_, path_, ec);
+    if (ec) throw InputError(path_, "cannot rename into place: " + ec.message());
+    committed_ = true;
+  }
+
+private:
+  std::string path_, tmp_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
 
 class ProgressBar {
 public:
@@ -67,14 +115,17 @@ private:
 
 int run_command(const std::vector<std::string>& args) {
   po::options_description desc("options");
-  std::string arch_path, trace, iterations, layers, passes, baseline, out, csv;
+  std::string arch_path, trace, iterations, layers, passes, baseline, baseline_sparsity, out, csv;
   desc.add_options()
       ("arch", po::value(&arch_path)->required(), "accelerator config (JSON)")
       ("trace", po::value(&trace)->required(), "trace file")
       ("iterations", po::value(&iterations), "recorded iterations to replay (default: all)")
       ("layers", po::value(&layers), "layers to replay: indices, ranges or names (default: all)")
       ("passes", po::value(&passes), "passes to replay (default: forward,input-grad,weight-grad)")
-      ("baseline", po::value(&baseline), "baseline accelerator config (default: same hardware, sparsity off)")
+      ("baseline", po::value(&baseline),
+       "baseline accelerator config, run as built (default: same hardware, sparsity off)")
+      ("baseline-sparsity", po::value(&baseline_sparsity),
+       "on|off: whether the --baseline accelerator exploits sparsity (default: on)")
       ("out", po::value(&out), "write the JSON report (every figure and the resolved configs) here")
       ("csv", po::value(&csv), "write one CSV row per layer and pass here")
       ("progress", "always show the progress bar (default: only when stderr is a terminal)")
@@ -96,10 +147,29 @@ int run_command(const std::vector<std::string>& args) {
   o.trace = trace;
   o.config = sim::load_accelerator_config(arch_path);
   if (vm.count("baseline")) o.baseline = sim::load_accelerator_config(baseline);
+  if (vm.count("baseline-sparsity")) {
+    if (baseline_sparsity != "on" && baseline_sparsity != "off")
+      throw InputError("--baseline-sparsity", fmt::format("expected on or off, got '{}'", baseline_sparsity));
+    if (!o.baseline)
+      throw InputError("--baseline-sparsity",
+                       "applies only with --baseline (the default baseline is this hardware with sparsity off)");
+    o.baseline_sparsity = baseline_sparsity == "on";
+  }
   if (vm.count("iterations")) o.iterations = sim::parse_index_list(iterations, "--iterations");
   if (vm.count("layers")) sim::parse_layer_list(layers, o.layers, o.layer_names);
   if (vm.count("passes")) o.passes = parse_passes(passes);
   const bool quiet = vm.count("quiet") != 0;
+
+  // Both outputs are opened (checked) before the replay and put in place only when both are written.
+  if (!out.empty() && !csv.empty()) {
+    std::error_code e1, e2;
+    const fs::path a = fs::weakly_canonical(out, e1), b = fs::weakly_canonical(csv, e2);
+    if (!e1 && !e2 && a == b)
+      throw InputError("--csv", fmt::format("names the same file as --out ('{}')", csv));
+  }
+  std::unique_ptr<PendingFile> out_file, csv_file;
+  if (!out.empty()) out_file = std::make_unique<PendingFile>(out);
+  if (!csv.empty()) csv_file = std::make_unique<PendingFile>(csv);
 
   ProgressBar bar(!quiet && (vm.count("progress") || ::isatty(2)));
   const auto t0 = std::chrono::steady_clock::now();
@@ -107,9 +177,16 @@ int run_command(const std::vector<std::string>& args) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const sim::Report report = sim::build_report(result, o);
   if (!quiet) sim::write_text(report, std::cout);
-  if (!out.empty())
-    sim::write_file_atomically(out, [&](std::ostream& f) { f << sim::to_json(report).dump(2) << "\n"; });
-  if (!csv.empty()) sim::write_file_atomically(csv, [&](std::ostream& f) { sim::write_csv(report, f); });
+  if (out_file) {
+    out_file->stream() << sim::to_json(report).dump(2) << "\n";
+    out_file->finish();
+  }
+  if (csv_file) {
+    sim::write_csv(report, csv_file->stream());
+    csv_file->finish();
+  }
+  if (out_file) out_file->commit();
+  if (csv_file) csv_file->commit();
   if (vm.count("timing")) {
     const double macs = report.total.stats.find("macs.dense")->value;
     std::cerr << fmt::format("swatsim run: {} jobs, {:.4g} dense MACs simulated in {:.6f} s wall ({:.4g} dense MACs/s)\n",

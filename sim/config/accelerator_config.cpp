@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <fstream>
+#include <ios>
 #include <sstream>
 #include <stdexcept>
 
@@ -26,12 +27,18 @@ std::string type_name(const json& v) {
 }
 
 json read_json(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
+    throw InputError(path, fs::is_directory(path, ec) ? "is a directory, not a config file"
+                                                      : "is not a regular file, not a config file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot open config file");
   try {
     return json::parse(in);
   } catch (const json::parse_error& e) {
     throw InputError(path, fmt::format("invalid JSON: {}", e.what()));
+  } catch (const std::ios_base::failure& e) {
+    throw InputError(path, fmt::format("cannot read config file: {}", e.what()));
   }
 }
 
@@ -49,6 +56,9 @@ Section resolve_section(const json& v, const std::string& file, const std::strin
     const fs::path p = fs::path(dir) / v.get<std::string>();
     const std::string path = p.lexically_normal().string();
     if (!fs::exists(p)) throw InputError(file, fmt::format("{}: section file '{}' does not exist", pointer, path));
+    if (!fs::is_regular_file(p))
+      throw InputError(file, fmt::format("{}: section file '{}' is not a regular file{}", pointer, path,
+                                         fs::is_directory(p) ? " (a directory)" : ""));
     json inner = read_json(path);
     if (!inner.is_object()) throw InputError(path, fmt::format("expected a JSON object, got {}", type_name(inner)));
     return {std::move(inner), path, "", p.parent_path().string()};

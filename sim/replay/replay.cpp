@@ -14,8 +14,8 @@ namespace swatsim::sim {
 
 namespace tr = swatsim::traces;
 
-std::vector<uint32_t> parse_index_list(const std::string& list, const std::string& what) {
-  std::vector<uint32_t> out;
+std::vector<IndexRange> parse_index_list(const std::string& list, const std::string& what) {
+  std::vector<IndexRange> out;
   size_t pos = 0;
   auto number = [&](const std::string& s) -> uint32_t {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9)
@@ -27,20 +27,19 @@ std::vector<uint32_t> parse_index_list(const std::string& list, const std::strin
     const std::string item = list.substr(pos, comma - pos);
     const size_t dash = item.find('-');
     if (dash == std::string::npos) {
-      out.push_back(number(item));
+      const uint32_t a = number(item);
+      out.push_back({a, a});
     } else {
       const uint32_t a = number(item.substr(0, dash)), b = number(item.substr(dash + 1));
       if (b < a) throw InputError(what, fmt::format("empty range '{}'", item));
-      for (uint32_t i = a; i <= b; ++i) out.push_back(i);
+      out.push_back({a, b});
     }
     pos = comma + 1;
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-void parse_layer_list(const std::string& list, std::vector<uint32_t>& indices, std::vector<std::string>& names) {
+void parse_layer_list(const std::string& list, std::vector<IndexRange>& indices, std::vector<std::string>& names) {
   size_t pos = 0;
   std::string numeric;
   while (pos <= list.size()) {
@@ -210,15 +209,63 @@ private:
 
 }  // namespace
 
+namespace {
+
+/// "0-3,7": a sorted list of numbers written compactly for error messages.
+std::string compact(const std::vector<uint32_t>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size();) {
+    size_t j = i;
+    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + (j == i ? std::to_string(v[i]) : fmt::format("{}-{}", v[i], v[j]));
+    i = j + 1;
+  }
+  return out.empty() ? "none" : out;
+}
+
+/// The members of `available` (sorted) that some range selects. Every range must select one:
+/// `missing(range)` gives the error message for one that selects none.
+template <class Missing>
+std::vector<uint32_t> select(const std::vector<IndexRange>& ranges, const std::vector<uint32_t>& available,
+                             const std::string& what, const Missing& missing) {
+  for (const IndexRange& r : ranges) {
+    const auto it = std::lower_bound(available.begin(), available.end(), r.first);
+    if (it == available.end() || *it > r.last) throw InputError(what, missing(r));
+  }
+  std::vector<uint32_t> out;
+  for (uint32_t a : available)
+    for (const IndexRange& r : ranges)
+      if (a >= r.first && a <= r.last) {
+        out.push_back(a);
+        break;
+      }
+  return out;
+}
+
+}  // namespace
+
 ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   tr::TraceReader reader(o.trace);
   const auto& hdr = reader.header();
-  std::vector<uint32_t> iterations = o.iterations.empty() ? reader.iterations() : o.iterations;
-  const auto recorded = reader.iterations();
-  for (uint32_t it : iterations)
-    if (!std::binary_search(recorded.begin(), recorded.end(), it))
-      throw InputError("--iterations", fmt::format("iteration {} is not recorded in {}", it, o.trace));
-  std::vector<uint32_t> layers = o.layers;
+  std::vector<uint32_t> recorded = reader.iterations();
+  std::sort(recorded.begin(), recorded.end());
+  const std::vector<uint32_t> iterations =
+      o.iterations.empty() ? recorded
+                           : select(o.iterations, recorded, "--iterations", [&](const IndexRange& r) {
+                               return r.first == r.last
+                                          ? fmt::format("iteration {} is not recorded in {} (recorded: {})", r.first,
+                                                        o.trace, compact(recorded))
+                                          : fmt::format("range {}-{} selects no recorded iteration of {} (recorded: {})",
+                                                        r.first, r.last, o.trace, compact(recorded));
+                             });
+  std::vector<uint32_t> all_layers(hdr.layers.size());
+  for (uint32_t i = 0; i < all_layers.size(); ++i) all_layers[i] = i;
+  std::vector<uint32_t> layers = select(o.layers, all_layers, "--layers", [&](const IndexRange& r) {
+    return r.first == r.last
+               ? fmt::format("layer {} does not exist ({} has {} layers)", r.first, o.trace, hdr.layers.size())
+               : fmt::format("range {}-{} selects no layer ({} has {} layers)", r.first, r.last, o.trace,
+                             hdr.layers.size());
+  });
   for (const auto& name : o.layer_names) {
     uint32_t found = uint32_t(hdr.layers.size());
     for (uint32_t i = 0; i < hdr.layers.size(); ++i)
@@ -229,15 +276,13 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   }
   std::sort(layers.begin(), layers.end());
   layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
-  if (layers.empty())
-    for (uint32_t i = 0; i < hdr.layers.size(); ++i) layers.push_back(i);
-  for (uint32_t l : layers)
-    if (l >= hdr.layers.size())
-      throw InputError("--layers", fmt::format("layer {} does not exist ({} has {} layers)", l, o.trace, hdr.layers.size()));
+  if (layers.empty()) layers = all_layers;
 
   arch::Accelerator acc("accelerator", o.config, true);
   const bool named = o.baseline.has_value();
-  arch::Accelerator base("baseline", named ? *o.baseline : o.config, named);
+  // A named baseline is another accelerator, run as built (sparsity exploited unless
+  // baseline_sparsity is off); the default baseline is the same hardware treating every operand as dense.
+  arch::Accelerator base("baseline", named ? *o.baseline : o.config, named && o.baseline_sparsity);
   Driver driver("driver", o, reader, acc, base, progress);
   driver.iterations = iterations;
   driver.layers = layers;

@@ -46,9 +46,11 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
   rep.trace = o.trace;
   rep.config = to_json(o.config);
   if (o.baseline) {
-    rep.baseline = json{{"kind", "named accelerator"}, {"config", to_json(*o.baseline)}};
+    rep.baseline = json{{"kind", o.baseline_sparsity ? "named accelerator" : "named accelerator with sparsity exploitation off"},
+                        {"exploit_sparsity", o.baseline_sparsity},
+                        {"config", to_json(*o.baseline)}};
   } else {
-    rep.baseline = json{{"kind", "same hardware with sparsity exploitation off"}};
+    rep.baseline = json{{"kind", "same hardware with sparsity exploitation off"}, {"exploit_sparsity", false}};
   }
   std::map<int, std::pair<arch::JobResult, arch::JobResult>> by_pass;
   std::pair<arch::JobResult, arch::JobResult> all;
@@ -175,25 +177,5 @@ void write_csv(const Report& r, std::ostream& out) {
   }
 }
 
-void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  namespace fs = std::filesystem;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw InputError(path, "cannot open for writing");
-    write(f);
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw InputError(path, "write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw InputError(path, "cannot rename into place: " + ec.message());
-  }
-}
 
 }  // namespace swatsim::sim

@@ -1,7 +1,10 @@
 #pragma once
 // Slow, obviously-correct twins of the timing kernels: element-by-element streams, the scheduler
 // as REFERENCE.md §2 words it, and a per-cycle walk. Tests compare the fast kernels with these.
+#include <array>
+#include <cassert>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <utility>
 #include <vector>
@@ -35,6 +38,57 @@ struct OwnedMask {
   OwnedMask(const OwnedMask&) = delete;
   OwnedMask& operator=(const OwnedMask&) = delete;
 };
+
+/// The candidate list as REFERENCE.md §2 words it, written independently of the kernel:
+/// (1,0)…(H,0); T-shape adds D zig-zag entries (start h=1, d=1; add (h,d), then d = −d, and after
+/// entries 2, 4, 6, … also d += 1 and h += 1, h wrapping back to 1 past H); L-shape adds
+/// (1,−1)…(1,−D). The whole list sorted by (h, d).
+inline std::vector<td::Offset> candidates(int H, int D, td::Shape shape) {
+  std::vector<td::Offset> c;
+  for (int h = 1; h <= H; ++h) c.push_back({h, 0});
+  if (shape == td::Shape::T) {
+    int h = 1, d = 1;
+    for (int entry = 1; entry <= D; ++entry) {
+      c.push_back({h, d});
+      d = -d;
+      if (entry % 2 == 0) {
+        d = d + 1;
+        h = h + 1;
+        if (h > H) h = 1;
+      }
+    }
+  } else {
+    for (int d = 1; d <= D; ++d) c.push_back({1, -d});
+  }
+  // sorted by (h, d): a plain insertion sort, no shared comparator with the kernel
+  for (size_t i = 1; i < c.size(); ++i)
+    for (size_t j = i; j > 0 && (c[j].h < c[j - 1].h || (c[j].h == c[j - 1].h && c[j].d < c[j - 1].d)); --j)
+      std::swap(c[j], c[j - 1]);
+  return c;
+}
+
+/// The lane visiting order as REFERENCE.md §2 words it: for start = the lowest unvisited lane,
+/// visit pos = start, start+D, … while pos < L−D+start and pos < L; repeat until all L lanes are
+/// visited. With D = 0 there is no lookaside and the order is 0..L−1 (the loop would not advance).
+/// Lookaside is always < lanes (config check), so every round visits at least its start lane.
+inline std::vector<int> lane_order(int L, int D) {
+  std::vector<int> order;
+  std::vector<bool> visited(size_t(L), false);
+  if (D == 0) {
+    for (int i = 0; i < L; ++i) order.push_back(i);
+    return order;
+  }
+  assert(D > 0 && D < L);
+  while (int(order.size()) < L) {
+    int start = 0;
+    while (visited[size_t(start)]) ++start;
+    for (int pos = start; pos < L - D + start && pos < L; pos += D) {
+      visited[size_t(pos)] = true;
+      order.push_back(pos);
+    }
+  }
+  return order;
+}
 
 // buf[t][r][i]
 using Buffer = std::vector<std::vector<std::vector<bool>>>;
@@ -198,8 +252,8 @@ inline std::pair<uint64_t, uint64_t> tensordash_pass(const PassInput& in, const 
   const uint32_t size[2] = {sched0 ? uint32_t(p.rows) : uint32_t(p.cols),
                             sched0 ? uint32_t(p.cols) : uint32_t(p.rows)};
   const uint32_t nsets[2] = {(geo.streams[0] + size[0] - 1) / size[0], (geo.streams[1] + size[1] - 1) / size[1]};
-  const auto cands = td::candidates(p.H, p.D, p.shape);
-  const auto order = td::lane_order(p.lanes, p.D);
+  const auto cands = ref::candidates(p.H, p.D, p.shape);
+  const auto order = ref::lane_order(p.lanes, p.D);
   uint64_t cycles = 0, base = 0;
   int counter = 0;
   for (uint32_t g = 0; g < in.layer.groups; ++g)

@@ -65,13 +65,51 @@ TEST(TensorDashOrder, LaneOrderCoversEveryLaneOnce) {
 }
 
 TEST(TensorDashOrder, TShapeCandidatesH2D5) {
-  EXPECT_EQ(td::candidates(2, 5, td::Shape::T),
-            (std::vector<td::Offset>{{1, -1}, {1, 0}, {1, 1}, {1, 3}, {2, -2}, {2, 0}, {2, 2}}));
+  const std::vector<td::Offset> expect{{1, -1}, {1, 0}, {1, 1}, {1, 3}, {2, -2}, {2, 0}, {2, 2}};
+  EXPECT_EQ(td::candidates(2, 5, td::Shape::T), expect);
+  EXPECT_EQ(ref::candidates(2, 5, td::Shape::T), expect);
+}
+
+// H=1, D=5: every zig-zag step wraps h back to 1. Entries: 1 (1,1), d=-1; 2 (1,-1), d=1 -> d=2,
+// h=2 -> 1; 3 (1,2), d=-2; 4 (1,-2), d=2 -> d=3, h=1; 5 (1,3). Plus (1,0), sorted.
+TEST(TensorDashOrder, TShapeCandidatesH1D5) {
+  const std::vector<td::Offset> expect{{1, -2}, {1, -1}, {1, 0}, {1, 1}, {1, 2}, {1, 3}};
+  EXPECT_EQ(td::candidates(1, 5, td::Shape::T), expect);
+  EXPECT_EQ(ref::candidates(1, 5, td::Shape::T), expect);
+}
+
+// H=2, D=7, by hand from REFERENCE §2 (start h=1, d=1; add (h,d); d = -d; after entries 2, 4, 6
+// also d += 1, h += 1, h wrapping to 1 past H=2):
+//   entry 1: (1, 1), d = -1
+//   entry 2: (1,-1), d = 1 -> d = 2, h = 2
+//   entry 3: (2, 2), d = -2
+//   entry 4: (2,-2), d = 2 -> d = 3, h = 3 -> wraps to 1
+//   entry 5: (1, 3), d = -3
+//   entry 6: (1,-3), d = 3 -> d = 4, h = 2
+//   entry 7: (2, 4)
+// plus (1,0), (2,0); sorted by (h, d).
+TEST(TensorDashOrder, TShapeCandidatesH2D7WrapsPastH) {
+  const std::vector<td::Offset> expect{{1, -3}, {1, -1}, {1, 0}, {1, 1}, {1, 3},
+                                       {2, -2}, {2, 0},  {2, 2}, {2, 4}};
+  EXPECT_EQ(td::candidates(2, 7, td::Shape::T), expect);
+  EXPECT_EQ(ref::candidates(2, 7, td::Shape::T), expect);
+}
+
+TEST(TensorDashOrder, ReferenceGeneratorsAgreeWithKernel) {
+  EXPECT_EQ(ref::lane_order(16, 5), (std::vector<int>{0, 5, 10, 1, 6, 11, 2, 7, 12, 3, 8, 13, 4, 9, 14, 15}));
+  for (int L = 1; L <= 32; ++L)
+    for (int D = 0; D < L; ++D) {
+      ASSERT_EQ(td::lane_order(L, D), ref::lane_order(L, D)) << "L=" << L << " D=" << D;
+      for (int H = 1; H <= 4; ++H)
+        for (auto shape : {td::Shape::T, td::Shape::L})
+          ASSERT_EQ(td::candidates(H, D, shape), ref::candidates(H, D, shape)) << "H=" << H << " D=" << D;
+    }
 }
 
 TEST(TensorDashOrder, LShapeCandidatesH2D5) {
-  EXPECT_EQ(td::candidates(2, 5, td::Shape::L),
-            (std::vector<td::Offset>{{1, -5}, {1, -4}, {1, -3}, {1, -2}, {1, -1}, {1, 0}, {2, 0}}));
+  const std::vector<td::Offset> expect{{1, -5}, {1, -4}, {1, -3}, {1, -2}, {1, -1}, {1, 0}, {2, 0}};
+  EXPECT_EQ(td::candidates(2, 5, td::Shape::L), expect);
+  EXPECT_EQ(ref::candidates(2, 5, td::Shape::L), expect);
 }
 
 // Hand-worked: L=4, H=2, D=0 (lanes in order, candidates (1,0),(2,0)).
@@ -137,11 +175,49 @@ TEST(TensorDashHand, DenseGivesOne) {
   std::mt19937_64 rng(3);
   swatsim::arch::LayerShape l;
   l.N = 1; l.C = 32; l.H = l.W = 6; l.K = 6; l.R = l.S = 3; l.padding = 0; l.Ho = l.Wo = 4;  // C, Ho*Wo multiples of L
-  for (Pass pass : {Pass::Forward, Pass::WeightGrad}) {
-    auto c = testutil::make_case(rng, l, pass, 1.0, 1.0);
+  // The input gradient convolves dY padded by R-1-pad: only a 1x1 kernel (no padding added) leaves
+  // that operand dense, so that pass uses its own 1x1 layer with K a multiple of L.
+  swatsim::arch::LayerShape l1;
+  l1.N = 1; l1.C = 8; l1.H = l1.W = 4; l1.K = 32; l1.R = l1.S = 1; l1.Ho = l1.Wo = 4;
+  for (Pass pass : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) {
+    auto c = testutil::make_case(rng, pass == Pass::InputGrad ? l1 : l, pass, 1.0, 1.0);
     td::TensorDash model(td::Params{});
-    EXPECT_EQ(model.plan(c.in, true).serial_cycles(), model.plan(c.in, false).serial_cycles());
+    const uint64_t base = model.plan(c.in, false).serial_cycles();
+    EXPECT_GT(base, 0u);
+    EXPECT_EQ(model.plan(c.in, true).serial_cycles(), base) << swatsim::arch::to_string(pass);
   }
+}
+
+// Hand-worked input gradient with stride 2: C = K = 1, H = W = 3, 3x3 kernel, stride 2, pad 1, so
+// Ho = Wo = 2; dY and the weights are dense. L = 1 lane, 1 PE row x 1 column, H = 2, D = 0.
+// dY dilated by 2 and padded by R-1-pad = 1 is a 5x5 map with non-zeros at (1,1),(1,3),(3,1),(3,3)
+// (21/25 zeros vs. 0/9 for the weights: dY is scheduled). Windows: 3x3 at stride 1, output column
+// ox outer, row oy inner; a stream's step t = s*3 + r reads (oy + r, ox + s), T = 9.
+// Non-zero steps per window: oy, ox in {0,2} give r, s = 1; oy, ox = 1 gives r, s in {0,2}:
+//   A (oy,ox in {0,2}) {4}       C (oy=1, ox in {0,2}) {3,5}
+//   B (oy in {0,2}, ox=1) {1,7}  D (oy=ox=1) {0,2,6,8}
+// Window order (ox outer): A C A B D B A C A.
+// Scheduling (counter from 0 per set; skip an empty step while fewer than 2 were skipped; at a
+// paid empty step take the first of t+1, t+2 that holds a value):
+//   A: skip 0,1; t2 paid, takes t4 -> {2};  C: skip 0,1; t2 takes t3 -> {2,5};
+//   B: nothing to promote -> {1,7};         D: t5 paid (after skipping 3,4), takes t6 -> {0,2,5,8}.
+// Walk (free empty step while fewer than 2 skipped in a row, carried from pair to pair):
+//   A from 0: f f 1 f f 1 f f 1 = 3, out 0;  C from 0: f f 1 f f 1 f f 1 = 3, out 0;
+//   A: 3, out 0;  B from 0: f 1 f f 1 f f 1 f = 3, out 1;  D from 1: 1 f 1 f f 1 f f 1 = 4, out 0;
+//   B: 3, out 1;  A from 1: f 1 1 f f 1 f f 1 = 4, out 0;  C: 3;  A: 3.
+// Total 3+3+3+3+4+3+4+3+3 = 29 cycles; base 9 pairs x 9 steps = 81.
+TEST(TensorDashHand, InputGradStride2) {
+  std::mt19937_64 rng{4};
+  swatsim::arch::LayerShape l;
+  l.N = 1; l.C = 1; l.H = l.W = 3; l.K = 1; l.R = l.S = 3; l.stride = 2; l.padding = 1; l.Ho = l.Wo = 2;
+  auto c = testutil::make_case(rng, l, Pass::InputGrad, 1.0, 1.0);
+  td::Params p;
+  p.rows = 1; p.cols = 1; p.lanes = 1; p.lookahead = 2; p.lookaside = 0;
+  td::TensorDash model(p);
+  EXPECT_EQ(model.plan(c.in, true).serial_cycles(), 29u);
+  EXPECT_EQ(model.plan(c.in, false).serial_cycles(), 81u);
+  ref::TdParams rp{1, 1, 1, 2, 0, td::Shape::T};
+  EXPECT_EQ(ref::tensordash_pass(c.in, rp), (std::pair<uint64_t, uint64_t>{29, 81}));
 }
 
 TEST(TensorDashKernel, ScheduleMatchesReferenceOnRandomBuffers) {
@@ -163,7 +239,7 @@ TEST(TensorDashKernel, ScheduleMatchesReferenceOnRandomBuffers) {
     auto w = to_words(b);
     td::Scheduler s(L, H, D, shape, rows);
     s.schedule(w.data(), uint32_t(T));
-    ref::schedule(b, H, td::candidates(H, D, shape), td::lane_order(L, D));
+    ref::schedule(b, H, ref::candidates(H, D, shape), ref::lane_order(L, D));
     ASSERT_EQ(w, to_words(b)) << "iter " << iter;
     const auto sum = td::summarize(w.data(), uint32_t(T), uint32_t(rows), uint32_t(rows), H);
     for (int k = 0; k <= H; ++k) {
@@ -261,7 +337,8 @@ TEST_P(TensorDashPass, RandomLayersMatchReference) {
     const auto plan = model.plan(c.in, true);
     ASSERT_EQ(plan.serial_cycles(), expect.first) << "iter " << iter;
     ASSERT_EQ(model.plan(c.in, false).serial_cycles(), expect.second) << "iter " << iter;
-    // the weight cache (same id) must give the same answer for another sample
+    // planning the same input again is served from the weight cache (same weight id) and must
+    // give the same answer
     ASSERT_EQ(model.plan(c.in, true).serial_cycles(), expect.first) << "iter " << iter;
     // cutting the work finer for many tiles keeps the one-tile order and total
     td::TensorDash split(params_of(p));

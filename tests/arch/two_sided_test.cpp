@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <stdexcept>
 
 #include "pe/two_sided/two_sided.hpp"
 #include "random_layer.hpp"
@@ -57,7 +58,7 @@ TEST(TwoSided, RandomLayersMatchPerCycleReference) {
     p.rows = std::uniform_int_distribution<int>(1, 3)(rng);
     p.cols = std::uniform_int_distribution<int>(1, 4)(rng);
     p.lanes = std::uniform_int_distribution<int>(1, 8)(rng);
-    p.pairs_per_cycle = std::uniform_int_distribution<int>(1, 8)(rng);
+    p.pairs_per_cycle = std::uniform_int_distribution<int>(1, p.lanes)(rng);
     ts::TwoSided m(p);
     const uint64_t expect = ref_pass(c.in, p);
     ASSERT_EQ(m.plan(c.in, true).serial_cycles(), expect) << "iter " << iter;
@@ -102,4 +103,20 @@ TEST(TwoSided, WindowOfMatchesCostsCeilMOverP) {
   EXPECT_EQ(ts::TwoSided(p).plan(c.in, true).serial_cycles(), 4u);
   c.b->words[0] = 0xFFFFFFFF00000000ull;   // no match: still one cycle for the pair
   EXPECT_EQ(ts::TwoSided(p).plan(c.in, true).serial_cycles(), 1u);
+}
+
+// At most `lanes` pairs match in a step, so P > lanes would claim multipliers that never work
+// (macs_per_cycle rows*cols*P): rejected, naming the key as the config errors do.
+TEST(TwoSided, RejectsMorePairsPerCycleThanLanes) {
+  ts::Params p;
+  p.lanes = 8;
+  p.pairs_per_cycle = 8;
+  EXPECT_NO_THROW(ts::TwoSided{p});
+  p.pairs_per_cycle = 9;
+  try {
+    ts::TwoSided m(p);
+    FAIL() << "accepted pairs_per_cycle > lanes";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "pairs_per_cycle: expected an integer in [1, lanes=8], got 9");
+  }
 }

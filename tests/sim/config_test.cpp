@@ -115,6 +115,23 @@ TEST(Config, BadJsonAndMissingFile) {
   EXPECT_NE(error_of((t.dir / "nope.json").string()).find("cannot open config file"), std::string::npos);
 }
 
+// A path naming a directory used to escape as std::ios_base::failure ("internal error").
+TEST(Config, DirectoryIsAnInputError) {
+  TempDir t;
+  EXPECT_EQ(error_of(t.dir.string()), t.dir.string() + ": is a directory, not a config file");
+  const auto p = t.write("top.json", R"({"pe": "pe"})");
+  EXPECT_EQ(error_of(p), p + ": /pe: section file '" + (t.dir / "pe").lexically_normal().string() +
+                             "' is not a regular file (a directory)");
+}
+
+TEST(Config, TwoSidedPairsPerCycleAtMostLanes) {
+  TempDir t;
+  const auto ok = t.write("ok.json", R"({"pe": {"type": "two-sided", "lanes": 8, "pairs_per_cycle": 8}})");
+  EXPECT_NO_THROW((void)load_accelerator_config(ok));
+  const auto p = t.write("bad.json", R"({"pe": {"type": "two-sided", "lanes": 8, "pairs_per_cycle": 9}})");
+  EXPECT_EQ(error_of(p), p + ": /pe/pairs_per_cycle: expected an integer in [1, lanes=8], got 9");
+}
+
 TEST(Config, PresetsValidate) {
   for (const char* f : {"tensordash-td.json", "tensordash-16tiles.json", "dense-systolic-32x32.json", "two-sided.json"})
     EXPECT_NO_THROW((void)load_accelerator_config(std::string(SWATSIM_SOURCE_DIR) + "/configs/arch/" + f)) << f;

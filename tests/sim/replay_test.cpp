@@ -3,6 +3,8 @@
 // One replay (one sc_start) per test process.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/config.hpp"
 #include "swatsim/sim/replay.hpp"
@@ -106,8 +108,8 @@ TEST(Replay, SelectionAndNamedBaseline) {
   sim::ReplayOptions o;
   o.trace = kSample;
   o.config = td(1);
-  o.iterations = {1};
-  o.layers = {0, 2};
+  o.iterations = {{1, 1}};
+  o.layers = {{0, 0}, {2, 2}};
   o.passes = {arch::Pass::InputGrad, arch::Pass::WeightGrad};
   arch::AcceleratorConfig ds;
   ds.name = "ds";
@@ -127,8 +129,85 @@ TEST(Replay, SelectionAndNamedBaseline) {
 }
 
 TEST(Replay, ParseIndexList) {
-  EXPECT_EQ(sim::parse_index_list("3,0-2,2", "--layers"), (std::vector<uint32_t>{0, 1, 2, 3}));
+  using R = sim::IndexRange;
+  EXPECT_EQ(sim::parse_index_list("3,0-2,2", "--layers"), (std::vector<R>{{3, 3}, {0, 2}, {2, 2}}));
+  // a huge range stays one item (it used to be expanded: ~4 GB for this one)
+  EXPECT_EQ(sim::parse_index_list("0-999999999", "--iterations"), (std::vector<R>{{0, 999999999}}));
   EXPECT_THROW(sim::parse_index_list("a", "--layers"), InputError);
   EXPECT_THROW(sim::parse_index_list("3-1", "--layers"), InputError);
   EXPECT_THROW(sim::parse_index_list("", "--layers"), InputError);
+}
+
+std::string replay_error(const sim::ReplayOptions& o) {
+  try {
+    (void)sim::replay(o);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Ranges are capped by what the trace records; a range or number selecting nothing is an error
+// (thrown before the simulation starts).
+TEST(Replay, SelectionsOutsideTheTraceAreErrors) {
+  traces::TraceReader r(kSample);
+  const uint32_t nlayers = uint32_t(r.header().layers.size());
+  sim::ReplayOptions o;
+  o.trace = kSample;
+  o.config = td(1);
+  o.iterations = {{100000, 999999999}};
+  EXPECT_NE(replay_error(o).find("--iterations: range 100000-999999999 selects no recorded iteration"), std::string::npos)
+      << replay_error(o);
+  o.iterations = {{5, 5}};
+  EXPECT_NE(replay_error(o).find("--iterations: iteration 5 is not recorded"), std::string::npos) << replay_error(o);
+  o.iterations = {};
+  o.layers = {{nlayers, 999999999}};
+  EXPECT_NE(replay_error(o).find(fmt::format("--layers: range {}-999999999 selects no layer", nlayers)),
+            std::string::npos) << replay_error(o);
+  o.layers = {{0, 0}, {nlayers, nlayers}};
+  EXPECT_NE(replay_error(o).find(fmt::format("--layers: layer {} does not exist", nlayers)), std::string::npos)
+      << replay_error(o);
+}
+
+TEST(Replay, HugeRangesSelectWhatIsRecorded) {
+  traces::TraceReader r(kSample);
+  sim::ReplayOptions o;
+  o.trace = kSample;
+  o.config = td(1);
+  o.iterations = {{0, 999999999}};
+  o.layers = {{1, 999999999}};
+  o.passes = {arch::Pass::Forward};
+  const auto res = sim::replay(o);
+  EXPECT_EQ(res.rows.size(), r.iterations().size() * (r.header().layers.size() - 1));
+  EXPECT_EQ(res.rows.front().layer, 1u);
+}
+
+// A named baseline runs as built (sparsity exploited); with baseline_sparsity off it treats every
+// operand as dense: the same hardware named as baseline then gives the kernel's base cycles.
+TEST(Replay, NamedBaselineWithSparsityOff) {
+  sim::ReplayOptions o;
+  o.trace = kSample;
+  o.config = td(1);
+  o.baseline = td(1);
+  o.baseline_sparsity = false;
+  const auto res = sim::replay(o);
+  const auto expect = kernel_sums(td(1));
+  ASSERT_EQ(res.rows.size(), expect.rows.size());
+  uint64_t saved = 0;
+  for (size_t i = 0; i < res.rows.size(); ++i) {
+    EXPECT_EQ(res.rows[i].baseline.cycles, expect.rows[i].second) << i;
+    saved += expect.rows[i].second - expect.rows[i].first;
+  }
+  EXPECT_GT(saved, 0u);  // the sample has sparsity to exploit, so on/off differ
+  EXPECT_EQ(sim::build_report(res, o).baseline["exploit_sparsity"], false);
+}
+
+TEST(Replay, NamedBaselineExploitsSparsityByDefault) {
+  sim::ReplayOptions o;
+  o.trace = kSample;
+  o.config = td(1);
+  o.baseline = td(1);
+  const auto res = sim::replay(o);
+  for (size_t i = 0; i < res.rows.size(); ++i) EXPECT_EQ(res.rows[i].baseline.cycles, res.rows[i].result.cycles) << i;
+  EXPECT_EQ(sim::build_report(res, o).baseline["exploit_sparsity"], true);
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layout.hpp"
+#include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
 #include "swatsim/traces/io.hpp"
 #include "swatsim/traces/tools.hpp"
@@ -130,17 +131,6 @@ NpyArray read_npy(const fs::path& path) {
   return arr;
 }
 
-void write_atomically(const fs::path& path, const std::string& bytes) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    if (!out) throw InputError(tmp.string(), "write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw InputError(path.string(), "cannot rename into place: " + ec.message());
-}
 
 void write_npy(const fs::path& path, const Shape& shape, const std::vector<float>& data) {
   std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}, {}, {}), }}",
@@ -156,7 +146,7 @@ void write_npy(const fs::path& path, const Shape& shape, const std::vector<float
   out += char(dict.size() >> 8);
   out += dict;
   out.append(reinterpret_cast<const char*>(data.data()), data.size() * 4);
-  write_atomically(path, out);
+  write_file_atomically(path.string(), [&](std::ostream& f) { f << out; });
 }
 
 Shape shape4(const NpyArray& a, const std::string& file) {
@@ -324,8 +314,10 @@ void export_npy(const std::string& trace_path, const std::string& dir, uint32_t 
   }
   TraceHeader meta = h;
   meta.layers.clear();
-  write_atomically(fs::path(dir) / "trace-header.json", layout::header_to_json(meta).dump(2) + "\n");
-  write_atomically(fs::path(dir) / "layers.csv", csv);  // last: its presence marks a complete export
+  write_file_atomically((fs::path(dir) / "trace-header.json").string(),
+                        [&](std::ostream& f) { f << layout::header_to_json(meta).dump(2) << "\n"; });
+  // layers.csv last: its presence marks a complete export.
+  write_file_atomically((fs::path(dir) / "layers.csv").string(), [&](std::ostream& f) { f << csv; });
 }
 
 }  // namespace swatsim::traces

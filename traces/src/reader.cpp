@@ -25,15 +25,15 @@ auto record_key(const TensorRecord& r) { return std::tuple(r.iteration, r.layer,
 }  // namespace
 
 TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
-  file_ = std::fopen(path_.c_str(), "rb");
+  file_.reset(std::fopen(path_.c_str(), "rb"));
   if (!file_) throw InputError(path_, std::string("cannot open: ") + std::strerror(errno));
   auto fail = [&](const std::string& what) -> void { throw InputError(path_, what); };
   auto read_at = [&](uint64_t off, void* dst, size_t n) {
-    if (fseeko(file_, off_t(off), SEEK_SET) != 0 || std::fread(dst, 1, n, file_) != n)
+    if (fseeko(file_.get(), off_t(off), SEEK_SET) != 0 || std::fread(dst, 1, n, file_.get()) != n)
       fail(fmt::format("cannot read {} bytes at offset {}", n, off));
   };
-  if (fseeko(file_, 0, SEEK_END) != 0) fail("cannot seek");
-  file_size_ = uint64_t(ftello(file_));
+  if (fseeko(file_.get(), 0, SEEK_END) != 0) fail("cannot seek");
+  file_size_ = uint64_t(ftello(file_.get()));
   if (file_size_ < layout::kPreambleSize) fail(fmt::format("truncated: {} bytes is too short for a trace", file_size_));
 
   uint8_t pre[layout::kPreambleSize];
@@ -104,10 +104,7 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
   }
 }
 
-TraceReader::~TraceReader() {
-  if (decompressor_) libdeflate_free_decompressor(decompressor_);
-  if (file_) std::fclose(file_);
-}
+TraceReader::~TraceReader() = default;
 
 std::vector<uint32_t> TraceReader::iterations() const {
   std::vector<uint32_t> its;
@@ -131,13 +128,14 @@ void TraceReader::load_blob(const TensorRecord& r, uint8_t* raw_out) {
   // A raw blob is read straight into `raw_out`; a compressed one is inflated into it.
   const bool raw = r.codec == layout::kCodecRaw;
   uint8_t* dst = raw ? raw_out : (stored_.resize(r.stored_size), stored_.data());
-  if (fseeko(file_, off_t(r.offset), SEEK_SET) != 0 || std::fread(dst, 1, r.stored_size, file_) != r.stored_size)
+  if (fseeko(file_.get(), off_t(r.offset), SEEK_SET) != 0 || std::fread(dst, 1, r.stored_size, file_.get()) != r.stored_size)
     throw InputError(fmt::format("{}: {}", path_, describe(header_, r)), "cannot read the blob (file truncated?)");
   if (layout::crc32(dst, r.stored_size) != r.crc32)
     throw InputError(fmt::format("{}: {}", path_, describe(header_, r)), "blob checksum mismatch");
   if (raw) return;
-  if (!decompressor_ && !(decompressor_ = libdeflate_alloc_decompressor())) throw std::bad_alloc();
-  if (libdeflate_zlib_decompress(decompressor_, stored_.data(), stored_.size(), raw_out, r.raw_size, nullptr) !=
+  if (!decompressor_) decompressor_.reset(libdeflate_alloc_decompressor());
+  if (!decompressor_) throw std::bad_alloc();
+  if (libdeflate_zlib_decompress(decompressor_.get(), stored_.data(), stored_.size(), raw_out, r.raw_size, nullptr) !=
       LIBDEFLATE_SUCCESS)
     throw InputError(fmt::format("{}: {}", path_, describe(header_, r)),
                      fmt::format("blob does not decompress to its recorded {} bytes", r.raw_size));

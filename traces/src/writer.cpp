@@ -15,6 +15,12 @@
 
 namespace swatsim::traces {
 
+namespace detail {
+void CloseFile::operator()(std::FILE* f) const { std::fclose(f); }
+void FreeCompressor::operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+void FreeDecompressor::operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+}  // namespace detail
+
 namespace {
 uint16_t to_bf16(float f) {  // round to nearest even, as torch does
   uint32_t u;
@@ -35,7 +41,7 @@ TraceWriter::TraceWriter(std::string path, TraceHeader header, Options options)
   if (!(options_.min_saving >= 0.0 && options_.min_saving < 1.0))
     throw InputError(path_, fmt::format("min_saving {} out of range [0, 1)", options_.min_saving));
   if (options_.zlib_level > 0) {
-    compressor_ = libdeflate_alloc_compressor(options_.zlib_level);
+    compressor_.reset(libdeflate_alloc_compressor(options_.zlib_level));
     if (!compressor_) throw std::bad_alloc();
   }
   for (size_t i = 0; i < header_.layers.size(); ++i)
@@ -44,9 +50,18 @@ TraceWriter::TraceWriter(std::string path, TraceHeader header, Options options)
   if (header_.layers.size() > 0xffff) throw InputError(path_, "more than 65535 layers");
 
   tmp_path_ = fmt::format("{}.tmp.{}", path_, ::getpid());
-  file_ = std::fopen(tmp_path_.c_str(), "wb");
+  file_.reset(std::fopen(tmp_path_.c_str(), "wb"));
   if (!file_) throw InputError(tmp_path_, std::string("cannot create: ") + std::strerror(errno));
+  try {
+    write_preamble_and_header();
+  } catch (...) {  // the destructor does not run for a throwing constructor
+    file_.reset();
+    std::remove(tmp_path_.c_str());
+    throw;
+  }
+}
 
+void TraceWriter::write_preamble_and_header() {
   const std::string json = layout::header_to_json(header_).dump();
   uint8_t pre[layout::kPreambleSize];
   uint8_t* p = pre;
@@ -61,13 +76,12 @@ TraceWriter::TraceWriter(std::string path, TraceHeader header, Options options)
 }
 
 TraceWriter::~TraceWriter() {
-  if (compressor_) libdeflate_free_compressor(compressor_);
-  if (file_) std::fclose(file_);
+  file_.reset();
   if (!finished_) std::remove(tmp_path_.c_str());
 }
 
 void TraceWriter::write_bytes(const void* data, size_t n) {
-  if (n && std::fwrite(data, 1, n, file_) != n)
+  if (n && std::fwrite(data, 1, n, file_.get()) != n)
     throw InputError(tmp_path_, std::string("write failed: ") + std::strerror(errno));
   offset_ += n;
 }
@@ -117,7 +131,7 @@ void TraceWriter::add(uint32_t iteration, uint16_t layer, TensorKind kind, const
   r.codec = layout::kCodecRaw;
   if (compressor_ && r.raw_size > 64) {
     packed_.resize(r.raw_size);  // a blob that zlib does not shrink is kept raw
-    const size_t n = libdeflate_zlib_compress(compressor_, scratch_.data(), r.raw_size, packed_.data(), packed_.size());
+    const size_t n = libdeflate_zlib_compress(compressor_.get(), scratch_.data(), r.raw_size, packed_.data(), packed_.size());
     if (n > 0 && double(n) <= (1.0 - options_.min_saving) * double(r.raw_size)) {
       stored = packed_.data();
       r.stored_size = n;
@@ -144,10 +158,9 @@ void TraceWriter::finish() {
   layout::put<uint32_t>(p, 0);
   std::memcpy(p, layout::kEndMagic, 8);
   write_bytes(foot, sizeof foot);
-  if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0)
+  if (std::fflush(file_.get()) != 0 || ::fsync(fileno(file_.get())) != 0)
     throw InputError(tmp_path_, std::string("flush failed: ") + std::strerror(errno));
-  std::fclose(file_);
-  file_ = nullptr;
+  if (std::fclose(file_.release()) != 0) throw InputError(tmp_path_, std::string("close failed: ") + std::strerror(errno));
   if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0)
     throw InputError(path_, std::string("cannot rename the finished trace into place: ") + std::strerror(errno));
   finished_ = true;

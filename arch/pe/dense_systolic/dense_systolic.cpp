@@ -20,6 +20,7 @@ Gemm lower(const LayerShape& l, Pass p) {
 }
 
 Folding fold(const Gemm& g, uint32_t R, uint32_t C, Dataflow df) {
+  if (g.M == 0 || g.N == 0 || g.K == 0) return Folding{};  // no MACs: no folds
   uint64_t Sr = 0, Sc = 0, T = 0;
   switch (df) {
     case Dataflow::OS: Sr = g.M; Sc = g.N; T = g.K; break;
@@ -34,7 +35,7 @@ Folding fold(const Gemm& g, uint32_t R, uint32_t C, Dataflow df) {
 
 uint64_t gemm_cycles(const Gemm& g, uint32_t R, uint32_t C, Dataflow df) {
   const Folding f = fold(g, R, C, df);
-  return f.folds * f.fold_cycles - 1;
+  return f.folds == 0 ? 0 : f.folds * f.fold_cycles - 1;  // an empty GEMM has no folds
 }
 
 DenseSystolic::DenseSystolic(const ParamSet& p)
@@ -64,6 +65,9 @@ PassPlan DenseSystolic::plan(const PassInput& in, bool) const {
   plan.macs_dense = in.layer.macs_per_sample();
   const Gemm g = lower(in.layer, in.pass);
   const Folding f = fold(g, rows_, cols_, df_);
+  // A zero-sized dimension (also Ho or Wo = 0 for the input gradient, whose GEMM does not name
+  // them): no MACs, no units.
+  if (f.folds == 0 || plan.macs_dense == 0) return plan;
   plan.segments.push_back(Segment::constant(f.fold_cycles));
   plan.segments.push_back(Segment::constant(f.fold_cycles - 1));
   const uint64_t macs_per_fold = g.M * g.N * g.K / f.folds;

@@ -52,6 +52,11 @@ const std::string& TensorDash::type() const {
 }
 
 PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
+  if (in.layer.macs_per_sample() == 0) {  // a zero-sized dimension: no work, no units
+    PassPlan empty;
+    empty.states = exploit ? uint32_t(p_.lookahead) + 1 : 1;
+    return empty;
+  }
   streams::PassStreams ps(in, uint32_t(p_.lanes));
   const streams::Mapping& m = ps.mapping();
   const uint32_t rows = uint32_t(p_.rows), cols = uint32_t(p_.cols), T = m.T;

@@ -1,6 +1,8 @@
 #include "two_sided.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "../common/streams.hpp"
 
@@ -38,19 +40,35 @@ uint64_t pair_cycles(const uint64_t* a, const uint64_t* b, uint32_t T, uint32_t 
   return std::max<uint64_t>(mx, 1);
 }
 
-TwoSided::TwoSided(const ParamSet& s) {
-  p_.rows = int(s.get_int("rows"));
-  p_.cols = int(s.get_int("cols"));
-  p_.lanes = int(s.get_int("lanes"));
-  p_.pairs_per_cycle = int(s.get_int("pairs_per_cycle"));
+namespace {
+const Params& checked(const Params& p) {
+  // At most `lanes` pairs can match in one step, so a PE never issues more than that per cycle.
+  if (p.pairs_per_cycle < 1 || p.pairs_per_cycle > p.lanes)
+    throw std::invalid_argument("pairs_per_cycle: expected an integer in [1, lanes=" + std::to_string(p.lanes) +
+                                "], got " + std::to_string(p.pairs_per_cycle));
+  return p;
 }
+
+Params from_set(const ParamSet& s) {
+  Params p;
+  p.rows = int(s.get_int("rows"));
+  p.cols = int(s.get_int("cols"));
+  p.lanes = int(s.get_int("lanes"));
+  p.pairs_per_cycle = int(s.get_int("pairs_per_cycle"));
+  return p;
+}
+}  // namespace
+
+TwoSided::TwoSided(const ParamSet& s) : TwoSided(from_set(s)) {}
+
+TwoSided::TwoSided(const Params& p) : p_(checked(p)) {}
 
 std::vector<ParamSpec> TwoSided::params() {
   return {
       ParamSpec::integer("rows", "PE rows per tile; row r takes stream r of the activation-side set", 4, 1, 1024),
       ParamSpec::integer("cols", "PE columns per tile; column c takes stream c of the other operand's set", 16, 1, 1024),
       ParamSpec::integer("lanes", "bitmap positions per stream step (the intersection window)", 64, 1, 64),
-      ParamSpec::integer("pairs_per_cycle", "matched pairs (MACs) a PE issues per cycle (P)", 16, 1, 64),
+      ParamSpec::integer("pairs_per_cycle", "matched pairs (MACs) a PE issues per cycle (P); must be <= lanes", 16, 1, 64),
   };
 }
 
@@ -60,6 +78,7 @@ const std::string& TwoSided::type() const {
 }
 
 PassPlan TwoSided::plan(const PassInput& in, bool exploit) const {
+  if (in.layer.macs_per_sample() == 0) return PassPlan{};  // a zero-sized dimension: no work
   streams::PassStreams ps(in, uint32_t(p_.lanes));
   const streams::Mapping& m = ps.mapping();
   const uint32_t rows = uint32_t(p_.rows), cols = uint32_t(p_.cols), T = m.T;

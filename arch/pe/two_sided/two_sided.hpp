@@ -27,7 +27,8 @@ uint64_t pair_cycles(const uint64_t* a, const uint64_t* b, uint32_t T, uint32_t 
 class TwoSided final : public PeModel {
 public:
   explicit TwoSided(const ParamSet& p);
-  explicit TwoSided(const Params& p) : p_(p) {}
+  /// Throws std::invalid_argument (naming the key) if pairs_per_cycle > lanes.
+  explicit TwoSided(const Params& p);
   static std::vector<ParamSpec> params();
   const std::string& type() const override;
   uint64_t macs_per_cycle() const override { return uint64_t(p_.rows) * p_.cols * p_.pairs_per_cycle; }

@@ -52,7 +52,8 @@ public:
   /// Multipliers in one tile (peak MACs per cycle per tile).
   virtual uint64_t macs_per_cycle() const = 0;
   /// Cuts one pass of one sample into work units. With exploit_sparsity false the same hardware
-  /// treats every operand as dense (the default baseline).
+  /// treats every operand as dense (the default baseline). A pass without MACs (a zero-sized
+  /// dimension) gives a plan with no units.
   virtual PassPlan plan(const PassInput& in, bool exploit_sparsity) const = 0;
   /// The tiles the plans are spread over: a model cuts its work finer (never changing the one-tile
   /// order or total) so that there are about kUnitsPerTile units per tile where it can.
@@ -60,10 +61,11 @@ public:
   uint32_t tiles() const { return tiles_; }
   static constexpr uint32_t kUnitsPerTile = 4;
 
-  /// How many contiguous chunks to cut `inner` items into when there are `outer` units otherwise.
+  /// How many contiguous chunks to cut `inner` items into when there are `outer` units otherwise
+  /// (1 when there is no work: `outer` or `inner` 0).
   uint32_t splits(uint64_t outer, uint64_t inner) const {
     const uint64_t want = uint64_t(tiles_) * kUnitsPerTile;
-    if (outer >= want || inner <= 1) return 1;
+    if (outer == 0 || outer >= want || inner <= 1) return 1;
     const uint64_t s = (want + outer - 1) / outer;
     return uint32_t(s < inner ? s : inner);
   }

@@ -13,13 +13,27 @@
 
 namespace swatsim::sim {
 
+/// One item of a selection list: "5" is [5, 5], "5-7" is [5, 7]. Kept as a range so that a huge
+/// range costs nothing; replay intersects it with what the trace records.
+struct IndexRange {
+  uint32_t first = 0, last = 0;
+  bool operator==(const IndexRange& o) const { return first == o.first && last == o.last; }
+};
+
 struct ReplayOptions {
   std::string trace;
   arch::AcceleratorConfig config;
   /// Another accelerator as the baseline; if empty, `config` with sparsity exploitation off.
   std::optional<arch::AcceleratorConfig> baseline;
-  std::vector<uint32_t> iterations;  ///< empty: all recorded
-  std::vector<uint32_t> layers;      ///< layer indices; empty (and no names): all
+  /// Whether the named `baseline` exploits sparsity (it is another accelerator, run as it is
+  /// built); ignored without a named baseline.
+  bool baseline_sparsity = true;
+  /// Recorded iterations to replay; empty: all. A range selects the recorded iterations inside it
+  /// and must select at least one; a single number must be recorded.
+  std::vector<IndexRange> iterations;
+  /// Layer indices; empty (and no names): all. Ranges are capped at the trace's layer count and
+  /// must select at least one layer; a single index must exist.
+  std::vector<IndexRange> layers;
   std::vector<std::string> layer_names;  ///< layers selected by name, added to `layers`
   std::vector<arch::Pass> passes{arch::Pass::Forward, arch::Pass::InputGrad, arch::Pass::WeightGrad};
 };
@@ -43,10 +57,11 @@ struct ReplayResult {
 /// Called after each job with (jobs done, jobs in total).
 using ProgressFn = std::function<void(uint64_t, uint64_t)>;
 
-/// Parses "0,2,5-7" into a sorted list of numbers; `what` names the option in errors.
-std::vector<uint32_t> parse_index_list(const std::string& list, const std::string& what);
+/// Parses "0,2,5-7" into its items, in the order written (not expanded); `what` names the option
+/// in errors.
+std::vector<IndexRange> parse_index_list(const std::string& list, const std::string& what);
 /// Splits a --layers list into indices/ranges and layer names ("0-3,fc,layer1.0.conv1").
-void parse_layer_list(const std::string& list, std::vector<uint32_t>& indices, std::vector<std::string>& names);
+void parse_layer_list(const std::string& list, std::vector<IndexRange>& indices, std::vector<std::string>& names);
 
 /// Runs the replay (one SystemC elaboration and sc_start per process: call once).
 /// Throws InputError for traces that lack a tensor a pass needs, or for unknown selections.

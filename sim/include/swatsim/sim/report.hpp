@@ -40,7 +40,5 @@ void write_text(const Report& r, std::ostream& out);
 nlohmann::ordered_json to_json(const Report& r);
 void write_csv(const Report& r, std::ostream& out);
 
-/// Writes via a temporary file in the same directory, renamed over `path` when complete.
-void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace swatsim::sim

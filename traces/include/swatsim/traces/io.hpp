@@ -11,6 +11,13 @@
 struct libdeflate_compressor;
 struct libdeflate_decompressor;
 
+namespace swatsim::traces::detail {
+struct CloseFile { void operator()(std::FILE* f) const; };
+struct FreeCompressor { void operator()(libdeflate_compressor* c) const; };
+struct FreeDecompressor { void operator()(libdeflate_decompressor* d) const; };
+using File = std::unique_ptr<std::FILE, CloseFile>;
+}  // namespace swatsim::traces::detail
+
 namespace swatsim::traces {
 
 /// Writes a trace to `path`. Data go to a temporary file beside it that is renamed over `path`
@@ -39,15 +46,16 @@ public:
   const TraceHeader& header() const { return header_; }
 
 private:
+  void write_preamble_and_header();
   void write_bytes(const void* data, size_t n);
   std::string path_, tmp_path_;
   TraceHeader header_;
   Options options_;
-  std::FILE* file_ = nullptr;
+  detail::File file_;
   uint64_t offset_ = 0;
   std::vector<TensorRecord> records_;
   std::vector<uint8_t> scratch_, packed_;
-  libdeflate_compressor* compressor_ = nullptr;
+  std::unique_ptr<libdeflate_compressor, detail::FreeCompressor> compressor_;
   bool finished_ = false;
 };
 
@@ -79,12 +87,12 @@ public:
 private:
   void load_blob(const TensorRecord& r, uint8_t* raw_out);
   std::string path_;
-  std::FILE* file_ = nullptr;
+  detail::File file_;
   uint64_t file_size_ = 0;
   TraceHeader header_;
   std::vector<TensorRecord> records_;
   std::vector<uint8_t> stored_, raw_;
-  libdeflate_decompressor* decompressor_ = nullptr;
+  std::unique_ptr<libdeflate_decompressor, detail::FreeDecompressor> decompressor_;
 };
 
 }  // namespace swatsim::traces
