@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds swatsim (reusing an existing build) and shows the
-# bundled sample trace. Idempotent.
+# The main job: installs what is missing, builds swatsim (reusing an existing build), checks the
+# bundled sample trace, then runs the whole pipeline on real data: SWAT-U 80% training of
+# small-cnn on Fashion-MNIST with trace recording, and a replay of that trace on the TensorDash
+# preset against its dense baseline. Outputs go to results/reproduce/. Idempotent.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
-export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 cmake --preset default >/dev/null
 cmake --build --preset default -j "${SWATSIM_JOBS:-2}"
-build/bin/swatsim trace validate traces/samples/sample.swt
-build/bin/swatsim trace info traces/samples/sample.swt
+bin=build/bin
+out=results/reproduce
+mkdir -p "$out"
+
+echo "== bundled sample trace"
+$bin/swatsim trace validate traces/samples/sample.swt
+$bin/swatsim trace info traces/samples/sample.swt
+$bin/swatsim run --arch configs/arch/tensordash-td.json --trace traces/samples/sample.swt \
+  --out "$out/sample-tensordash.json" --csv "$out/sample-tensordash.csv" >"$out/sample-tensordash.txt"
+tail -5 "$out/sample-tensordash.txt"
+
 echo
-mkdir -p results/reproduce
-build/bin/swatsim run --arch configs/arch/tensordash-td.json --trace traces/samples/sample.swt \
-  --out results/reproduce/sample-tensordash.json --csv results/reproduce/sample-tensordash.csv
+echo "== SWAT-U 80% training of small-cnn on Fashion-MNIST, traced at iterations 50 and 150"
+$bin/swat-train --model small-cnn --dataset fashion-mnist --sparsity 0.8 --topk-period 10 --iterations 200 \
+  --batch 64 --lr 0.05 --seed 1 --threads "${SWATSIM_JOBS:-2}" --eval-samples 2000 --no-progress \
+  --trace "$out/small-cnn-swat80.swt" --trace-start 50 --trace-every 100 --trace-samples 2 \
+  --report "$out/small-cnn-swat80-flops.json" | tail -4
+$bin/swatsim trace info "$out/small-cnn-swat80.swt" | tail -8
+for arch in tensordash-td two-sided dense-systolic-32x32; do
+  echo
+  echo "== replay on configs/arch/$arch.json"
+  $bin/swatsim run --arch "configs/arch/$arch.json" --trace "$out/small-cnn-swat80.swt" \
+    --out "$out/small-cnn-swat80-$arch.json" --csv "$out/small-cnn-swat80-$arch.csv" >"$out/small-cnn-swat80-$arch.txt"
+  tail -5 "$out/small-cnn-swat80-$arch.txt"
+done

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include "cli/options.hpp"
 
 #include <boost/program_options.hpp>
@@ -23,8 +24,8 @@ bool parse_options(int argc, const char* const* argv, TrainOptions& o, std::stri
       ("num-classes", po::value(&o.num_classes)->default_value(0), "classifier width (0: from the dataset)");
   po::options_description swat("SWAT");
   swat.add_options()
-      ("sparsity", po::value(&o.sparsity)->default_value(o.sparsity), "top-K weight sparsity in [0,1); 0 = dense training")
-      ("act-sparsity", po::value(&o.act_sparsity)->default_value(o.act_sparsity), "activation sparsity in [0,1) for every sparse layer; <0: equal to the layer's weight sparsity")
+      ("sparsity", po::value(&o.sparsity)->default_value(o.sparsity, fmt::format("{}", o.sparsity)), "top-K weight sparsity in [0,1); 0 = dense training")
+      ("act-sparsity", po::value(&o.act_sparsity)->default_value(o.act_sparsity, fmt::format("{}", o.act_sparsity)), "activation sparsity in [0,1) for every sparse layer; <0: equal to the layer's weight sparsity")
       ("distribution", po::value(&o.distribution)->default_value(o.distribution), "uniform (SWAT-U) | erk (SWAT-ERK) | momentum (SWAT-M)")
       ("structure", po::value(&o.structure)->default_value(o.structure), "unstructured | channel | filter")
       ("topk-period", po::value(&o.topk_period)->default_value(o.topk_period), "recompute top-K thresholds every N iterations")
@@ -35,14 +36,14 @@ bool parse_options(int argc, const char* const* argv, TrainOptions& o, std::stri
       ("batch", po::value(&o.batch)->default_value(o.batch), "batch size")
       ("iterations", po::value(&o.iterations)->default_value(0), "training iterations (overrides --epochs)")
       ("epochs", po::value(&o.epochs)->default_value(0.0), "training epochs (default 1 when --iterations is 0)")
-      ("lr", po::value(&o.lr)->default_value(o.lr), "peak learning rate")
-      ("momentum", po::value(&o.momentum)->default_value(o.momentum), "SGD momentum")
+      ("lr", po::value(&o.lr)->default_value(o.lr, fmt::format("{}", o.lr)), "peak learning rate")
+      ("momentum", po::value(&o.momentum)->default_value(o.momentum, fmt::format("{}", o.momentum)), "SGD momentum")
       ("nesterov", po::bool_switch(&o.nesterov), "Nesterov momentum")
-      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay), "L2 weight decay")
+      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay, fmt::format("{}", o.weight_decay)), "L2 weight decay")
       ("no-bn-decay", po::bool_switch(&o.no_bn_decay), "no weight decay on BatchNorm parameters")
       ("schedule", po::value(&o.schedule)->default_value(o.schedule), "step | cosine | constant")
       ("milestones", po::value(&milestones)->default_value("0.5,0.75"), "step schedule: comma-separated fractions of the run where lr *= gamma")
-      ("gamma", po::value(&o.gamma)->default_value(o.gamma), "step schedule factor")
+      ("gamma", po::value(&o.gamma)->default_value(o.gamma, fmt::format("{}", o.gamma)), "step schedule factor")
       ("warmup", po::value(&o.warmup)->default_value(0), "iterations of linear learning-rate warm-up")
       ("label-smoothing", po::value(&o.label_smoothing)->default_value(0.0), "label smoothing in [0,1)")
       ("seed", po::value(&o.seed)->default_value(0), "seed of initialization and data order")
