@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake pkg-config
   libsystemc-dev
   libboost-program-options-dev libboost-dev
   libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev

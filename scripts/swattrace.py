@@ -32,7 +32,10 @@ class TraceError(Exception):
 class Trace:
     def __init__(self, path):
         self.path = path
-        self._f = open(path, "rb")
+        try:
+            self._f = open(path, "rb")
+        except OSError as e:
+            raise TraceError(f"{path}: cannot open: {e.strerror}") from None
         f = self._f
         f.seek(0, 2)
         size = f.tell()
@@ -40,23 +43,33 @@ class Trace:
         pre = f.read(24)
         if len(pre) < 24 or pre[:8] != MAGIC:
             raise TraceError(f"{path}: not a swatsim trace")
-        version, header_len, header_crc, _ = struct.unpack("<4I", pre[8:])
+        version, header_len, header_crc, reserved = struct.unpack("<4I", pre[8:])
         if version != VERSION:
             raise TraceError(f"{path}: unknown format version {version} (this reader supports {VERSION})")
+        if 24 + header_len + 32 > size:
+            raise TraceError(f"{path}: truncated: the file ends inside the header")
         raw = f.read(header_len)
-        if len(raw) != header_len or zlib.crc32(raw) != header_crc:
-            raise TraceError(f"{path}: header truncated or checksum mismatch")
-        self.header = json.loads(raw)
+        if zlib.crc32(raw) != header_crc or reserved != 0:
+            raise TraceError(f"{path}: header checksum mismatch or reserved bytes set")
+        try:
+            self.header = json.loads(raw)
+        except ValueError as e:
+            raise TraceError(f"{path}: header is not valid JSON: {e}") from None
+        if self.header.get("format") != "swatsim-trace" or self.header.get("version") != VERSION:
+            raise TraceError(f"{path}: header does not describe a swatsim-trace v{VERSION}")
         self.layers = self.header["layers"]
         f.seek(size - 32)
         foot = f.read(32)
-        if len(foot) != 32 or foot[24:] != END_MAGIC:
+        if foot[24:] != END_MAGIC:
             raise TraceError(f"{path}: truncated or unfinished (no footer)")
         index_offset, count, index_crc, _ = struct.unpack("<QQII", foot[:24])
+        data_start = 24 + header_len
+        if not (data_start <= index_offset <= size - 32) or (size - 32 - index_offset) != count * ENTRY.itemsize:
+            raise TraceError(f"{path}: corrupt footer")
         f.seek(index_offset)
         index = f.read(count * ENTRY.itemsize)
-        if len(index) != count * ENTRY.itemsize or zlib.crc32(index) != index_crc:
-            raise TraceError(f"{path}: index truncated or checksum mismatch")
+        if zlib.crc32(index) != index_crc:
+            raise TraceError(f"{path}: index checksum mismatch")
         self.index = np.frombuffer(index, dtype=ENTRY)
         self._by_key = {(int(e["iteration"]), int(e["layer"]), int(e["kind"])): i for i, e in enumerate(self.index)}
 
@@ -76,25 +89,42 @@ class Trace:
     def read(self, iteration, layer, tensor):
         """(mask as a bool array of the tensor's shape, float32 non-zero values or None)."""
         e = self._entry(iteration, layer, tensor)
-        self._f.seek(int(e["offset"]))
-        stored = self._f.read(int(e["stored_size"]))
-        where = f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[int(e['kind'])]}"
-        if len(stored) != int(e["stored_size"]) or zlib.crc32(stored) != int(e["crc32"]):
-            raise TraceError(f"{where}: blob truncated or checksum mismatch")
-        raw = zlib.decompress(stored) if int(e["codec"]) == 1 else stored
+        kind, vt, codec = int(e["kind"]), int(e["values"]), int(e["codec"])
+        where = f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[kind] if kind < 4 else kind}"
         shape = tuple(int(d) for d in e["shape"])
         numel = int(np.prod(shape, dtype=np.uint64))
         nbytes = (numel + 7) // 8
+        nnz = int(e["nnz"])
+        if vt not in (0, 1, 2) or codec not in (0, 1) or nnz > numel:
+            raise TraceError(f"{where}: corrupt index entry")
+        raw_size = nbytes + nnz * (0, 4, 2)[vt]
+        if int(e["raw_size"]) != raw_size:
+            raise TraceError(f"{where}: blob size disagrees with shape and non-zero count")
+        self._f.seek(int(e["offset"]))
+        stored = self._f.read(int(e["stored_size"]))
+        if len(stored) != int(e["stored_size"]) or zlib.crc32(stored) != int(e["crc32"]):
+            raise TraceError(f"{where}: blob truncated or checksum mismatch")
+        if codec == 1:
+            d = zlib.decompressobj()
+            try:
+                raw = d.decompress(stored, raw_size + 1)  # never inflate more than the record claims
+            except zlib.error as err:
+                raise TraceError(f"{where}: blob does not decompress: {err}") from None
+        else:
+            raw = stored
+        if len(raw) != raw_size:
+            raise TraceError(f"{where}: blob does not hold its recorded {raw_size} bytes")
         bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8, count=nbytes), bitorder="little")
+        if bits[numel:].any():
+            raise TraceError(f"{where}: bitmap has bits set past the tensor's last element")
         mask = bits[:numel].astype(bool).reshape(shape)
-        if int(mask.sum()) != int(e["nnz"]):
+        if int(mask.sum()) != nnz:
             raise TraceError(f"{where}: bitmap non-zero count disagrees with the index")
-        vt = int(e["values"])
         values = None
         if vt == 1:
-            values = np.frombuffer(raw, dtype="<f4", count=int(e["nnz"]), offset=nbytes).copy()
+            values = np.frombuffer(raw, dtype="<f4", count=nnz, offset=nbytes).copy()
         elif vt == 2:
-            b = np.frombuffer(raw, dtype="<u2", count=int(e["nnz"]), offset=nbytes).astype(np.uint32) << 16
+            b = np.frombuffer(raw, dtype="<u2", count=nnz, offset=nbytes).astype(np.uint32) << 16
             values = b.view(np.float32)
         return mask, values
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/config.hpp"
 #include "swatsim/sim/replay.hpp"
@@ -55,43 +56,6 @@ std::vector<arch::Pass> parse_passes(const std::string& s) {
   if (out.empty()) throw InputError("--passes", "no pass selected");
   return out;
 }
-
-/// An output file written through a temporary beside it. Opened (and so checked writable) before
-/// the replay; renamed over the target only by commit(); the temporary is removed otherwise.
-class PendingFile {
-public:
-  explicit PendingFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
-    std::error_code ec;
-    if (fs::is_directory(path_, ec)) throw InputError(path_, "is a directory, cannot write the report there");
-    out_.open(tmp_, std::ios::binary | std::ios::trunc);
-    if (!out_) throw InputError(path_, "cannot open for writing");
-  }
-  PendingFile(const PendingFile&) = delete;
-  PendingFile& operator=(const PendingFile&) = delete;
-  ~PendingFile() {
-    if (out_.is_open()) out_.close();
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-  std::ostream& stream() { return out_; }
-  /// Flushes and closes the temporary; throws if anything failed to be written.
-  void finish() {
-    out_.flush();
-    const bool ok = bool(out_);
-    out_.close();
-    if (!ok || out_.fail()) throw InputError(path_, "write failed");
-  }
-  void commit() {
-    std::error_code ec;
-    fs::rename(tmp_, path_, ec);
-    if (ec) throw InputError(path_, "cannot rename into place: " + ec.message());
-    committed_ = true;
-  }
-
-private:
-  std::string path_, tmp_;
-  std::ofstream out_;
-  bool committed_ = false;
-};
 
 class ProgressBar {
 public:
@@ -167,9 +131,9 @@ int run_command(const std::vector<std::string>& args) {
     if (!e1 && !e2 && a == b)
       throw InputError("--csv", fmt::format("names the same file as --out ('{}')", csv));
   }
-  std::unique_ptr<PendingFile> out_file, csv_file;
-  if (!out.empty()) out_file = std::make_unique<PendingFile>(out);
-  if (!csv.empty()) csv_file = std::make_unique<PendingFile>(csv);
+  std::unique_ptr<AtomicFile> out_file, csv_file;
+  if (!out.empty()) out_file = std::make_unique<AtomicFile>(out);
+  if (!csv.empty()) csv_file = std::make_unique<AtomicFile>(csv);
 
   ProgressBar bar(!quiet && (vm.count("progress") || ::isatty(2)));
   const auto t0 = std::chrono::steady_clock::now();
@@ -179,11 +143,11 @@ int run_command(const std::vector<std::string>& args) {
   if (!quiet) sim::write_text(report, std::cout);
   if (out_file) {
     out_file->stream() << sim::to_json(report).dump(2) << "\n";
-    out_file->finish();
+    out_file->close_temp();
   }
   if (csv_file) {
     sim::write_csv(report, csv_file->stream());
-    csv_file->finish();
+    csv_file->close_temp();
   }
   if (out_file) out_file->commit();
   if (csv_file) csv_file->commit();

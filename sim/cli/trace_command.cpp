@@ -101,13 +101,7 @@ void apply_header_options(const po::variables_map& vm, tr::TraceHeader& h) {
   if (given("topk-period")) h.swat.topk_period = vm["topk-period"].as<uint32_t>();
   if (vm["sparsify-first"].as<bool>()) h.swat.sparsify_first = true;
   if (given("seed")) h.seed = vm["seed"].as<uint64_t>();
-  const auto& d = h.swat.distribution;
-  if (d != "uniform" && d != "erk" && d != "momentum")
-    throw InputError("--distribution", "expected uniform, erk or momentum, got '" + d + "'");
-  const auto& s = h.swat.structure;
-  if (s != "unstructured" && s != "channel" && s != "filter")
-    throw InputError("--structure", "expected unstructured, channel or filter, got '" + s + "'");
-  if (h.swat.topk_period == 0) throw InputError("--topk-period", "expected an integer >= 1");
+  if (std::string err = tr::check_swat(h.swat); !err.empty()) throw InputError("command line", err);
 }
 
 int trace_import(const std::vector<std::string>& args) {
@@ -115,21 +109,23 @@ int trace_import(const std::vector<std::string>& args) {
   std::string dir, out;
   desc.add_options()("dir", po::value(&dir)->required(), "directory of NumPy dumps")
     ("output,o", po::value(&out)->required(), "trace to write")
-    ("iteration", po::value<uint32_t>()->default_value(0), "iteration number to record the dumps as")
+    ("iteration", po::value<uint32_t>(), "iteration number to record the dumps as (default: from DIR/trace-export.json, else 0)")
     ("batch", po::value<uint32_t>(), "training batch size (default: the dumps' N)")
-    ("no-values", po::bool_switch(), "store masks only, not the fp32 values");
+    ("no-values", po::bool_switch(), "store masks only, not the values");
   add_header_options(desc);
   po::positional_options_description pos;
   pos.add("dir", 1);
   po::variables_map vm;
   if (!parse(args, desc, pos, vm, "usage: swatsim trace import-npy DIR -o TRACE [OPTIONS]")) return 0;
-  tr::NpyImportOptions o;
-  o.header = tr::npy_default_header(dir);
-  o.header.producer_version = swatsim::version();
+  tr::NpyImportOptions o = tr::npy_default_options(dir);
+  if (o.header.producer_version.empty()) o.header.producer_version = swatsim::version();
   apply_header_options(vm, o.header);
   if (vm.count("batch")) o.header.batch_size = vm["batch"].as<uint32_t>();
-  o.iteration = vm["iteration"].as<uint32_t>();
-  o.store_values = !vm["no-values"].as<bool>();
+  if (vm.count("iteration")) o.iteration = vm["iteration"].as<uint32_t>();
+  if (vm["no-values"].as<bool>()) {
+    o.values = tr::ValueType::None;
+    o.value_overrides.clear();
+  }
   tr::import_npy(dir, out, o);
   std::cout << fmt::format("wrote {}\n", out);
   return 0;
@@ -139,22 +135,15 @@ int trace_export(const std::vector<std::string>& args) {
   po::options_description desc("options");
   std::string path, out;
   desc.add_options()("trace", po::value(&path)->required(), "trace file")
-    ("output,o", po::value(&out)->required(), "directory to write the NumPy dumps into")
+    ("output,o", po::value(&out)->required(), "directory to create for the NumPy dumps (must not exist or be empty)")
     ("iteration", po::value<uint32_t>(), "iteration to export (default: the first recorded)");
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
   if (!parse(args, desc, pos, vm, "usage: swatsim trace export-npy TRACE -o DIR [--iteration N]")) return 0;
-  uint32_t it;
-  if (vm.count("iteration")) {
-    it = vm["iteration"].as<uint32_t>();
-  } else {
-    tr::TraceReader reader(path);
-    const auto its = reader.iterations();
-    if (its.empty()) throw InputError(path, "holds no iteration");
-    it = its.front();
-  }
-  tr::export_npy(path, out, it);
+  std::optional<uint32_t> iteration;
+  if (vm.count("iteration")) iteration = vm["iteration"].as<uint32_t>();
+  const uint32_t it = tr::export_npy(path, out, iteration);
   std::cout << fmt::format("wrote iteration {} to {}\n", it, out);
   return 0;
 }

@@ -107,14 +107,9 @@ public:
 private:
   const tr::Mask& load(uint32_t it, uint16_t layer, tr::TensorKind kind, tr::Mask& into) {
     const tr::TensorRecord* rec = reader_.find(it, layer, kind);
-    if (!rec) {
-      tr::TensorRecord fake;
-      fake.iteration = it;
-      fake.layer = layer;
-      fake.kind = kind;
-      throw InputError(reader_.path(), fmt::format("{}: not stored, but a selected pass needs it",
-                                                   tr::describe(reader_.header(), fake)));
-    }
+    if (!rec)
+      throw InputError(tr::locate(reader_.path(), reader_.header(), it, layer, kind),
+                       "not stored, but a selected pass needs it");
     reader_.read_into(*rec, into, nullptr);
     return into;
   }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstring>
 #include <filesystem>
 
@@ -74,9 +75,7 @@ fs::path make_dumps(const std::string& name) {
 TEST(Npy, ImportReadsEveryDtypeAndInfersLayers) {
   const fs::path d = make_dumps("npy-in");
   const std::string trace = temp_path("npy.swt");
-  NpyImportOptions o;
-  o.header = npy_default_header(d.string());
-  import_npy(d.string(), trace, o);
+  import_npy(d.string(), trace, npy_default_options(d.string()));
   validate(trace);
   TraceReader r(trace);
   ASSERT_EQ(r.header().layers.size(), 2u);
@@ -109,18 +108,16 @@ TEST(Npy, ImportReadsEveryDtypeAndInfersLayers) {
 TEST(Npy, ExportThenImportRoundTripsByteForByte) {
   const fs::path d = make_dumps("npy-rt");
   const std::string first = temp_path("rt1.swt"), second = temp_path("rt2.swt");
-  NpyImportOptions o;
-  o.header = npy_default_header(d.string());
+  NpyImportOptions o = npy_default_options(d.string());
   o.header.model = "roundtrip";
   import_npy(d.string(), first, o);
   const fs::path out = temp_path("npy-rt-out");
   fs::remove_all(out);
-  export_npy(first, out.string(), 0);
+  EXPECT_EQ(export_npy(first, out.string(), std::nullopt), 0u);
   EXPECT_TRUE(fs::exists(out / "fc-act_saved.npy"));
   EXPECT_FALSE(fs::exists(out / "conv1-act_saved.npy"));
   EXPECT_EQ(slurp((out / "layers.csv").string()), "conv1,2,1\nfc,1,0\n");
-  NpyImportOptions o2;
-  o2.header = npy_default_header(out.string());  // restores model, dataset and SWAT settings
+  NpyImportOptions o2 = npy_default_options(out.string());  // restores model, dataset, SWAT settings
   EXPECT_EQ(o2.header.model, "roundtrip");
   import_npy(out.string(), second, o2);
   EXPECT_EQ(slurp(first), slurp(second));
@@ -133,7 +130,7 @@ TEST(Npy, ExportWithoutValuesWritesZeroOneMasks) {
   synthesize(trace, so);
   const fs::path out = temp_path("novalues-out");
   fs::remove_all(out);
-  export_npy(trace, out.string(), 0);
+  export_npy(trace, out.string(), 0u);
   const std::string bytes = slurp((out / "conv2-wgt.npy").string());
   const size_t data = bytes.size() - 16 * 8 * 9 * 4;
   size_t ones = 0;
@@ -172,6 +169,115 @@ TEST(Npy, RejectsBadDumps) {
   spit((d / "layers.csv").string(), "conv9,1,1\n");
   EXPECT_NE(message().find("conv9-act.npy: cannot open"), std::string::npos) << message();
   EXPECT_FALSE(fs::exists(trace));
+}
+
+}  // namespace
+
+namespace {
+
+std::string import_error(const fs::path& d) {
+  try {
+    import_npy(d.string(), temp_path("err.swt"), npy_default_options(d.string()));
+  } catch (const swatsim::InputError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(Npy, MalformedHeadersAreInputErrors) {
+  const fs::path d = make_dumps("npy-hdr");
+  const std::string act = slurp((d / "conv1-act.npy").string());
+  auto with_header = [&](const std::string& from, const std::string& to) {  // header length kept
+    std::string b = act;
+    const size_t end = b.find('\n');
+    b.erase(end - (to.size() - std::min(to.size(), from.size())), to.size() - std::min(to.size(), from.size()));
+    b.replace(b.find(from), from.size(), to + std::string(from.size() - std::min(to.size(), from.size()), ' '));
+    ASSERT_EQ(b.size(), act.size());
+    spit((d / "conv1-act.npy").string(), b);
+  };
+  with_header("'fortran_order': False", "'fortran_order':");
+  EXPECT_NE(import_error(d).find("conv1-act.npy: malformed 'fortran_order'"), std::string::npos) << import_error(d);
+  with_header("'fortran_order': False", "'fortran_order': 1");
+  EXPECT_NE(import_error(d).find("malformed 'fortran_order'"), std::string::npos) << import_error(d);
+  with_header("(2, 3, 6, 6, )", "(4294967295, 4294967295, 6)");
+  EXPECT_NE(import_error(d).find("exceeds 1099511627776 elements"), std::string::npos) << import_error(d);
+  with_header("'<f4'", "'<i4'");
+  EXPECT_NE(import_error(d).find("dtype '<i4' is not supported"), std::string::npos) << import_error(d);
+}
+
+TEST(Npy, Float64BelowFloat32RangeStaysNonZero) {
+  const fs::path d = make_dumps("npy-tiny");
+  std::vector<float> w = pattern(4 * 27, 2);
+  // write_npy converts from float; build the >f8 file by hand with 1e-50 at element 1.
+  write_npy(d / "conv1-wgt.npy", {4, 3, 3, 3}, w, ">f8");
+  std::string b = slurp((d / "conv1-wgt.npy").string());
+  const double tiny = 1e-50;
+  char be[8];
+  std::memcpy(be, &tiny, 8);
+  std::reverse(be, be + 8);
+  std::memcpy(b.data() + (b.size() - 108 * 8) + 8, be, 8);  // element 1
+  spit((d / "conv1-wgt.npy").string(), b);
+  const std::string trace = temp_path("tiny.swt");
+  import_npy(d.string(), trace, npy_default_options(d.string()));
+  TraceReader r(trace);
+  std::vector<float> values;
+  Mask m = r.read(*r.find(0, 0, TensorKind::Weight), &values);
+  ASSERT_TRUE(m.test(1));
+  EXPECT_EQ(values[0], -3.0f);         // element 0 of the pattern
+  EXPECT_EQ(values[1], FLT_TRUE_MIN);  // element 1 (a zero of the pattern, now 1e-50)
+}
+
+TEST(Npy, ExportNeverOverwritesAndRoundTripsEveryKindOfTrace) {
+  // Masks only, iteration 2 of 3: export, import, compare bytes.
+  SynthOptions so;
+  so.iterations = 3;
+  const std::string a = temp_path("rt-masks.swt"), b = temp_path("rt-masks2.swt");
+  synthesize(a, so);
+  const fs::path out = temp_path("rt-masks-out");
+  fs::remove_all(out);
+  EXPECT_EQ(export_npy(a, out.string(), 2u), 2u);
+  const NpyImportOptions o = npy_default_options(out.string());
+  EXPECT_EQ(o.iteration, 2u);
+  import_npy(out.string(), b, o);
+  TraceReader ra(a), rb(b);
+  ASSERT_EQ(rb.records().size(), 15u);
+  for (const auto& r : rb.records()) {
+    const TensorRecord* want = ra.find(2, r.layer, r.kind);
+    ASSERT_NE(want, nullptr);
+    EXPECT_EQ(r.values, ValueType::None);
+    EXPECT_EQ(rb.read_mask(r), ra.read_mask(*want));
+  }
+  // A second export into the same, now non-empty, directory is refused and leaves it as it was.
+  const std::string before = slurp((out / "layers.csv").string());
+  try {
+    export_npy(a, out.string(), 0u);
+    FAIL() << "overwrote an export";
+  } catch (const swatsim::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("already exists and is not an empty directory"), std::string::npos);
+  }
+  EXPECT_EQ(slurp((out / "layers.csv").string()), before);
+  EXPECT_TRUE(fs::exists(out / "conv2-act_saved.npy"));
+
+  // bfloat16 values come back as bfloat16: the whole file is identical.
+  TraceHeader h;
+  h.model = "bf16";
+  h.layers.push_back(swatsim::traces::test::make_conv("c", 1, 2, 3, 3, 2, 1, 1, 1, 0));
+  const std::string c = temp_path("bf16.swt"), c2 = temp_path("bf16-2.swt");
+  {
+    TraceWriter w(c, h);
+    for (TensorKind k : h.layers[0].tensors) {
+      Mask m(h.layers[0].shape_of(k));
+      std::vector<float> v;
+      for (uint64_t i = 0; i < m.numel(); i += 2) m.set(i), v.push_back(0.5f + float(i));
+      w.add(7, 0, k, m, &v, k == TensorKind::Weight ? ValueType::F32 : ValueType::BF16);
+    }
+    w.finish();
+  }
+  const fs::path out2 = temp_path("bf16-out");
+  fs::remove_all(out2);
+  export_npy(c, out2.string(), std::nullopt);
+  import_npy(out2.string(), c2, npy_default_options(out2.string()));
+  EXPECT_EQ(slurp(c), slurp(c2));
 }
 
 }  // namespace

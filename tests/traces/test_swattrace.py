@@ -48,4 +48,17 @@ with tempfile.TemporaryDirectory() as tmp:
         raise SystemExit("truncated trace accepted")
     except swattrace.TraceError as e:
         assert "truncated" in str(e)
+    # A flipped bit in a blob is a TraceError naming the tensor, not a crash.
+    with open(sample, "rb") as f:
+        data = bytearray(f.read())
+    t = swattrace.Trace(sample)
+    data[int(t.index[1]["offset"])] ^= 0x01
+    bad = os.path.join(tmp, "bad.swt")
+    with open(bad, "wb") as f:
+        f.write(data)
+    try:
+        swattrace.Trace(bad).read(0, 0, "weight")
+        raise SystemExit("corrupt blob accepted")
+    except swattrace.TraceError as e:
+        assert "iteration 0, layer 0, weight: blob truncated or checksum mismatch" in str(e), str(e)
 print(f"swattrace.py: {checked} tensors agree with the C++ writer")

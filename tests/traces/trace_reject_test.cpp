@@ -201,3 +201,167 @@ TEST(Reject, MissingFile) {
 }
 
 }  // namespace
+
+// ---- Files crafted byte by byte: inputs no writer produces ----
+namespace crafted {
+
+struct Entry {
+  uint32_t iteration = 0;
+  uint16_t layer = 0;
+  uint8_t kind = 0, values = 0, codec = 0;
+  uint32_t dims[4] = {1, 1, 1, 1};
+  uint64_t nnz = 0, offset = 0, stored = 0, raw = 0;
+  uint32_t crc = 0;
+};
+
+constexpr const char* kHeader1x1 =
+    R"({"batch_size":1,"dataset":"d","format":"swatsim-trace","layers":[{"C":1,"H":1,"Ho":1,"K":1,"N":1,"R":1,"S":1,)"
+    R"("W":1,"Wo":1,"groups":1,"kind":"conv","name":"c","padding":0,"stride":1,"tensors":["input_act","weight","output_grad"]}],)"
+    R"("model":"m","producer":{"name":"p","version":"1"},"seed":0,"swat":{"activation_sparsity":0.0,)"
+    R"("distribution":"uniform","sparsify_first":false,"sparsity":0.0,"structure":"unstructured","topk_period":1},"version":1})";
+
+// preamble + header + `data` + index of `entries` + footer, every checksum right.
+std::string build(const std::string& header, const std::string& data, const std::vector<Entry>& entries) {
+  std::string b(kPreamble, '\0');
+  std::memcpy(b.data(), "SWATTRC\0", 8);
+  put_le<uint32_t>(b, 8, 1);
+  put_le<uint32_t>(b, 12, uint32_t(header.size()));
+  b += header;
+  put_le<uint32_t>(b, 16, crc(b, kPreamble, header.size()));
+  b += data;
+  const uint64_t index_offset = b.size();
+  for (const Entry& e : entries) {
+    std::string x(kEntry, '\0');
+    put_le(x, 0, e.iteration);
+    put_le(x, 4, e.layer);
+    x[6] = char(e.kind), x[7] = char(e.values);
+    for (int i = 0; i < 4; ++i) put_le(x, 8 + 4 * i, e.dims[i]);
+    put_le(x, 24, e.nnz), put_le(x, 32, e.offset), put_le(x, 40, e.stored), put_le(x, 48, e.raw);
+    put_le(x, 56, e.crc);
+    x[60] = char(e.codec);
+    b += x;
+  }
+  std::string foot(kFooter, '\0');
+  put_le<uint64_t>(foot, 0, index_offset);
+  put_le<uint64_t>(foot, 8, entries.size());
+  put_le<uint32_t>(foot, 16, crc(b, index_offset, entries.size() * kEntry));
+  std::memcpy(foot.data() + 24, "SWATEND\0", 8);
+  return b + foot;
+}
+
+// A valid 1x1 trace: three one-bit tensors of one byte each.
+std::vector<Entry> one_by_one(uint64_t data_start) {
+  std::vector<Entry> es;
+  for (uint8_t k : {0, 1, 3}) {
+    Entry e;
+    e.kind = k;
+    e.nnz = 1, e.stored = e.raw = 1;
+    e.offset = data_start + es.size();
+    e.crc = uint32_t(::crc32(0, reinterpret_cast<const Bytef*>("\x01"), 1));
+    es.push_back(e);
+  }
+  return es;
+}
+
+}  // namespace crafted
+
+TEST(Crafted, ValidBaselineIsAccepted) {
+  const std::string h = crafted::kHeader1x1;
+  EXPECT_EQ(rejection(crafted::build(h, "\x01\x01\x01", crafted::one_by_one(kPreamble + h.size())), "crafted-ok.swt"), "");
+}
+
+TEST(Crafted, FooterCountThatWrapsTheBoundsCheck) {
+  const std::string h = crafted::kHeader1x1;
+  std::string b = crafted::build(h, "\x01\x01\x01", crafted::one_by_one(kPreamble + h.size()));
+  const uint64_t count = uint64_t(1) << 57, fs_ = b.size();
+  put_le<uint64_t>(b, b.size() - kFooter, fs_ - kFooter - count * kEntry);  // wraps modulo 2^64
+  put_le<uint64_t>(b, b.size() - kFooter + 8, count);
+  EXPECT_REJECTED(b, "corrupt footer");
+}
+
+TEST(Crafted, CompressedBlobClaimingMoreThanDeflateCanHold) {
+  // A 2^15 x 2^15 map (2^30 elements): a 16-byte "compressed" blob claiming a 128 MiB bitmap.
+  std::string h = crafted::kHeader1x1;
+  h.replace(h.find("\"H\":1"), 5, "\"H\":32768");
+  h.replace(h.find("\"W\":1"), 5, "\"W\":32768");
+  h.replace(h.find("\"Ho\":1"), 6, "\"Ho\":32768");
+  h.replace(h.find("\"Wo\":1"), 6, "\"Wo\":32768");
+  crafted::Entry e;
+  e.kind = 0, e.codec = 1;
+  e.dims[2] = e.dims[3] = 32768;
+  e.stored = 16, e.raw = uint64_t(1) << 27;
+  e.offset = kPreamble + h.size();
+  const std::string blob(16, '\0');
+  e.crc = uint32_t(::crc32(0, reinterpret_cast<const Bytef*>(blob.data()), 16));
+  EXPECT_REJECTED(crafted::build(h, blob, {e}), "compressed blob of 16 bytes cannot hold 134217728 bytes");
+}
+
+TEST(Crafted, SharedBlobsAreRejected) {
+  const std::string h = crafted::kHeader1x1;
+  auto es = crafted::one_by_one(kPreamble + h.size());
+  es[1].offset = es[0].offset;  // weight points at input_act's byte
+  EXPECT_REJECTED(crafted::build(h, "\x01\x01\x01", es), "is not where the previous one ends");
+}
+
+TEST(Crafted, BytesThatBelongToNoTensor) {
+  const std::string h = crafted::kHeader1x1;
+  EXPECT_REJECTED(crafted::build(h, std::string("\x01\x01\x01\x00", 4), crafted::one_by_one(kPreamble + h.size())),
+                  "belong to no tensor");
+}
+
+TEST(Crafted, ReservedBytesMustBeZero) {
+  const std::string h = crafted::kHeader1x1;
+  const std::string good = crafted::build(h, "\x01\x01\x01", crafted::one_by_one(kPreamble + h.size()));
+  std::string b = good;
+  b[20] = 1;
+  EXPECT_REJECTED(b, "reserved bytes 20-23");
+  b = good;
+  b[b.size() - kFooter + 20] = 1;
+  EXPECT_REJECTED(b, "reserved bytes 20-23");
+}
+
+TEST(Crafted, HeaderValuesOutsideTheirDomain) {
+  const std::string base = crafted::kHeader1x1;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string h = base;
+    h.replace(h.find(from), from.size(), to);
+    return crafted::build(h, "\x01\x01\x01", crafted::one_by_one(kPreamble + h.size()));
+  };
+  EXPECT_REJECTED(with("\"uniform\"", "\"bogus00\""), "distribution must be uniform, erk or momentum");
+  EXPECT_REJECTED(with("\"topk_period\":1", "\"topk_period\":0"), "top-K period must be >= 1");
+  EXPECT_REJECTED(with("\"name\":\"c\"", "\"name\":\"/\""), "name '/' must be 1-255 letters");
+  EXPECT_REJECTED(with("\"sparsity\":0.0,", "\"sparsity\":1.5,"), "header /swat/sparsity: expected a number in [0, 1)");
+}
+
+TEST(Crafted, ShapeProductsCannotOverflow) {
+  LayerInfo l = make_conv("huge", 65536, 65536, 65536, 65536, 65536, 1, 1, 1, 0, 65536);
+  EXPECT_NE(check_layer(l).find("exceeds 1099511627776 elements"), std::string::npos) << check_layer(l);
+}
+
+TEST(Reject, LinearLayerWithPaddingOrDuplicateNames) {
+  TraceHeader h;
+  LayerInfo fc = make_conv("fc", 1, 4, 1, 1, 2, 1, 1, 1, 1);
+  fc.kind = LayerKind::Linear;
+  EXPECT_NE(check_layer(fc).find("stride 1 and padding 0"), std::string::npos);
+  h.layers = {make_conv("a", 1, 1, 3, 3, 1, 1, 1, 1, 0), make_conv("a", 1, 1, 3, 3, 1, 1, 1, 1, 0)};
+  EXPECT_THROW(TraceWriter(temp_path("dup.swt"), h), swatsim::InputError);
+}
+
+TEST(Writer, RejectsValuesThatAreZeroInTheirStoredType) {
+  TraceHeader h;
+  h.layers.push_back(make_conv("c", 1, 1, 1, 2, 1, 1, 1, 1, 0));  // input_act has 2 elements
+  TraceWriter w(temp_path("zeros.swt"), h);
+  Mask m(h.layers[0].shape_of(TensorKind::InputAct));
+  m.set(0), m.set(1);
+  std::vector<float> v{1.0f, 0.0f};
+  EXPECT_THROW(w.add(0, 0, TensorKind::InputAct, m, &v, ValueType::F32), swatsim::InputError);
+  v = {1.0f, 1e-41f};  // a float32 subnormal that bfloat16 rounds to zero
+  try {
+    w.add(0, 0, TensorKind::InputAct, m, &v, ValueType::BF16);
+    FAIL() << "accepted";
+  } catch (const swatsim::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("which is zero as bf16"), std::string::npos) << e.what();
+  }
+  v = {1.0f, 1e-41f};
+  EXPECT_NO_THROW(w.add(0, 0, TensorKind::InputAct, m, &v, ValueType::F32));  // representable in float32
+}

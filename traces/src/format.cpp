@@ -1,6 +1,7 @@
 #include "swatsim/traces/format.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -61,17 +62,48 @@ uint64_t LayerInfo::forward_macs() const {
   return uint64_t(N) * K * Ho * Wo * (groups ? C / groups : 0) * R * S;
 }
 
-std::string describe(const TraceHeader& h, const TensorRecord& r) {
-  const std::string name = r.layer < h.layers.size() ? h.layers[r.layer].name : std::string("?");
-  return fmt::format("iteration {}, layer {} ({}), {}", r.iteration, r.layer, name, to_string(r.kind));
+std::string locate(const std::string& file, const TraceHeader& h, uint32_t iteration, uint32_t layer, TensorKind kind) {
+  const std::string name = layer < h.layers.size() ? h.layers[layer].name : std::string("?");
+  const char* k = uint8_t(kind) < kTensorKinds ? to_string(kind) : "unknown tensor";
+  return fmt::format("{}: iteration {}, layer {} ({}), {}", file, iteration, layer, name, k);
+}
+
+std::string check_swat(const SwatSettings& s) {
+  if (!(s.sparsity >= 0.0 && s.sparsity < 1.0)) return fmt::format("sparsity {} is outside [0, 1)", s.sparsity);
+  if (!(s.activation_sparsity >= 0.0 && s.activation_sparsity < 1.0))
+    return fmt::format("activation sparsity {} is outside [0, 1)", s.activation_sparsity);
+  if (s.distribution != "uniform" && s.distribution != "erk" && s.distribution != "momentum")
+    return "distribution must be uniform, erk or momentum, got '" + s.distribution + "'";
+  if (s.structure != "unstructured" && s.structure != "channel" && s.structure != "filter")
+    return "structure must be unstructured, channel or filter, got '" + s.structure + "'";
+  if (s.topk_period == 0) return "top-K period must be >= 1";
+  return {};
+}
+
+bool valid_layer_name(const std::string& n) {
+  if (n.empty() || n == "." || n == ".." || n.size() > 255) return false;
+  for (char c : n)
+    if (!(std::isalnum(uint8_t(c)) || c == '_' || c == '-' || c == '.')) return false;
+  return true;
 }
 
 std::string check_layer(const LayerInfo& l) {
+  if (!valid_layer_name(l.name))
+    return "name '" + l.name + "' must be 1-255 letters, digits, '_', '-' or '.' (it names files on export)";
   if (l.N == 0 || l.C == 0 || l.H == 0 || l.W == 0 || l.K == 0 || l.R == 0 || l.S == 0)
     return "every dimension (N,C,H,W,K,R,S) must be >= 1";
   if (l.stride == 0) return "stride must be >= 1";
   if (l.groups == 0 || l.C % l.groups != 0 || l.K % l.groups != 0)
     return fmt::format("groups {} must divide C={} and K={}", l.groups, l.C, l.K);
+  // Checked products: each tensor at most kMaxTensorElements elements.
+  for (auto dims : {std::array<uint32_t, 4>{l.N, l.C, l.H, l.W}, std::array<uint32_t, 4>{l.K, l.C / l.groups, l.R, l.S},
+                    std::array<uint32_t, 4>{l.N, l.K, l.Ho, l.Wo}}) {
+    uint64_t n = 1;
+    for (uint32_t d : dims)
+      if (__builtin_mul_overflow(n, uint64_t(d), &n) || n > kMaxTensorElements)
+        return fmt::format("a tensor of shape [{},{},{},{}] exceeds {} elements", dims[0], dims[1], dims[2], dims[3],
+                           kMaxTensorElements);
+  }
   if (l.expected_ho() == 0 || l.expected_wo() == 0)
     return fmt::format("the {}x{} kernel does not fit the {}x{} input with padding {}", l.R, l.S, l.H, l.W,
                        l.padding);
@@ -79,8 +111,8 @@ std::string check_layer(const LayerInfo& l) {
     return fmt::format("output size {}x{} disagrees with the geometry: (H+2*padding-R)/stride+1 = {}x{} "
                        "for H,W={}x{}, R,S={}x{}, stride {}, padding {}",
                        l.Ho, l.Wo, l.expected_ho(), l.expected_wo(), l.H, l.W, l.R, l.S, l.stride, l.padding);
-  if (l.kind == LayerKind::Linear && (l.H != 1 || l.W != 1 || l.R != 1 || l.S != 1))
-    return "a linear layer must have 1x1 maps and a 1x1 kernel";
+  if (l.kind == LayerKind::Linear && (l.H != 1 || l.W != 1 || l.R != 1 || l.S != 1 || l.stride != 1 || l.padding != 0))
+    return "a linear layer must have 1x1 maps, a 1x1 kernel, stride 1 and padding 0";
   if (!l.has(TensorKind::InputAct) || !l.has(TensorKind::Weight) || !l.has(TensorKind::OutputGrad))
     return "input_act, weight and output_grad are needed by every pass and may not be absent";
   return {};

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "trace I/O assumes a li
 
 template <class T> void put(uint8_t*& p, T v) { std::memcpy(p, &v, sizeof v); p += sizeof v; }
 template <class T> T get(const uint8_t*& p) { T v; std::memcpy(&v, p, sizeof v); p += sizeof v; return v; }
+
+/// Index order: (iteration, layer, tensor code).
+inline auto record_key(const TensorRecord& r) { return std::tuple(r.iteration, r.layer, uint8_t(r.kind)); }
 
 void encode_entry(const TensorRecord& r, uint8_t* out);
 TensorRecord decode_entry(const uint8_t* in);

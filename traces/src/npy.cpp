@@ -1,9 +1,14 @@
 // NumPy dumps <-> traces (layout in docs/trace-format.md, "NumPy layout").
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cfloat>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -21,10 +26,8 @@ namespace swatsim::traces {
 
 namespace {
 
-struct NpyArray {
-  std::vector<uint32_t> shape;
-  std::vector<float> data;
-};
+constexpr const char* kSuffix[kTensorKinds] = {"act", "wgt", "act_saved", "grad"};  // by TensorKind
+std::string stem(const std::string& layer, TensorKind k) { return layer + "-" + kSuffix[size_t(k)]; }
 
 float half_to_float(uint16_t h) {
   const uint32_t sign = uint32_t(h & 0x8000u) << 16;
@@ -42,7 +45,7 @@ float half_to_float(uint16_t h) {
   return f;
 }
 
-std::string read_file(const fs::path& p) {
+std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw InputError(p.string(), std::string("cannot open: ") + std::strerror(errno));
   std::ostringstream ss;
@@ -50,87 +53,139 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-// Parses the header dict of a .npy file: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
-NpyArray read_npy(const fs::path& path) {
-  const std::string file = path.string();
-  const std::string bytes = read_file(path);
-  auto fail = [&](const std::string& what) -> void { throw InputError(file, what); };
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) fail("not a .npy file (bad magic)");
-  const int major = uint8_t(bytes[6]);
-  size_t header_len, data_start;
-  if (major == 1) {
-    header_len = uint8_t(bytes[8]) | size_t(uint8_t(bytes[9])) << 8;
-    data_start = 10 + header_len;
-  } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail("truncated .npy header");
-    header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= size_t(uint8_t(bytes[8 + i])) << (8 * i);
-    data_start = 12 + header_len;
-  } else {
-    fail(fmt::format("unsupported .npy version {}", major));
-    return {};
-  }
-  if (data_start > bytes.size()) fail("truncated .npy header");
-  const std::string dict = bytes.substr(data_start - header_len, header_len);
-  auto value_after = [&](const std::string& key) -> size_t {
-    size_t k = dict.find("'" + key + "'");
-    if (k == std::string::npos) fail("npy header has no '" + key + "'");
-    size_t colon = dict.find(':', k);
-    if (colon == std::string::npos) fail("malformed npy header");
-    return dict.find_first_not_of(" ", colon + 1);
-  };
-  size_t d = value_after("descr");
-  if (d == std::string::npos || (dict[d] != '\'' && dict[d] != '"')) fail("malformed 'descr' in npy header");
-  const size_t dend = dict.find(dict[d], d + 1);
-  const std::string descr = dict.substr(d + 1, dend - d - 1);
-  size_t f = value_after("fortran_order");
-  if (dict.compare(f, 4, "True") == 0) fail("Fortran-order arrays are not supported (expected C order)");
-  size_t s = value_after("shape");
-  if (s == std::string::npos || dict[s] != '(') fail("malformed 'shape' in npy header");
-  const size_t send = dict.find(')', s);
-  NpyArray arr;
-  std::string dims = dict.substr(s + 1, send - s - 1);
-  std::stringstream ds(dims);
-  for (std::string tok; std::getline(ds, tok, ',');) {
-    tok.erase(0, tok.find_first_not_of(" "));
-    tok.erase(tok.find_last_not_of(" L") + 1);
-    if (tok.empty()) continue;
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(tok.c_str(), &end, 10);
-    if (*end != '\0' || v > 0xffffffffull) fail("malformed 'shape' in npy header: " + dims);
-    arr.shape.push_back(uint32_t(v));
-  }
-  if (descr.size() != 3 || descr[1] != 'f' || (descr[2] != '2' && descr[2] != '4' && descr[2] != '8') ||
-      (descr[0] != '<' && descr[0] != '>' && descr[0] != '='))
-    fail(fmt::format("dtype '{}' is not supported (expected float16, float32 or float64)", descr));
-  const bool swap = descr[0] == '>';
-  const size_t width = size_t(descr[2] - '0');
-  uint64_t n = 1;
-  for (uint32_t v : arr.shape) n *= v;
-  if (bytes.size() - data_start != n * width)
-    fail(fmt::format("holds {} data bytes, but shape {} of {} needs {} (truncated?)", bytes.size() - data_start,
-                     dims, descr, n * width));
-  arr.data.resize(n);
-  const char* p = bytes.data() + data_start;
-  for (uint64_t i = 0; i < n; ++i, p += width) {
-    uint8_t b[8];
-    std::memcpy(b, p, width);
-    if (swap) std::reverse(b, b + width);
-    if (width == 2) {
-      uint16_t h;
-      std::memcpy(&h, b, 2);
-      arr.data[i] = half_to_float(h);
-    } else if (width == 4) {
-      std::memcpy(&arr.data[i], b, 4);
+// A .npy file whose header has been read and checked; the data are read on demand.
+class NpyFile {
+public:
+  explicit NpyFile(fs::path path) : path_(std::move(path)) {
+    const std::string file = path_.string();
+    in_.open(path_, std::ios::binary);
+    if (!in_) throw InputError(file, std::string("cannot open: ") + std::strerror(errno));
+    char pre[12] = {};
+    in_.read(pre, 10);
+    if (in_.gcount() != 10 || std::memcmp(pre, "\x93NUMPY", 6) != 0) fail("not a .npy file (bad magic)");
+    const int major = uint8_t(pre[6]);
+    uint64_t header_len;
+    if (major == 1) {
+      header_len = uint8_t(pre[8]) | uint64_t(uint8_t(pre[9])) << 8;
+      data_start_ = 10 + header_len;
+    } else if (major == 2 || major == 3) {
+      in_.read(pre + 10, 2);
+      if (in_.gcount() != 2) fail("truncated .npy header");
+      header_len = 0;
+      for (int i = 0; i < 4; ++i) header_len |= uint64_t(uint8_t(pre[8 + i])) << (8 * i);
+      data_start_ = 12 + header_len;
     } else {
-      double v;
-      std::memcpy(&v, b, 8);
-      arr.data[i] = float(v);
+      fail(fmt::format("unsupported .npy format version {}", major));
     }
+    if (header_len > (1u << 20)) fail("implausible .npy header length");
+    std::string dict(header_len, '\0');
+    in_.read(dict.data(), std::streamsize(header_len));
+    if (uint64_t(in_.gcount()) != header_len) fail("truncated .npy header");
+    parse_dict(dict);
+    in_.seekg(0, std::ios::end);
+    const uint64_t size = uint64_t(in_.tellg());
+    if (size < data_start_ || size - data_start_ != numel_ * width_)
+      fail(fmt::format("holds {} data bytes, but shape {} of {} needs {} (truncated?)",
+                       size < data_start_ ? 0 : size - data_start_, shape_str(), descr_, numel_ * width_));
   }
-  return arr;
-}
 
+  const std::vector<uint32_t>& shape() const { return shape_; }
+  std::string file() const { return path_.string(); }
+
+  /// The shape as N,C,H,W ((N,C) of a linear layer is (N,C,1,1)).
+  Shape shape4() const {
+    if (shape_.size() == 2) return Shape{{shape_[0], shape_[1], 1, 1}};
+    if (shape_.size() != 4) fail(fmt::format("expected a 4-D array (or 2-D for a linear layer), got {}-D", shape_.size()));
+    return Shape{{shape_[0], shape_[1], shape_[2], shape_[3]}};
+  }
+
+  /// The data as float32. A non-zero float64 below float32's range becomes the smallest float32 of
+  /// its sign instead of 0, so the mask is the array's own non-zeros.
+  std::vector<float> read() {
+    std::vector<char> raw(numel_ * width_);
+    in_.clear();
+    in_.seekg(std::streamoff(data_start_));
+    in_.read(raw.data(), std::streamsize(raw.size()));
+    if (uint64_t(in_.gcount()) != raw.size()) fail("cannot read the data");
+    std::vector<float> out(numel_);
+    const bool swap = descr_[0] == '>';
+    for (uint64_t i = 0; i < numel_; ++i) {
+      uint8_t b[8];
+      std::memcpy(b, raw.data() + i * width_, width_);
+      if (swap) std::reverse(b, b + width_);
+      if (width_ == 2) {
+        uint16_t h;
+        std::memcpy(&h, b, 2);
+        out[i] = half_to_float(h);
+      } else if (width_ == 4) {
+        std::memcpy(&out[i], b, 4);
+      } else {
+        double v;
+        std::memcpy(&v, b, 8);
+        out[i] = float(v);
+        if (out[i] == 0.0f && v != 0.0) out[i] = std::copysign(FLT_TRUE_MIN, float(v));
+      }
+    }
+    return out;
+  }
+
+private:
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(path_.string(), what); }
+
+  std::string shape_str() const {
+    std::string s = "(";
+    for (uint32_t d : shape_) s += std::to_string(d) + ",";
+    return s + ")";
+  }
+
+  // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+  void parse_dict(const std::string& dict) {
+    auto value_of = [&](const char* key) -> size_t {
+      const size_t k = dict.find(std::string("'") + key + "'");
+      if (k == std::string::npos) fail(std::string("npy header has no '") + key + "'");
+      const size_t colon = dict.find(':', k);
+      const size_t v = colon == std::string::npos ? colon : dict.find_first_not_of(' ', colon + 1);
+      if (v == std::string::npos) fail(std::string("npy header has no value for '") + key + "'");
+      return v;
+    };
+    const size_t d = value_of("descr");
+    const size_t dend = (dict[d] == '\'' || dict[d] == '"') ? dict.find(dict[d], d + 1) : std::string::npos;
+    if (dend == std::string::npos) fail("malformed 'descr' in npy header");
+    descr_ = dict.substr(d + 1, dend - d - 1);
+    const size_t f = value_of("fortran_order");
+    if (dict.compare(f, 4, "True") == 0) fail("Fortran-order arrays are not supported (expected C order)");
+    if (dict.compare(f, 5, "False") != 0) fail("malformed 'fortran_order' in npy header (expected True or False)");
+    const size_t s = value_of("shape");
+    const size_t send = dict[s] == '(' ? dict.find(')', s) : std::string::npos;
+    if (send == std::string::npos) fail("malformed 'shape' in npy header");
+    const std::string dims = dict.substr(s + 1, send - s - 1);
+    std::stringstream ds(dims);
+    numel_ = 1;
+    for (std::string tok; std::getline(ds, tok, ',');) {
+      tok.erase(0, tok.find_first_not_of(' '));
+      tok.erase(tok.find_last_not_of(" L") + 1);
+      if (tok.empty()) continue;
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long v = std::strtoull(tok.c_str(), &end, 10);
+      if (*end != '\0' || errno != 0 || v > 0xffffffffull || tok[0] == '-') fail("malformed 'shape' in npy header: (" + dims + ")");
+      shape_.push_back(uint32_t(v));
+      if (__builtin_mul_overflow(numel_, uint64_t(v), &numel_) || numel_ > kMaxTensorElements)
+        fail(fmt::format("shape ({}) exceeds {} elements", dims, kMaxTensorElements));
+    }
+    if (descr_.size() != 3 || descr_[1] != 'f' || (descr_[2] != '2' && descr_[2] != '4' && descr_[2] != '8') ||
+        (descr_[0] != '<' && descr_[0] != '>' && descr_[0] != '='))
+      fail(fmt::format("dtype '{}' is not supported (expected float16, float32 or float64)", descr_));
+    width_ = size_t(descr_[2] - '0');
+  }
+
+  fs::path path_;
+  std::ifstream in_;
+  std::vector<uint32_t> shape_;
+  std::string descr_;
+  uint64_t numel_ = 0, data_start_ = 0;
+  size_t width_ = 4;
+};
 
 void write_npy(const fs::path& path, const Shape& shape, const std::vector<float>& data) {
   std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}, {}, {}), }}",
@@ -139,28 +194,10 @@ void write_npy(const fs::path& path, const Shape& shape, const std::vector<float
   const size_t total = ((10 + dict.size() + 1 + 63) / 64) * 64;
   dict.append(total - 10 - dict.size() - 1, ' ');
   dict += '\n';
-  std::string out = "\x93NUMPY";
-  out += char(1);
-  out += char(0);
-  out += char(dict.size() & 0xff);
-  out += char(dict.size() >> 8);
-  out += dict;
-  out.append(reinterpret_cast<const char*>(data.data()), data.size() * 4);
-  write_file_atomically(path.string(), [&](std::ostream& f) { f << out; });
-}
-
-Shape shape4(const NpyArray& a, const std::string& file) {
-  if (a.shape.size() == 2) return Shape{{a.shape[0], a.shape[1], 1, 1}};  // (N,C) of a linear layer
-  if (a.shape.size() != 4)
-    throw InputError(file, fmt::format("expected a 4-D array (or 2-D for a linear layer), got {}-D", a.shape.size()));
-  return Shape{{a.shape[0], a.shape[1], a.shape[2], a.shape[3]}};
-}
-
-bool valid_name(const std::string& n) {
-  if (n.empty() || n == "." || n == "..") return false;
-  for (char c : n)
-    if (!(std::isalnum(uint8_t(c)) || c == '_' || c == '-' || c == '.')) return false;
-  return true;
+  write_file_atomically(path.string(), [&](std::ostream& f) {
+    f << "\x93NUMPY" << char(1) << char(0) << char(dict.size() & 0xff) << char(dict.size() >> 8) << dict;
+    f.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size() * 4));
+  });
 }
 
 struct CsvLayer {
@@ -173,6 +210,7 @@ std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path.string(), "cannot open (expected lines name,stride,padding in forward order)");
   std::vector<CsvLayer> layers;
+  std::set<std::string> names;
   std::string line;
   for (int no = 1; std::getline(in, line); ++no) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -184,11 +222,12 @@ std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
     if (f.size() != 3 && f.size() != 4) throw InputError(where, "expected name,stride,padding[,kind]");
     CsvLayer l;
     l.name = f[0];
-    if (!valid_name(l.name)) throw InputError(where, "layer name must use letters, digits, '_', '-' and '.' only");
+    if (!valid_layer_name(l.name)) throw InputError(where, "layer name must be 1-255 letters, digits, '_', '-' or '.'");
+    if (!names.insert(l.name).second) throw InputError(where, "layer '" + l.name + "' is listed twice");
     auto num = [&](const std::string& s, const char* what, uint32_t lo) {
       char* end = nullptr;
       const unsigned long v = std::strtoul(s.c_str(), &end, 10);
-      if (s.empty() || *end != '\0' || v < lo || v > 0xffffu)
+      if (s.empty() || *end != '\0' || v < lo || v > 0xffffu || s[0] == '-')
         throw InputError(where, fmt::format("{} must be an integer >= {}, got '{}'", what, lo, s));
       return uint32_t(v);
     };
@@ -204,22 +243,44 @@ std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
   return layers;
 }
 
+ValueType value_type_from_string(const std::string& s, const std::string& where) {
+  for (ValueType v : {ValueType::None, ValueType::F32, ValueType::BF16})
+    if (s == to_string(v)) return v;
+  throw InputError(where, "expected a value type none, f32 or bf16, got '" + s + "'");
+}
+
 }  // namespace
 
-TraceHeader npy_default_header(const std::string& dir) {
+NpyImportOptions npy_default_options(const std::string& dir) {
+  NpyImportOptions o;
   const fs::path meta = fs::path(dir) / "trace-header.json";
-  if (!fs::exists(meta)) {
-    TraceHeader h;
-    h.producer = "swatsim import-npy";
-    h.model = "imported";
-    h.dataset = "unknown";
-    return h;
+  if (fs::exists(meta)) {
+    nlohmann::json j = nlohmann::json::parse(read_text(meta), nullptr, false);
+    if (j.is_discarded()) throw InputError(meta.string(), "not valid JSON");
+    o.header = layout::header_from_json(j, meta.string());
+    o.header.layers.clear();
+  } else {
+    o.header.producer = "swatsim import-npy";
+    o.header.model = "imported";
+    o.header.dataset = "unknown";
   }
-  nlohmann::json j = nlohmann::json::parse(read_file(meta), nullptr, false);
-  if (j.is_discarded()) throw InputError(meta.string(), "not valid JSON");
-  TraceHeader h = layout::header_from_json(j, meta.string());
-  h.layers.clear();
-  return h;
+  const fs::path exp = fs::path(dir) / "trace-export.json";
+  if (fs::exists(exp)) {
+    const std::string file = exp.string();
+    nlohmann::json j = nlohmann::json::parse(read_text(exp), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw InputError(file, "not a JSON object");
+    if (!j.contains("iteration") || !j["iteration"].is_number_unsigned() || j["iteration"].get<uint64_t>() > 0xffffffffu)
+      throw InputError(file + ": /iteration", "expected an unsigned 32-bit integer");
+    o.iteration = j["iteration"].get<uint32_t>();
+    if (!j.contains("values") || !j["values"].is_object()) throw InputError(file + ": /values", "expected an object");
+    for (auto it = j["values"].begin(); it != j["values"].end(); ++it) {
+      if (!it->is_string()) throw InputError(file + ": /values/" + it.key(), "expected a string");
+      o.value_overrides[it.key()] = value_type_from_string(it->get<std::string>(), file + ": /values/" + it.key());
+    }
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.key() != "iteration" && it.key() != "values") throw InputError(file + ": /" + it.key(), "unknown key");
+  }
+  return o;
 }
 
 void import_npy(const std::string& dir, const std::string& trace_path, NpyImportOptions options) {
@@ -228,17 +289,16 @@ void import_npy(const std::string& dir, const std::string& trace_path, NpyImport
   const auto csv = read_layers_csv(d / "layers.csv");
   TraceHeader header = options.header;
   header.layers.clear();
-  // First pass: geometry only, so that the writer can be opened with the full layer table.
-  std::vector<std::array<NpyArray, 4>> arrays;  // indexed by TensorKind; freed layer by layer below
+  // First the headers of every file, for the layer table; the data one tensor at a time after.
+  std::vector<std::array<std::unique_ptr<NpyFile>, kTensorKinds>> files;
   for (const auto& c : csv) {
-    auto path_of = [&](const char* suffix) { return d / (c.name + suffix); };
-    NpyArray act = read_npy(path_of("-act.npy"));
-    NpyArray wgt = read_npy(path_of("-wgt.npy"));
-    NpyArray grad = read_npy(path_of("-grad.npy"));
-    const bool has_saved = fs::exists(path_of("-act_saved.npy"));
-    NpyArray saved = has_saved ? read_npy(path_of("-act_saved.npy")) : NpyArray{};
-    const Shape a = shape4(act, path_of("-act.npy").string()), w = shape4(wgt, path_of("-wgt.npy").string()),
-                g = shape4(grad, path_of("-grad.npy").string());
+    auto path_of = [&](TensorKind k) { return d / (stem(c.name, k) + ".npy"); };
+    std::array<std::unique_ptr<NpyFile>, kTensorKinds> f;
+    for (TensorKind k : {TensorKind::InputAct, TensorKind::Weight, TensorKind::OutputGrad})
+      f[size_t(k)] = std::make_unique<NpyFile>(path_of(k));
+    if (fs::exists(path_of(TensorKind::SavedAct)))
+      f[size_t(TensorKind::SavedAct)] = std::make_unique<NpyFile>(path_of(TensorKind::SavedAct));
+    const Shape a = f[0]->shape4(), w = f[1]->shape4(), g = f[3]->shape4();
     LayerInfo l;
     l.name = c.name;
     l.N = a.dims[0], l.C = a.dims[1], l.H = a.dims[2], l.W = a.dims[3];
@@ -249,75 +309,96 @@ void import_npy(const std::string& dir, const std::string& trace_path, NpyImport
     const bool one_by_one = l.H == 1 && l.W == 1 && l.R == 1 && l.S == 1;
     l.kind = c.kind.empty() ? (one_by_one ? LayerKind::Linear : LayerKind::Conv)
                             : (c.kind == "linear" ? LayerKind::Linear : LayerKind::Conv);
-    if (!has_saved) l.tensors = {TensorKind::InputAct, TensorKind::Weight, TensorKind::OutputGrad};
+    if (!f[2]) l.tensors = {TensorKind::InputAct, TensorKind::Weight, TensorKind::OutputGrad};
     const std::string where = fmt::format("{}: layer {}", dir, c.name);
     if (w.dims[1] == 0 || l.C % w.dims[1] != 0)
       throw InputError(where, fmt::format("weight channels {} do not divide activation channels {}", w.dims[1], l.C));
     if (g.dims[0] != l.N || g.dims[1] != l.K)
       throw InputError(where, fmt::format("gradient shape {} disagrees with N={} and K={}", g.str(), l.N, l.K));
-    if (has_saved && shape4(saved, path_of("-act_saved.npy").string()) != a)
-      throw InputError(where, "saved activation shape differs from the input activation's");
+    if (f[2] && f[2]->shape4() != a) throw InputError(where, "saved activation shape differs from the input activation's");
     if (std::string err = check_layer(l); !err.empty()) throw InputError(where, err);
     header.layers.push_back(l);
-    arrays.push_back({std::move(act), std::move(wgt), std::move(saved), std::move(grad)});
+    files.push_back(std::move(f));
   }
   TraceWriter writer(trace_path, header);
   for (size_t i = 0; i < header.layers.size(); ++i) {
     const LayerInfo& l = header.layers[i];
-    for (TensorKind k : {TensorKind::InputAct, TensorKind::Weight, TensorKind::SavedAct, TensorKind::OutputGrad}) {
-      if (!l.has(k)) continue;
-      const NpyArray& arr = arrays[i][size_t(k)];
-      const Shape shape = l.shape_of(k);
-      Mask m = Mask::from_values(shape, arr.data.data());
+    for (TensorKind k : l.tensors) {
+      std::vector<float> data = files[i][size_t(k)]->read();
+      Mask m = Mask::from_values(l.shape_of(k), data.data());
+      auto ov = options.value_overrides.find(stem(l.name, k));
+      const ValueType vt = ov != options.value_overrides.end() ? ov->second : options.values;
       std::vector<float> nz;
-      if (options.store_values) {
+      if (vt != ValueType::None) {
         nz.reserve(m.count());
-        for (float v : arr.data)
+        for (float v : data)
           if (v != 0.0f) nz.push_back(v);
       }
-      writer.add(options.iteration, uint16_t(i), k, m, options.store_values ? &nz : nullptr, ValueType::F32);
+      writer.add(options.iteration, uint16_t(i), k, m, vt == ValueType::None ? nullptr : &nz, vt);
+      files[i][size_t(k)].reset();
     }
-    arrays[i] = {};  // release this layer's arrays
   }
   writer.finish();
 }
 
-void export_npy(const std::string& trace_path, const std::string& dir, uint32_t iteration) {
+uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::optional<uint32_t> iteration) {
   TraceReader reader(trace_path);
   const auto& h = reader.header();
   const auto its = reader.iterations();
-  if (std::find(its.begin(), its.end(), iteration) == its.end())
-    throw InputError(trace_path, fmt::format("iteration {} is not recorded", iteration));
+  if (its.empty()) throw InputError(trace_path, "holds no iteration");
+  const uint32_t it = iteration.value_or(its.front());
+  if (std::find(its.begin(), its.end(), it) == its.end())
+    throw InputError(trace_path, fmt::format("iteration {} is not recorded", it));
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw InputError(dir, "cannot create the directory: " + ec.message());
-  std::string csv = "";
+  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
+    throw InputError(dir, "already exists and is not an empty directory (export-npy writes a new one)");
+
+  // Everything goes into a fresh temporary directory that is renamed into place when complete.
+  const fs::path tmp = fs::path(dir).lexically_normal().string() + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) throw InputError(tmp.string(), "cannot create the directory: " + ec.message());
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code e;
+      if (!p.empty()) fs::remove_all(p, e);
+    }
+  } cleanup{tmp};
+
+  std::string csv;
+  nlohmann::json value_types = nlohmann::json::object();
+  Mask mask;
+  std::vector<float> values;
   for (size_t i = 0; i < h.layers.size(); ++i) {
     const LayerInfo& l = h.layers[i];
-    if (!valid_name(l.name))
-      throw InputError(fmt::format("{}: layer {}", trace_path, i), "name '" + l.name + "' cannot be a file name");
     const bool ambiguous = l.kind == LayerKind::Conv && l.H == 1 && l.W == 1 && l.R == 1 && l.S == 1;
     csv += fmt::format("{},{},{}{}\n", l.name, l.stride, l.padding, ambiguous ? ",conv" : "");
-    static const char* suffix[kTensorKinds] = {"-act.npy", "-wgt.npy", "-act_saved.npy", "-grad.npy"};
     for (TensorKind k : l.tensors) {
-      const TensorRecord* r = reader.find(iteration, uint16_t(i), k);
-      if (!r) throw InputError(fmt::format("{}: iteration {}, layer {} ({}), {}", trace_path, iteration, i, l.name,
-                                           to_string(k)), "missing");
-      std::vector<float> values;
-      Mask m = reader.read(*r, &values);
-      std::vector<float> dense(m.numel(), 0.0f);
+      const TensorRecord* r = reader.find(it, uint16_t(i), k);
+      if (!r) throw InputError(locate(trace_path, h, it, uint32_t(i), k), "missing");
+      reader.read_into(*r, mask, &values);
+      std::vector<float> dense(mask.numel(), 0.0f);
       size_t next = 0;
-      for (uint64_t e = 0; e < m.numel(); ++e)
-        if (m.test(e)) dense[e] = values.empty() ? 1.0f : values[next++];
-      write_npy(fs::path(dir) / (l.name + suffix[size_t(k)]), r->shape, dense);
+      for (uint64_t e = 0; e < mask.numel(); ++e)
+        if (mask.test(e)) dense[e] = values.empty() ? 1.0f : values[next++];
+      write_npy(tmp / (stem(l.name, k) + ".npy"), r->shape, dense);
+      value_types[stem(l.name, k)] = to_string(r->values);
     }
   }
   TraceHeader meta = h;
   meta.layers.clear();
-  write_file_atomically((fs::path(dir) / "trace-header.json").string(),
+  write_file_atomically((tmp / "trace-header.json").string(),
                         [&](std::ostream& f) { f << layout::header_to_json(meta).dump(2) << "\n"; });
-  // layers.csv last: its presence marks a complete export.
-  write_file_atomically((fs::path(dir) / "layers.csv").string(), [&](std::ostream& f) { f << csv; });
+  write_file_atomically((tmp / "trace-export.json").string(), [&](std::ostream& f) {
+    f << nlohmann::json{{"iteration", it}, {"values", value_types}}.dump(2) << "\n";
+  });
+  write_file_atomically((tmp / "layers.csv").string(), [&](std::ostream& f) { f << csv; });
+  if (fs::exists(dir, ec)) fs::remove(dir, ec);  // empty, checked above
+  fs::rename(tmp, dir, ec);
+  if (ec) throw InputError(dir, "cannot rename the finished export into place: " + ec.message());
+  cleanup.p.clear();
+  return it;
 }
 
 }  // namespace swatsim::traces

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -21,7 +22,7 @@ float from_bf16(uint16_t b) {
   std::memcpy(&f, &u, 4);
   return f;
 }
-auto record_key(const TensorRecord& r) { return std::tuple(r.iteration, r.layer, uint8_t(r.kind)); }
+using layout::record_key;
 }  // namespace
 
 TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
@@ -43,10 +44,12 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
   const auto version = layout::get<uint32_t>(p);
   const auto header_len = layout::get<uint32_t>(p);
   const auto header_crc = layout::get<uint32_t>(p);
+  const auto pre_reserved = layout::get<uint32_t>(p);
   if (version != kFormatVersion)
     fail(fmt::format("unknown format version {} (this reader supports version {})", version, kFormatVersion));
   if (layout::kPreambleSize + uint64_t(header_len) + layout::kFooterSize > file_size_)
     fail("truncated: the file ends inside the header");
+  if (pre_reserved != 0) fail("corrupt preamble: reserved bytes 20-23 are not zero");
 
   std::string json(header_len, '\0');
   read_at(layout::kPreambleSize, json.data(), header_len);
@@ -56,9 +59,14 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
   header_ = layout::header_from_json(j, path_);
   if (header_.version != version)
     fail(fmt::format("header version {} disagrees with the file's version {}", header_.version, version));
-  for (size_t i = 0; i < header_.layers.size(); ++i)
+  if (std::string err = check_swat(header_.swat); !err.empty()) fail("header /swat: " + err);
+  std::set<std::string> names;
+  for (size_t i = 0; i < header_.layers.size(); ++i) {
     if (std::string err = check_layer(header_.layers[i]); !err.empty())
       fail(fmt::format("layer {} ({}): {}", i, header_.layers[i].name, err));
+    if (!names.insert(header_.layers[i].name).second)
+      fail(fmt::format("layer {} ({}): layer names must be unique", i, header_.layers[i].name));
+  }
 
   uint8_t foot[layout::kFooterSize];
   read_at(file_size_ - layout::kFooterSize, foot, sizeof foot);
@@ -68,40 +76,55 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
   const auto index_offset = layout::get<uint64_t>(p);
   const auto count = layout::get<uint64_t>(p);
   const auto index_crc = layout::get<uint32_t>(p);
+  const auto foot_reserved = layout::get<uint32_t>(p);
+  if (foot_reserved != 0) fail("corrupt footer: reserved bytes 20-23 are not zero");
+  // Ordered so that no product can wrap: the index lies between the header and the footer.
   const uint64_t data_start = layout::kPreambleSize + header_len;
-  if (index_offset < data_start || count > (file_size_ - index_offset) / layout::kEntrySize ||
-      index_offset + count * layout::kEntrySize + layout::kFooterSize != file_size_)
-    fail(fmt::format("corrupt footer: index of {} entries at offset {} does not fit a {}-byte file", count,
-                     index_offset, file_size_));
+  const uint64_t footer_start = file_size_ - layout::kFooterSize;
+  if (index_offset < data_start || index_offset > footer_start ||
+      count != (footer_start - index_offset) / layout::kEntrySize ||
+      (footer_start - index_offset) % layout::kEntrySize != 0)
+    fail(fmt::format("corrupt footer: an index of {} entries at offset {} does not fill the {} bytes before the footer",
+                     count, index_offset, footer_start > index_offset ? footer_start - index_offset : 0));
   std::vector<uint8_t> index(count * layout::kEntrySize);
   read_at(index_offset, index.data(), index.size());
   if (layout::crc32(index.data(), index.size()) != index_crc) fail("index checksum mismatch");
 
   records_.reserve(count);
+  uint64_t next_blob = data_start;  // blobs are contiguous, in index order
   for (uint64_t i = 0; i < count; ++i) {
-    TensorRecord r = layout::decode_entry(index.data() + i * layout::kEntrySize);
+    const uint8_t* e = index.data() + i * layout::kEntrySize;
+    TensorRecord r = layout::decode_entry(e);
     auto bad = [&](const std::string& what) {
-      fail(fmt::format("index entry {} ({}): {}", i, describe(header_, r), what));
+      throw InputError(fmt::format("{}: index entry {}", locate(path_, header_, r), i), what);
     };
+    if (e[61] != 0 || e[62] != 0 || e[63] != 0) bad("reserved bytes 61-63 are not zero");
     if (r.layer >= header_.layers.size()) bad("no such layer in the layer table");
-    if (uint8_t(r.kind) >= kTensorKinds) bad(fmt::format("unknown tensor kind {}", int(r.kind)));
+    if (uint8_t(r.kind) >= kTensorKinds) bad(fmt::format("unknown tensor code {}", int(r.kind)));
     if (uint8_t(r.values) > uint8_t(ValueType::BF16)) bad(fmt::format("unknown value type {}", int(r.values)));
     if (r.codec > layout::kCodecZlib) bad(fmt::format("unknown codec {}", int(r.codec)));
     const LayerInfo& l = header_.layers[r.layer];
     if (!l.has(r.kind)) bad("stored, but the layer table does not list this tensor");
-    if (r.shape != l.shape_of(r.kind))
+    if (r.shape != l.shape_of(r.kind))  // so numel() is bounded by check_layer
       bad(fmt::format("shape {} disagrees with the layer table's {}", r.shape.str(), l.shape_of(r.kind).str()));
     if (r.nnz > r.shape.numel()) bad(fmt::format("non-zero count {} exceeds {} elements", r.nnz, r.shape.numel()));
     if (r.raw_size != r.bitmap_bytes() + r.nnz * value_bytes(r.values))
       bad(fmt::format("blob size {} disagrees with shape and non-zero count (expected {})", r.raw_size,
                       r.bitmap_bytes() + r.nnz * value_bytes(r.values)));
-    if (r.codec == layout::kCodecRaw && r.stored_size != r.raw_size) bad("raw blob with a stored size != its size");
-    if (r.offset < data_start || r.offset > index_offset || r.stored_size > index_offset - r.offset)
-      bad("blob lies outside the data section");
+    if (r.codec == layout::kCodecRaw && r.stored_size != r.raw_size) bad("raw blob whose stored size is not its size");
+    // DEFLATE expands at most 1032:1; a larger claim would make the reader allocate for nothing.
+    if (r.codec == layout::kCodecZlib && r.raw_size > r.stored_size * 1032 + 64)
+      bad(fmt::format("compressed blob of {} bytes cannot hold {} bytes", r.stored_size, r.raw_size));
+    if (r.offset != next_blob || r.stored_size > index_offset - next_blob)
+      bad(fmt::format("blob at offset {} ({} bytes) is not where the previous one ends ({}) or overruns the index",
+                      r.offset, r.stored_size, next_blob));
+    next_blob += r.stored_size;
     if (!records_.empty() && record_key(r) <= record_key(records_.back()))
       bad("index is not sorted by (iteration, layer, tensor) or holds a tensor twice");
     records_.push_back(r);
   }
+  if (next_blob != index_offset)
+    fail(fmt::format("corrupt index: {} bytes between the last blob and the index belong to no tensor", index_offset - next_blob));
 }
 
 TraceReader::~TraceReader() = default;
@@ -129,15 +152,15 @@ void TraceReader::load_blob(const TensorRecord& r, uint8_t* raw_out) {
   const bool raw = r.codec == layout::kCodecRaw;
   uint8_t* dst = raw ? raw_out : (stored_.resize(r.stored_size), stored_.data());
   if (fseeko(file_.get(), off_t(r.offset), SEEK_SET) != 0 || std::fread(dst, 1, r.stored_size, file_.get()) != r.stored_size)
-    throw InputError(fmt::format("{}: {}", path_, describe(header_, r)), "cannot read the blob (file truncated?)");
+    throw InputError(locate(path_, header_, r), "cannot read the blob (file truncated?)");
   if (layout::crc32(dst, r.stored_size) != r.crc32)
-    throw InputError(fmt::format("{}: {}", path_, describe(header_, r)), "blob checksum mismatch");
+    throw InputError(locate(path_, header_, r), "blob checksum mismatch");
   if (raw) return;
   if (!decompressor_) decompressor_.reset(libdeflate_alloc_decompressor());
   if (!decompressor_) throw std::bad_alloc();
   if (libdeflate_zlib_decompress(decompressor_.get(), stored_.data(), stored_.size(), raw_out, r.raw_size, nullptr) !=
       LIBDEFLATE_SUCCESS)
-    throw InputError(fmt::format("{}: {}", path_, describe(header_, r)),
+    throw InputError(locate(path_, header_, r),
                      fmt::format("blob does not decompress to its recorded {} bytes", r.raw_size));
 }
 
@@ -152,7 +175,7 @@ void TraceReader::read_into(const TensorRecord& r, Mask& mask, std::vector<float
     load_blob(r, raw_.data());
     std::memcpy(words, raw_.data(), bytes);
   }
-  auto where = [&] { return fmt::format("{}: {}", path_, describe(header_, r)); };
+  auto where = [&] { return locate(path_, header_, r); };
   const uint64_t n = r.shape.numel();
   if (n % 64 != 0 && (mask.words().back() >> (n % 64)) != 0)
     throw InputError(where(), "bitmap has bits set past the tensor's last element");

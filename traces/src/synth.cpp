@@ -106,8 +106,7 @@ std::vector<LayerInfo> model_layers(const std::string& model, uint32_t samples) 
 }
 
 void synthesize(const std::string& path, const SynthOptions& o) {
-  if (o.swat.sparsity < 0 || o.swat.sparsity >= 1 || o.swat.activation_sparsity < 0 || o.swat.activation_sparsity >= 1)
-    throw InputError("sparsity", "expected a number in [0, 1)");
+  if (std::string err = check_swat(o.swat); !err.empty()) throw InputError("synth", err);
   TraceHeader h;
   h.producer = "swatsim trace synth";
   h.producer_version = SWATSIM_VERSION;

@@ -21,16 +21,14 @@ ValidateSummary validate(const std::string& path) {
     for (size_t l = 0; l < h.layers.size(); ++l)
       for (TensorKind k : h.layers[l].tensors)
         if (!reader.find(it, uint16_t(l), k))
-          throw InputError(fmt::format("{}: iteration {}, layer {} ({}), {}", path, it, l, h.layers[l].name,
-                                       to_string(k)),
-                           "missing: the layer table lists it but the iteration does not store it");
+          throw InputError(locate(path, h, it, uint32_t(l), k), "missing: the layer table lists it but the iteration does not store it");
   Mask mask;
   std::vector<float> values;
   for (const auto& r : reader.records()) {
     reader.read_into(r, mask, &values);
     for (float v : values)
       if (v == 0.0f)
-        throw InputError(fmt::format("{}: {}", path, describe(h, r)), "a stored value is zero where the mask has a non-zero");
+        throw InputError(locate(path, h, r), "a stored value is zero where the mask has a non-zero");
     ++sum.tensors;
     sum.stored_bytes += r.stored_size;
     sum.bitmap_bytes += r.bitmap_bytes();

@@ -1,14 +1,13 @@
-#include <unistd.h>
 #include <libdeflate.h>
 
-#include <cerrno>
-#include <cstring>
 #include <cstdio>
-#include <tuple>
+#include <cstring>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "layout.hpp"
+#include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
 #include "swatsim/traces/io.hpp"
 #include "swatsim/traces/tools.hpp"
@@ -40,28 +39,22 @@ TraceWriter::TraceWriter(std::string path, TraceHeader header, Options options)
     throw InputError(path_, fmt::format("zlib level {} out of range [0, 12]", options_.zlib_level));
   if (!(options_.min_saving >= 0.0 && options_.min_saving < 1.0))
     throw InputError(path_, fmt::format("min_saving {} out of range [0, 1)", options_.min_saving));
+  if (std::string err = check_swat(header_.swat); !err.empty()) throw InputError(path_ + ": header", err);
+  if (header_.layers.size() > 0xffff) throw InputError(path_, "more than 65535 layers");
+  std::set<std::string> names;
+  for (size_t i = 0; i < header_.layers.size(); ++i) {
+    const auto& l = header_.layers[i];
+    if (std::string err = check_layer(l); !err.empty())
+      throw InputError(fmt::format("{}: layer {} ({})", path_, i, l.name), err);
+    if (!names.insert(l.name).second)
+      throw InputError(fmt::format("{}: layer {} ({})", path_, i, l.name), "layer names must be unique");
+  }
   if (options_.zlib_level > 0) {
     compressor_.reset(libdeflate_alloc_compressor(options_.zlib_level));
     if (!compressor_) throw std::bad_alloc();
   }
-  for (size_t i = 0; i < header_.layers.size(); ++i)
-    if (std::string err = check_layer(header_.layers[i]); !err.empty())
-      throw InputError(fmt::format("{}: layer {} ({})", path_, i, header_.layers[i].name), err);
-  if (header_.layers.size() > 0xffff) throw InputError(path_, "more than 65535 layers");
+  file_ = std::make_unique<AtomicFile>(path_);
 
-  tmp_path_ = fmt::format("{}.tmp.{}", path_, ::getpid());
-  file_.reset(std::fopen(tmp_path_.c_str(), "wb"));
-  if (!file_) throw InputError(tmp_path_, std::string("cannot create: ") + std::strerror(errno));
-  try {
-    write_preamble_and_header();
-  } catch (...) {  // the destructor does not run for a throwing constructor
-    file_.reset();
-    std::remove(tmp_path_.c_str());
-    throw;
-  }
-}
-
-void TraceWriter::write_preamble_and_header() {
   const std::string json = layout::header_to_json(header_).dump();
   uint8_t pre[layout::kPreambleSize];
   uint8_t* p = pre;
@@ -75,43 +68,36 @@ void TraceWriter::write_preamble_and_header() {
   write_bytes(json.data(), json.size());
 }
 
-TraceWriter::~TraceWriter() {
-  file_.reset();
-  if (!finished_) std::remove(tmp_path_.c_str());
-}
+TraceWriter::~TraceWriter() = default;  // an unfinished AtomicFile removes its temporary
 
 void TraceWriter::write_bytes(const void* data, size_t n) {
-  if (n && std::fwrite(data, 1, n, file_.get()) != n)
-    throw InputError(tmp_path_, std::string("write failed: ") + std::strerror(errno));
+  file_->stream().write(static_cast<const char*>(data), std::streamsize(n));
+  if (!file_->stream()) throw InputError(file_->temp_path(), "write failed (disk full?)");
   offset_ += n;
 }
 
 void TraceWriter::add(uint32_t iteration, uint16_t layer, TensorKind kind, const Mask& mask,
                       const std::vector<float>* values, ValueType value_type) {
-  if (finished_) throw std::logic_error("TraceWriter::add after finish");
+  if (!file_) throw std::logic_error("TraceWriter::add after finish");
   TensorRecord r;
   r.iteration = iteration;
   r.layer = layer;
   r.kind = kind;
-  const std::string where = fmt::format("{}: {}", path_, describe(header_, r));
-  if (layer >= header_.layers.size()) throw InputError(where, "no such layer in the layer table");
+  auto where = [&] { return locate(path_, header_, r); };
+  if (layer >= header_.layers.size()) throw InputError(where(), "no such layer in the layer table");
   const LayerInfo& info = header_.layers[layer];
-  if (!info.has(kind)) throw InputError(where, "the layer table does not list this tensor");
+  if (!info.has(kind)) throw InputError(where(), "the layer table does not list this tensor");
   if (mask.shape() != info.shape_of(kind))
-    throw InputError(where, fmt::format("shape {} disagrees with the layer table's {}", mask.shape().str(),
-                                        info.shape_of(kind).str()));
-  if (!records_.empty()) {
-    const auto& last = records_.back();
-    auto key = [](const TensorRecord& x) { return std::tuple(x.iteration, x.layer, uint8_t(x.kind)); };
-    if (key(r) <= key(last))
-      throw InputError(where, "tensors must be added in increasing (iteration, layer, tensor) order, once each");
-  }
+    throw InputError(where(), fmt::format("shape {} disagrees with the layer table's {}", mask.shape().str(),
+                                          info.shape_of(kind).str()));
+  if (!records_.empty() && layout::record_key(r) <= layout::record_key(records_.back()))
+    throw InputError(where(), "tensors must be added in increasing (iteration, layer, tensor) order, once each");
   r.shape = mask.shape();
   r.nnz = mask.count();
   r.values = values ? value_type : ValueType::None;
   if (values && values->size() != r.nnz)
-    throw InputError(where, fmt::format("{} values given for {} non-zeros", values->size(), r.nnz));
-  if (values && value_type == ValueType::None) throw InputError(where, "values given with value type none");
+    throw InputError(where(), fmt::format("{} values given for {} non-zeros", values->size(), r.nnz));
+  if (values && value_type == ValueType::None) throw InputError(where(), "values given with value type none");
 
   // Raw blob: the bitmap (ceil(numel/8) bytes, LSB-first), then the non-zeros' values.
   const uint64_t bitmap_bytes = r.bitmap_bytes();
@@ -120,7 +106,13 @@ void TraceWriter::add(uint32_t iteration, uint16_t layer, TensorKind kind, const
   std::memcpy(scratch_.data(), mask.words().data(), bitmap_bytes);
   if (values) {
     uint8_t* p = scratch_.data() + bitmap_bytes;
-    for (float v : *values) {
+    for (size_t i = 0; i < values->size(); ++i) {
+      const float v = (*values)[i];
+      // A stored value is never zero: the mask says where the zeros are.
+      const bool zero = r.values == ValueType::F32 ? v == 0.0f : (to_bf16(v) & 0x7fffu) == 0;
+      if (zero)
+        throw InputError(where(), fmt::format("value {} of the non-zeros is {}, which is zero as {}", i, v,
+                                              to_string(r.values)));
       if (r.values == ValueType::F32) layout::put<float>(p, v);
       else layout::put<uint16_t>(p, to_bf16(v));
     }
@@ -130,7 +122,7 @@ void TraceWriter::add(uint32_t iteration, uint16_t layer, TensorKind kind, const
   r.stored_size = r.raw_size;
   r.codec = layout::kCodecRaw;
   if (compressor_ && r.raw_size > 64) {
-    packed_.resize(r.raw_size);  // a blob that zlib does not shrink is kept raw
+    packed_.resize(r.raw_size);  // a blob that zlib does not shrink enough is kept raw
     const size_t n = libdeflate_zlib_compress(compressor_.get(), scratch_.data(), r.raw_size, packed_.data(), packed_.size());
     if (n > 0 && double(n) <= (1.0 - options_.min_saving) * double(r.raw_size)) {
       stored = packed_.data();
@@ -145,7 +137,7 @@ void TraceWriter::add(uint32_t iteration, uint16_t layer, TensorKind kind, const
 }
 
 void TraceWriter::finish() {
-  if (finished_) return;
+  if (!file_) return;
   std::vector<uint8_t> index(records_.size() * layout::kEntrySize);
   for (size_t i = 0; i < records_.size(); ++i) layout::encode_entry(records_[i], index.data() + i * layout::kEntrySize);
   const uint64_t index_offset = offset_;
@@ -158,12 +150,8 @@ void TraceWriter::finish() {
   layout::put<uint32_t>(p, 0);
   std::memcpy(p, layout::kEndMagic, 8);
   write_bytes(foot, sizeof foot);
-  if (std::fflush(file_.get()) != 0 || ::fsync(fileno(file_.get())) != 0)
-    throw InputError(tmp_path_, std::string("flush failed: ") + std::strerror(errno));
-  if (std::fclose(file_.release()) != 0) throw InputError(tmp_path_, std::string("close failed: ") + std::strerror(errno));
-  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0)
-    throw InputError(path_, std::string("cannot rename the finished trace into place: ") + std::strerror(errno));
-  finished_ = true;
+  file_->commit();
+  file_.reset();
 }
 
 }  // namespace swatsim::traces

@@ -100,7 +100,13 @@ struct TensorRecord {
   uint64_t bitmap_bytes() const { return (shape.numel() + 7) / 8; }
 };
 
-/// "iteration 3, layer 2 (conv2), output_grad": the location named in errors.
-std::string describe(const TraceHeader& h, const TensorRecord& r);
+/// "FILE: iteration 3, layer 2 (conv2), output_grad": the place named in errors.
+std::string locate(const std::string& file, const TraceHeader& h, uint32_t iteration, uint32_t layer, TensorKind kind);
+inline std::string locate(const std::string& file, const TraceHeader& h, const TensorRecord& r) {
+  return locate(file, h, r.iteration, r.layer, r.kind);
+}
+
+/// Largest element count of one tensor a trace may hold (2^40; also keeps every size product in 64 bits).
+inline constexpr uint64_t kMaxTensorElements = uint64_t(1) << 40;
 
 }  // namespace swatsim::traces

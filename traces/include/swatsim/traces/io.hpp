@@ -11,17 +11,19 @@
 struct libdeflate_compressor;
 struct libdeflate_decompressor;
 
-namespace swatsim::traces::detail {
+namespace swatsim {
+class AtomicFile;
+}
+namespace swatsim::traces::detail {  // owners of the C resources, so that every exit path frees them
 struct CloseFile { void operator()(std::FILE* f) const; };
 struct FreeCompressor { void operator()(libdeflate_compressor* c) const; };
 struct FreeDecompressor { void operator()(libdeflate_decompressor* d) const; };
-using File = std::unique_ptr<std::FILE, CloseFile>;
 }  // namespace swatsim::traces::detail
 
 namespace swatsim::traces {
 
-/// Writes a trace to `path`. Data go to a temporary file beside it that is renamed over `path`
-/// only by finish(); a writer destroyed or killed before finish() leaves no file at `path`.
+/// Writes a trace to `path` through an AtomicFile: a writer destroyed or killed before finish()
+/// leaves no file at `path`.
 class TraceWriter {
 public:
   struct Options {
@@ -46,17 +48,15 @@ public:
   const TraceHeader& header() const { return header_; }
 
 private:
-  void write_preamble_and_header();
   void write_bytes(const void* data, size_t n);
-  std::string path_, tmp_path_;
+  std::string path_;
   TraceHeader header_;
   Options options_;
-  detail::File file_;
+  std::unique_ptr<AtomicFile> file_;
   uint64_t offset_ = 0;
   std::vector<TensorRecord> records_;
   std::vector<uint8_t> scratch_, packed_;
   std::unique_ptr<libdeflate_compressor, detail::FreeCompressor> compressor_;
-  bool finished_ = false;
 };
 
 /// Streaming reader: opens the header and index; each read_* call reads and checks one blob.
@@ -87,7 +87,7 @@ public:
 private:
   void load_blob(const TensorRecord& r, uint8_t* raw_out);
   std::string path_;
-  detail::File file_;
+  std::unique_ptr<std::FILE, detail::CloseFile> file_;
   uint64_t file_size_ = 0;
   TraceHeader header_;
   std::vector<TensorRecord> records_;

@@ -2,6 +2,8 @@
 // What the `swatsim trace` subcommands do, as library calls.
 #include <cstdint>
 #include <iosfwd>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "swatsim/traces/format.hpp"
@@ -24,25 +26,31 @@ void print_info(const std::string& path, std::ostream& out);
 struct NpyImportOptions {
   TraceHeader header;  ///< model, dataset, swat settings, seed, batch; layers are filled in
   uint32_t iteration = 0;
-  bool store_values = true;  ///< keep the fp32 values beside the masks
+  ValueType values = ValueType::F32;  ///< how to store the values beside the masks (None: masks only)
+  /// Per-file value types ("conv1-wgt" -> BF16) that override `values` (from trace-export.json).
+  std::map<std::string, ValueType> value_overrides;
 };
 /// Reads the NumPy-dump layout described in docs/trace-format.md and writes one iteration.
 void import_npy(const std::string& dir, const std::string& trace_path, NpyImportOptions options);
-/// Writes one iteration of a trace in the NumPy-dump layout (masks as 0/1 float32 without values).
-void export_npy(const std::string& trace_path, const std::string& dir, uint32_t iteration);
+/// Writes one iteration (default: the first recorded) of a trace in the NumPy-dump layout (masks as
+/// 0/1 float32 where no values were stored) into `dir`, which must not exist or be empty; returns
+/// the iteration written. The directory appears complete or not at all.
+uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::optional<uint32_t> iteration);
 
-/// Returns the checked layer geometry error, or an empty string if the layer is consistent.
+/// Returns what is wrong with a layer (name, geometry, sizes, tensor list), or "" if it is consistent.
 std::string check_layer(const LayerInfo& l);
+/// 1-255 of [A-Za-z0-9_.-], not "." or "..": layer names become file names on export.
+bool valid_layer_name(const std::string& name);
 
-}  // namespace swatsim::traces
+/// Defaults for import_npy from what export_npy leaves in DIR (trace-header.json: the header without
+/// its layer table; trace-export.json: the iteration and each tensor's value type), so that
+/// import_npy(export_npy(T)) reproduces T byte for byte. Without those files: producer
+/// "swatsim import-npy", iteration 0, float32 values.
+NpyImportOptions npy_default_options(const std::string& dir);
 
-namespace swatsim::traces {
-/// The non-layer header fields for import_npy: from DIR/trace-header.json (which export_npy writes)
-/// when present, otherwise defaults (producer "swatsim import-npy").
-TraceHeader npy_default_header(const std::string& dir);
-}  // namespace swatsim::traces
+/// Returns what is wrong with SWAT settings (ranges, names), or "" if they are valid.
+std::string check_swat(const SwatSettings& s);
 
-namespace swatsim::traces {
 /// Synthetic traces: real layer tables with random masks at the requested densities, for tests,
 /// benchmarks and design-space sweeps without a training run (docs/trace-format.md, "Synthetic traces").
 struct SynthOptions {
@@ -57,4 +65,5 @@ std::vector<std::string> synth_models();
 /// The forward-order layer table of `model` with N = samples; throws InputError for an unknown model.
 std::vector<LayerInfo> model_layers(const std::string& model, uint32_t samples);
 void synthesize(const std::string& path, const SynthOptions& options);
+
 }  // namespace swatsim::traces
