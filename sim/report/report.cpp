@@ -1,3 +1,4 @@
+#include <cmath>
 #include "swatsim/sim/report.hpp"
 
 #include <cstdio>
@@ -93,6 +94,12 @@ std::string fmt_value(const arch::Stat& s) {
   if (s.name == "pe.row_imbalance_cycles") return fmt::format("{:.2f}", s.value);
   return fmt::format("{:.0f}", s.value);
 }
+// Counts (cycles, MACs, units) are whole numbers and appear in JSON as integers.
+json json_value(const arch::Stat& s) {
+  const bool whole = s.unit != Unit::Ratio && s.unit != Unit::Seconds && s.value >= 0 && s.value < 9.0e18 &&
+                     std::floor(s.value) == s.value;
+  return whole ? json(uint64_t(s.value)) : json(s.value);
+}
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\n") == std::string::npos) return v;
   std::string out = "\"";
@@ -142,7 +149,7 @@ json to_json(const Report& r) {
       x["samples"] = row.samples;
     }
     x["pass"] = row.pass;
-    for (const auto& s : row.stats.all()) x[s.name] = s.value;
+    for (const auto& s : row.stats.all()) x[s.name] = json_value(s);
     return x;
   };
   json rows = json::array();
