@@ -14,6 +14,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "data/data.hpp"
@@ -126,8 +127,7 @@ std::vector<LayerCost> layer_costs(const Run& r, bool measured) {
       c.weight_density = c.sparse_weight ? l->weight_density : 1.0;
       c.act_density = c.sparse_act ? l->act_density : 1.0;
     } else {
-      const auto n = l->weight.numel();
-      c.weight_density = c.sparse_weight ? double(keep_count(l->weight_sparsity, n)) / double(n) : 1.0;
+      c.weight_density = c.sparse_weight ? l->target_weight_density() : 1.0;
       c.act_density = c.sparse_act ? 1.0 - l->act_sparsity : 1.0;
     }
     v.push_back(c);
@@ -216,6 +216,13 @@ void save_checkpoint(const Run& r, const Sgd& sgd, int64_t next_iteration, const
   a.write("meta.classes", c10::IValue(r.classes));
   a.write("meta.input_size", c10::IValue(r.size));
   a.write("meta.iteration", c10::IValue(next_iteration));
+  // The SWAT settings: a resumed run must use the same ones (load_checkpoint compares them).
+  a.write("meta.sparsity", c10::IValue(r.o.sparsity));
+  a.write("meta.act_sparsity", c10::IValue(r.o.act_sparsity));
+  a.write("meta.distribution", c10::IValue(r.o.distribution));
+  a.write("meta.structure", c10::IValue(r.o.structure));
+  a.write("meta.sparsify_first", c10::IValue(r.o.sparsify_first));
+  a.write("meta.topk_period", c10::IValue(r.o.topk_period));
   for (const auto& p : r.net->named_parameters()) a.write("param." + p.key(), p.value().detach().cpu());
   for (const auto& b : r.net->named_buffers()) a.write("buffer." + b.key(), b.value().cpu());
   for (const auto& s : sgd.slots)
@@ -230,10 +237,51 @@ void save_checkpoint(const Run& r, const Sgd& sgd, int64_t next_iteration, const
   const std::string tmp = path + ".tmp";
   try {
     a.save_to(tmp);
-  } catch (const c10::Error& e) {
+  } catch (const c10::Error&) {
     throw InputError(path, "cannot write the checkpoint");
   }
-  std::filesystem::rename(tmp, path);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw InputError(path, "cannot write the checkpoint (rename failed: " + ec.message() + ")");
+  }
+}
+
+/// Rejects a checkpoint whose SWAT settings differ from this run's (the trace header and the
+/// report describe the command line, so the command line must be what the checkpoint trained with).
+void check_checkpoint_settings(torch::serialize::InputArchive& a, const TrainOptions& o, const std::string& path) {
+  c10::IValue v;
+  auto read = [&](const char* key, const char* option) {
+    if (!a.try_read(std::string("meta.") + key, v))
+      throw InputError(path, fmt::format("checkpoint does not record the setting {} (written by an older swat-train)", option));
+  };
+  auto mismatch = [&](const char* option, const std::string& ck, const std::string& run) {
+    throw InputError(path, fmt::format("checkpoint was trained with {} {}, this run uses {} (resume with the same setting)",
+                                       option, ck, run));
+  };
+  auto num = [&](const char* key, const char* option, double want) {
+    read(key, option);
+    if (!v.isDouble()) throw InputError(path, fmt::format("checkpoint: meta.{} is not a number", key));
+    if (v.toDouble() != want) mismatch(option, fmt::format("{}", v.toDouble()), fmt::format("{}", want));
+  };
+  auto str = [&](const char* key, const char* option, const std::string& want) {
+    read(key, option);
+    if (!v.isString()) throw InputError(path, fmt::format("checkpoint: meta.{} is not a string", key));
+    if (v.toStringRef() != want) mismatch(option, v.toStringRef(), want);
+  };
+  num("sparsity", "--sparsity", o.sparsity);
+  num("act_sparsity", "--act-sparsity", o.act_sparsity);
+  str("distribution", "--distribution", o.distribution);
+  str("structure", "--structure", o.structure);
+  read("sparsify_first", "--sparsify-first");
+  if (!v.isBool()) throw InputError(path, "checkpoint: meta.sparsify_first is not a bool");
+  if (v.toBool() != o.sparsify_first)
+    mismatch("--sparsify-first", v.toBool() ? "on" : "off", o.sparsify_first ? "on" : "off");
+  read("topk_period", "--topk-period");
+  if (!v.isInt()) throw InputError(path, "checkpoint: meta.topk_period is not an integer");
+  if (v.toInt() != o.topk_period)
+    mismatch("--topk-period", std::to_string(v.toInt()), std::to_string(o.topk_period));
 }
 
 int64_t load_checkpoint(Run& r, Sgd& sgd, const std::string& path) {
@@ -261,6 +309,7 @@ int64_t load_checkpoint(Run& r, Sgd& sgd, const std::string& path) {
   } catch (const c10::Error&) {
     throw InputError(path, "not a swat-train checkpoint (missing metadata)");
   }
+  check_checkpoint_settings(a, r.o, path);
   torch::NoGradGuard ng;
   try {
     for (auto& p : r.net->named_parameters()) {
@@ -281,6 +330,9 @@ int64_t load_checkpoint(Run& r, Sgd& sgd, const std::string& path) {
       torch::Tensor t;
       a.read("swat." + std::to_string(i), t);
       auto* l = r.layers[i].layer;
+      if (t.dim() != 1 || t.numel() != 8 || t.scalar_type() != torch::kDouble)
+        throw InputError(path, fmt::format("malformed checkpoint: swat.{} (layer {}) must hold 8 doubles, has shape {}",
+                                           i, r.layers[i].name, fmt::join(t.sizes(), "x")));
       auto acc = t.accessor<double, 1>();
       l->w_threshold = acc[0]; l->a_threshold = acc[1];
       l->w_computed_at = int64_t(acc[2]); l->a_computed_at = int64_t(acc[3]);
@@ -367,6 +419,20 @@ int run_bench(Run& r, const DataSplit& data) {
   return 0;
 }
 
+/// An output path must name a file in an existing, writable directory; checked before training so
+/// that a typo does not cost a whole run.
+void check_output_path(const std::string& path, const char* option) {
+  if (path.empty()) return;
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  if (p.filename().empty()) throw InputError(option, "'" + path + "' names a directory, expected a file");
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw InputError(option, "'" + path + "': directory " + dir.string() + " does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw InputError(option, "'" + path + "': directory " + dir.string() + " is not writable");
+}
+
 }  // namespace
 
 int run_swat_train(const TrainOptions& o, std::ostream& out) {
@@ -385,6 +451,12 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
   if (o.device == "cuda" && !torch::cuda::is_available())
     throw InputError("--device", "cuda requested but this LibTorch has no CUDA device");
   if (o.device != "cpu" && torch::cuda::is_available()) r.device = torch::Device(torch::kCUDA);
+  check_output_path(o.report, "--report");
+  if (!o.flops_only) {
+    check_output_path(o.checkpoint, "--checkpoint");
+    check_output_path(o.log, "--log");
+    check_output_path(o.trace, "--trace");
+  }
 
   if (o.flops_only) {
     r.classes = o.num_classes > 0 ? o.num_classes : (info.input_size == 224 ? 1000 : 10);
@@ -403,6 +475,10 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
   if (o.num_classes > 0) dr.synthetic_classes = o.num_classes;
   dr.synthetic_train = std::max<int64_t>(1024, o.batch);
   const auto data = load_dataset(dr);
+  if (data.test_is_train && !o.no_eval)
+    std::cerr << "swat-train: warning: " << o.data_dir
+              << " has no val/ split; evaluating on the training images (reported as train top-1)\n";
+  const char* eval_split = data.test_is_train ? "train" : "test";
   r.classes = o.num_classes > 0 ? o.num_classes : data.classes;
   if (r.classes < data.classes)
     throw InputError("--num-classes", fmt::format("{} classes is fewer than the dataset's {}", r.classes, data.classes));
@@ -423,6 +499,16 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
                                          : std::max<int64_t>(1, int64_t(std::llround((o.epochs > 0 ? o.epochs : 1.0) * double(spe))));
   int64_t start = 0;
   if (!o.resume.empty()) start = load_checkpoint(r, sgd, o.resume);
+  if (!o.trace.empty()) {
+    // The first iteration the trace schedule records at or after `start`.
+    const int64_t first = o.trace_start >= start
+                              ? o.trace_start
+                              : o.trace_start + (start - o.trace_start + o.trace_every - 1) / o.trace_every * o.trace_every;
+    if (first >= total)
+      throw InputError("--trace-start", fmt::format("iteration {} is not before the end of the run ({} iterations{}): "
+                                                    "nothing would be recorded",
+                                                    first, total, start > 0 ? fmt::format(", resumed at {}", start) : ""));
+  }
 
   std::unique_ptr<TraceRecorder> recorder;
   const int64_t rec_samples = std::min(o.trace_samples, o.batch);
@@ -521,9 +607,10 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
     const bool epoch_end = (it + 1) % spe == 0;
     if (!o.no_eval && ((o.eval_every > 0 && (it + 1) % o.eval_every == 0) || (o.eval_every == 0 && epoch_end) || last)) {
       last_top1 = evaluate(r, batcher, o.eval_samples);
-      if (log.is_open()) log << json({{"eval_after_iteration", it}, {"top1", last_top1}}).dump() << "\n";
+      if (log.is_open())
+        log << json({{"eval_after_iteration", it}, {"top1", last_top1}, {"eval_split", eval_split}}).dump() << "\n";
       if (o.progress && tty) std::cerr << "\n";
-      if (!o.quiet) out << fmt::format("iteration {}: test top-1 {:.4f}\n", it + 1, last_top1);
+      if (!o.quiet) out << fmt::format("iteration {}: {} top-1 {:.4f}\n", it + 1, eval_split, last_top1);
     }
     if (!o.checkpoint.empty() && o.checkpoint_every > 0 && (it + 1) % o.checkpoint_every == 0 && !last)
       save_checkpoint(r, sgd, it + 1, o.checkpoint);
@@ -537,14 +624,14 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
   if (!o.checkpoint.empty()) save_checkpoint(r, sgd, total, o.checkpoint);
   // A final line that scripts can parse.
   json fin = {{"final", true}, {"model", o.model}, {"sparsity", o.sparsity}, {"iterations", total},
-              {"top1", last_top1}};
+              {"top1", last_top1}, {"eval_split", eval_split}};
   {
     json params = json::array();
     for (auto* l : ptrs) params.push_back({{"w", l->weight_density}, {"a", l->act_density}});
     fin["densities"] = params;
   }
   if (log.is_open()) log << fin.dump() << "\n";
-  if (!o.quiet) out << fmt::format("final: test top-1 {:.4f}\n", last_top1);
+  if (!o.quiet) out << fmt::format("final: {} top-1 {:.4f}\n", eval_split, last_top1);
   if (!o.report.empty()) write_report(r, start < total, o.dataset);
   return 0;
 }

@@ -157,7 +157,8 @@ DataSplit load_folder(const std::string& dir, int64_t size) {
   s.train = read_folder_split(train, classes, size);
   if (s.train.n == 0) throw InputError(train.string(), "no .png/.jpg/.jpeg images in the class subfolders");
   fs::path val = fs::path(dir) / "val";
-  s.test = fs::is_directory(val) ? read_folder_split(val, classes, size) : s.train;
+  s.test_is_train = !fs::is_directory(val);
+  s.test = s.test_is_train ? s.train : read_folder_split(val, classes, size);
   return s;
 }
 

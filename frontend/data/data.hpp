@@ -21,6 +21,7 @@ struct DataSplit {
   Dataset train, test;
   int64_t classes = 0;
   std::vector<float> mean, stddev;  ///< per channel, on [0,1] pixels
+  bool test_is_train = false;       ///< folder without val/: `test` is a copy of the training images
 };
 
 struct DataRequest {

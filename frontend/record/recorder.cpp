@@ -1,6 +1,8 @@
 #include "record/recorder.hpp"
 
-#include <cassert>
+#include <fmt/format.h>
+
+#include <stdexcept>
 
 namespace swatsim::frontend {
 
@@ -41,8 +43,12 @@ TraceRecorder::TraceRecorder(const std::string& path, tr::TraceHeader header, st
 namespace {
 void put(tr::TraceWriter& w, uint32_t it, uint16_t layer, tr::TensorKind kind, const tr::Shape& shape,
          const torch::Tensor& t, bool values) {
+  // A mismatch between the layer table and the kept tensor is a bug in the recorder's caller.
+  if (!t.defined() || uint64_t(t.numel()) != shape.numel())
+    throw std::logic_error(fmt::format("trace recorder: layer {} {}: the kept tensor has {} elements, the layer table "
+                                       "expects {} (was the layer recorded in this iteration?)",
+                                       layer, tr::to_string(kind), t.defined() ? t.numel() : 0, shape.numel()));
   auto c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
-  assert(uint64_t(c.numel()) == shape.numel());
   auto mask = tr::Mask::from_values(shape, c.data_ptr<float>());
   if (values) {
     auto nz = c.reshape({-1}).masked_select(c.reshape({-1}) != 0);

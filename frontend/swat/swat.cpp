@@ -1,6 +1,7 @@
 #include "swat/swat.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <numeric>
 
@@ -42,7 +43,7 @@ const char* to_string(Distribution d) {
 
 int64_t keep_count(double sparsity, int64_t n) {
   if (n <= 0) return 0;
-  const double k = std::ceil((1.0 - sparsity) * double(n) - 1e-9 * double(n));
+  const double k = std::ceil((1.0 - sparsity) * double(n) - 64.0 * DBL_EPSILON * double(n));
   return std::clamp<int64_t>(int64_t(k), 1, n);
 }
 
@@ -152,9 +153,19 @@ bool SwatLayerImpl::due(int64_t computed_at, double sparsity_at, double sparsity
   return it < computed_at || it - computed_at >= std::max<int64_t>(1, ctx_->topk_period);
 }
 
-torch::Tensor SwatLayerImpl::sparse_weight() {
+double SwatLayerImpl::target_weight_density() const {
+  if (dense || weight_sparsity <= 0.0) return 1.0;
+  const int64_t n = weight.numel();
+  int64_t units = n;  // elements
+  if (structure == Structure::Filter) units = weight.size(0);
+  else if (structure == Structure::Channel && !opt_.linear) units = weight.size(0) * weight.size(1);
+  return double(keep_count(weight_sparsity, units)) / double(units);
+}
+
+torch::Tensor SwatLayerImpl::sparse_weight(double* density) {
   torch::NoGradGuard ng;
   auto w = weight.detach();
+  if (density) *density = 1.0;
   if (dense || weight_sparsity <= 0.0) return w;
   const bool recompute = due(w_computed_at, w_sparsity_at, weight_sparsity);
   torch::Tensor mask;
@@ -183,12 +194,14 @@ torch::Tensor SwatLayerImpl::sparse_weight() {
       break;
     }
   }
+  if (density) *density = double(mask.sum().item<int64_t>()) / double(mask.numel());
   return w.masked_fill(mask.logical_not(), 0.0);
 }
 
-torch::Tensor SwatLayerImpl::sparse_activation(const torch::Tensor& x) {
+torch::Tensor SwatLayerImpl::sparse_activation(const torch::Tensor& x, double* density) {
   torch::NoGradGuard ng;
   auto xd = x.detach();
+  *density = 1.0;
   if (dense || act_sparsity <= 0.0) return xd;
   auto mag = xd.abs();
   torch::Tensor mask;
@@ -199,6 +212,7 @@ torch::Tensor SwatLayerImpl::sparse_activation(const torch::Tensor& x) {
   } else {
     mask = mag >= a_threshold;
   }
+  *density = double(mask.sum().item<int64_t>()) / double(mask.numel());
   return xd.masked_fill(mask.logical_not(), 0.0);
 }
 
@@ -215,17 +229,17 @@ torch::Tensor SwatLayerImpl::forward(const torch::Tensor& x) {
     if (opt_.linear) out_shape = {y.size(0), y.size(1), 1, 1};
     return y;
   }
-  auto w_s = sparse_weight();
+  double w_density = 1.0, a_density = 1.0;
+  auto w_s = sparse_weight(is_training() && ctx_->track_density ? &w_density : nullptr);
   if (!is_training()) {
     y = opt_.linear ? torch::linear(x, w_s, bias)
                     : torch::conv2d(x, w_s, bias, {opt_.stride, opt_.stride},
                                     {opt_.padding, opt_.padding}, {1, 1}, opt_.groups);
   } else {
-    auto x_s = sparse_activation(x);
+    auto x_s = sparse_activation(x, &a_density);
     if (ctx_->track_density) {
-      torch::NoGradGuard ng;
-      weight_density = double(w_s.count_nonzero().item<int64_t>()) / double(w_s.numel());
-      act_density = double(x_s.count_nonzero().item<int64_t>()) / double(x_s.numel());
+      weight_density = w_density;
+      act_density = a_density;
     }
     if (!no_bias_.defined()) no_bias_ = torch::empty({0}, weight.options().requires_grad(false));
     const auto& b = bias.defined() ? bias : no_bias_;
@@ -247,10 +261,11 @@ torch::Tensor SwatLayerImpl::forward(const torch::Tensor& x) {
   return y;
 }
 
-std::vector<double> erk_densities(const std::vector<std::vector<int64_t>>& shapes, double sparsity) {
+std::vector<double> erk_densities(const std::vector<std::vector<int64_t>>& shapes, double sparsity,
+                                  int64_t dense_numel) {
   const size_t L = shapes.size();
   std::vector<double> n(L), raw(L), d(L, 1.0);
-  double total = 0.0;
+  double total = double(dense_numel);
   for (size_t i = 0; i < L; ++i) {
     double prod = 1.0, sum = 0.0;
     for (auto v : shapes[i]) { prod *= double(v); sum += double(v); }
@@ -261,7 +276,7 @@ std::vector<double> erk_densities(const std::vector<std::vector<int64_t>>& shape
   const double keep = (1.0 - sparsity) * total;
   std::vector<bool> is_dense(L, false);
   for (;;) {
-    double rest = keep, denom = 0.0;
+    double rest = keep - double(dense_numel), denom = 0.0;
     for (size_t i = 0; i < L; ++i) {
       if (is_dense[i]) rest -= n[i]; else denom += raw[i] * n[i];
     }
@@ -315,7 +330,9 @@ void apply_distribution(const std::vector<SwatLayerImpl*>& layers, const Distrib
   for (size_t i = 0; i < layers.size(); ++i) {
     auto* l = layers[i];
     l->structure = spec.structure;
-    l->dense = (i == 0 && !spec.sparsify_first) || spec.sparsity <= 0.0;
+    // Only the first layer is never sparsified; weight and activation sparsity of the others are
+    // decided per tensor below (--sparsity 0 --act-sparsity A sparsifies activations only).
+    l->dense = i == 0 && !spec.sparsify_first;
     if (l->dense) {
       l->weight_sparsity = 0.0;
       l->act_sparsity = 0.0;
@@ -324,10 +341,15 @@ void apply_distribution(const std::vector<SwatLayerImpl*>& layers, const Distrib
     }
   }
   std::vector<double> density(sparse.size(), 1.0 - spec.sparsity);
-  if (spec.distribution == Distribution::Erk) {
+  if (spec.sparsity <= 0.0) {
+    // dense weights: nothing to distribute
+  } else if (spec.distribution == Distribution::Erk) {
     std::vector<std::vector<int64_t>> shapes;
     for (auto* l : sparse) shapes.push_back(l->weight.sizes().vec());
-    density = erk_densities(shapes, spec.sparsity);
+    int64_t dense_numel = 0;  // the dense first layer is charged against the global budget (RigL)
+    for (auto* l : layers)
+      if (l->dense) dense_numel += l->weight.numel();
+    density = erk_densities(shapes, spec.sparsity, dense_numel);
   } else if (spec.distribution == Distribution::Momentum && !momentum_mean_abs.empty()) {
     std::vector<int64_t> numels;
     std::vector<double> scores;

@@ -1,6 +1,11 @@
 // swat-train end to end: bad input, trace recording round trip, exact resume, flops-only numbers.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cmath>
 #include <filesystem>
@@ -71,6 +76,7 @@ TEST_P(SwatTrainBadInput, ExitsTwoWithOneLine) {
   { std::ofstream(d / "imgs/train/cat/broken.png") << "\x89PNG\r\n\x1a\n this is not a png"; }
   std::string args = c.args;
   if (auto at = args.find("@IMGS@"); at != std::string::npos) args.replace(at, 6, (d / "imgs").string());
+  if (auto at = args.find("@DIR@"); at != std::string::npos) args.replace(at, 5, d.string());
   auto r = run(args + " --iterations 1 --no-progress", d);
   EXPECT_EQ(r.code, 2) << args << ": " << r.err;
   EXPECT_NE(r.err.find(c.needle), std::string::npos) << args << ": " << r.err;
@@ -89,7 +95,13 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"fmnist_dir", "--dataset fashion-mnist --data-dir /nonexistent/fmnist", "/nonexistent/fmnist"},
                       BadCase{"cifar_dir", "--dataset cifar10 --data-dir /nonexistent/cifar", "/nonexistent/cifar"},
                       BadCase{"image", "--dataset folder --input-size 32 --data-dir @IMGS@", "broken.png"},
-                      BadCase{"resume", "--resume /nonexistent/ckpt.pt --dataset synthetic", "checkpoint not found"}),
+                      BadCase{"resume", "--resume /nonexistent/ckpt.pt --dataset synthetic", "checkpoint not found"},
+                      BadCase{"report_dir", "--dataset synthetic --report /nonexistent/dir/r.json", "--report"},
+                      BadCase{"flops_report_dir", "--flops-only --report /nonexistent/dir/r.json", "/nonexistent/dir"},
+                      BadCase{"log_dir", "--dataset synthetic --log /nonexistent/dir/l.jsonl", "--log"},
+                      BadCase{"checkpoint_dir", "--dataset synthetic --checkpoint /nonexistent/dir/c.pt", "--checkpoint"},
+                      BadCase{"trace_dir", "--dataset synthetic --trace /nonexistent/dir/t.swt", "--trace"},
+                      BadCase{"trace_start", "--dataset synthetic --trace @DIR@/t.swt --trace-start 1", "--trace-start"}),
     [](const ::testing::TestParamInfo<BadCase>& i) { return std::string(i.param.name); });
 
 TEST(SwatTrainCli, CheckpointOfAnotherModelIsRejected) {
@@ -102,6 +114,74 @@ TEST(SwatTrainCli, CheckpointOfAnotherModelIsRejected) {
   { std::ofstream(d / "junk.pt") << "not a checkpoint"; }
   r = run(kQuick + "--iterations 1 --resume " + (d / "junk.pt").string(), d);
   EXPECT_EQ(r.code, 2) << r.err;
+}
+
+// Output paths are checked before training starts: nothing is trained (no log line written).
+TEST(SwatTrainCli, OutputsCheckedBeforeTraining) {
+  auto d = tmpdir("outputs");
+  fs::create_directories(d / "ro");
+  for (const std::string opt : {"--report", "--checkpoint", "--trace"}) {
+    const auto log = d / "l.jsonl";
+    fs::remove(log);
+    auto r = run(kQuick + "--iterations 3 --log " + log.string() + " " + opt + " " + (d / "missing/out").string(), d);
+    EXPECT_EQ(r.code, 2) << opt << ": " << r.err;
+    EXPECT_NE(r.err.find(opt), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(log)) << opt << ": training ran before the output path was checked";
+  }
+  if (::geteuid() != 0) {  // root writes anywhere
+    fs::permissions(d / "ro", fs::perms::owner_write, fs::perm_options::remove);
+    auto r = run(kQuick + "--iterations 1 --report " + (d / "ro/r.json").string(), d);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("not writable"), std::string::npos) << r.err;
+    fs::permissions(d / "ro", fs::perms::owner_write, fs::perm_options::add);
+  }
+}
+
+// A checkpoint that cannot be renamed into place (the path is a non-empty directory) is bad input.
+TEST(SwatTrainCli, CheckpointRenameFailureIsInputError) {
+  auto d = tmpdir("ckpt_rename");
+  fs::create_directories(d / "ck.pt/inside");
+  auto r = run(kQuick + "--iterations 1 --checkpoint " + (d / "ck.pt").string(), d);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("cannot write the checkpoint"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// The SWAT settings are stored in the checkpoint; resuming with other ones is rejected, naming the setting.
+// (Resuming with the same settings: SeedsAreBitIdenticalAndResumeIsExact.)
+void expect_settings_rejected(const std::string& name, const std::vector<std::string>& changes) {
+  auto d = tmpdir(name);
+  const auto ck = (d / "c.pt").string();
+  ASSERT_EQ(run(kQuick + "--iterations 1 --sparsity 0.8 --topk-period 2 --checkpoint " + ck, d).code, 0);
+  for (const auto& change : changes) {
+    auto args = kQuick + "--iterations 2 --resume " + ck + " " + change;
+    if (change.rfind("--sparsity", 0) != 0) args += " --sparsity 0.8";
+    if (change.rfind("--topk-period", 0) != 0) args += " --topk-period 2";
+    auto r = run(args, d);
+    EXPECT_EQ(r.code, 2) << change << ": " << r.err;
+    const auto option = change.substr(0, change.find(' '));
+    EXPECT_NE(r.err.find("trained with " + option), std::string::npos) << change << ": " << r.err;
+  }
+}
+
+TEST(SwatTrainCli, ResumeWithOtherSparsityIsRejected) {
+  expect_settings_rejected("ckpt_settings1", {"--sparsity 0.9", "--act-sparsity 0.5", "--distribution erk"});
+}
+TEST(SwatTrainCli, ResumeWithOtherStructureOrPeriodIsRejected) {
+  expect_settings_rejected("ckpt_settings2", {"--structure filter", "--sparsify-first", "--topk-period 3"});
+}
+
+TEST(SwatTrainCli, ActSparsityWithoutWeightSparsity) {
+  auto d = tmpdir("act_only");
+  const auto path = (d / "t.swt").string();
+  auto r = run(kQuick + "--sparsity 0 --act-sparsity 0.5 --iterations 1 --trace " + path + " --trace-samples 8", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  tr::TraceReader reader(path);
+  ASSERT_TRUE(reader.header().layers[1].has(tr::TensorKind::SavedAct));
+  auto w = reader.read_mask(*reader.find(0, 1, tr::TensorKind::Weight));
+  EXPECT_EQ(w.count(), w.numel());  // weights dense
+  auto a = reader.read_mask(*reader.find(0, 1, tr::TensorKind::SavedAct));
+  EXPECT_EQ(a.count(), (a.numel() + 1) / 2);  // activations top-K 50%
 }
 
 TEST(SwatTrainCli, SeedsAreBitIdenticalAndResumeIsExact) {
@@ -124,10 +204,27 @@ TEST(SwatTrainCli, SeedsAreBitIdenticalAndResumeIsExact) {
   }
 }
 
+namespace {
+// A recorded tensor as dense values (C order), from its mask and stored non-zeros.
+std::vector<float> dense_values(tr::TraceReader& reader, uint32_t it, uint16_t layer, tr::TensorKind kind) {
+  const auto* rec = reader.find(it, layer, kind);
+  if (rec == nullptr) { ADD_FAILURE() << "missing tensor " << it << "/" << layer; return {}; }
+  std::vector<float> values;
+  auto m = reader.read(*rec, &values);
+  EXPECT_EQ(values.size(), m.count());
+  std::vector<float> out(m.numel(), 0.0f);
+  size_t j = 0;
+  for (uint64_t i = 0; i < m.numel() && j < values.size(); ++i)
+    if (m.test(i)) out[i] = values[j++];
+  return out;
+}
+}  // namespace
+
 TEST(SwatTrainCli, TraceRoundTrip) {
   auto d = tmpdir("trace");
   const auto path = (d / "t.swt").string();
-  auto r = run(kQuick + "--sparsity 0.8 --iterations 3 --trace " + path + " --trace-every 2 --trace-samples 2 --trace-values",
+  // The whole batch (8) is recorded, so the saved activations are the whole top-K tensors.
+  auto r = run(kQuick + "--sparsity 0.8 --iterations 3 --trace " + path + " --trace-every 2 --trace-samples 8 --trace-values",
                d);
   ASSERT_EQ(r.code, 0) << r.err;
   tr::TraceReader reader(path);
@@ -135,12 +232,13 @@ TEST(SwatTrainCli, TraceRoundTrip) {
   EXPECT_EQ(h.producer, "swat-train");
   EXPECT_EQ(h.model, "small-cnn");
   EXPECT_EQ(h.batch_size, 8u);
+  EXPECT_DOUBLE_EQ(h.swat.sparsity, 0.8);
   ASSERT_EQ(h.layers.size(), 4u);
   EXPECT_EQ(reader.iterations(), (std::vector<uint32_t>{0, 2}));
   // The dense first layer stores no separate saved activation.
   EXPECT_FALSE(h.layers[0].has(tr::TensorKind::SavedAct));
   EXPECT_TRUE(h.layers[1].has(tr::TensorKind::SavedAct));
-  EXPECT_EQ(h.layers[0].N, 2u);
+  EXPECT_EQ(h.layers[0].N, 8u);
   EXPECT_EQ(h.layers[1].C, 32u);
   EXPECT_EQ(h.layers[1].H, 14u);
   EXPECT_EQ(h.layers[2].kind, tr::LayerKind::Linear);
@@ -151,18 +249,55 @@ TEST(SwatTrainCli, TraceRoundTrip) {
   auto m = reader.read(*w, &values);
   EXPECT_EQ(m.count(), uint64_t(std::ceil(0.2 * double(m.numel()) - 1e-6)));
   EXPECT_EQ(values.size(), m.count());
-  // Saved activation is sparser than (or as sparse as) the input activation it came from.
-  auto in = reader.read_mask(*reader.find(2, 1, tr::TensorKind::InputAct));
-  auto saved = reader.read_mask(*reader.find(2, 1, tr::TensorKind::SavedAct));
-  EXPECT_LE(saved.count(), in.count());
-  for (uint64_t i = 0; i < saved.numel(); ++i) {
-    if (saved.test(i)) {
-      ASSERT_TRUE(in.test(i));
+  const int B = 8, K = 10, H = 128;
+  for (uint32_t it : {0u, 2u}) {
+    // Saved activation (top-K recomputed every iteration): exactly ceil(0.2*numel) values, a subset of the
+    // input activation with equal values, and no dropped input value of larger magnitude than a kept one.
+    for (uint16_t layer : {1, 2, 3}) {
+      auto in = dense_values(reader, it, layer, tr::TensorKind::InputAct);
+      auto sv = dense_values(reader, it, layer, tr::TensorKind::SavedAct);
+      ASSERT_EQ(in.size(), sv.size());
+      uint64_t kept = 0;
+      float min_kept = INFINITY, max_dropped = 0;
+      for (size_t i = 0; i < in.size(); ++i) {
+        if (sv[i] != 0) {
+          ++kept;
+          ASSERT_EQ(sv[i], in[i]) << "layer " << layer << " element " << i;
+          min_kept = std::min(min_kept, std::abs(sv[i]));
+        } else {
+          max_dropped = std::max(max_dropped, std::abs(in[i]));
+        }
+      }
+      EXPECT_EQ(kept, uint64_t(std::ceil(0.2 * double(in.size()) - 1e-6))) << "iteration " << it << " layer " << layer;
+      EXPECT_GE(min_kept, max_dropped) << "iteration " << it << " layer " << layer;
     }
+    // Last FC: dY = (softmax - onehot)/B, so each sample's row sums to 0 and |dY| <= 1/B.
+    auto g3 = dense_values(reader, it, 3, tr::TensorKind::OutputGrad);
+    ASSERT_EQ(g3.size(), size_t(B * K));
+    for (int n = 0; n < B; ++n) {
+      double sum = 0;
+      int negative = 0;
+      for (int k = 0; k < K; ++k) {
+        sum += g3[size_t(n * K + k)];
+        negative += g3[size_t(n * K + k)] < 0;
+        EXPECT_LE(std::abs(g3[size_t(n * K + k)]), 1.0 / B + 1e-6);
+      }
+      EXPECT_NEAR(sum, 0.0, 1e-6) << "sample " << n;
+      EXPECT_EQ(negative, 1) << "sample " << n;  // the true class
+    }
+    // fc1's dY = (dY_fc2 . W_s(fc2)) masked by relu(fc1 output) > 0, i.e. by fc2's input activation > 0.
+    auto ws3 = dense_values(reader, it, 3, tr::TensorKind::Weight);   // (K, H)
+    auto x3 = dense_values(reader, it, 3, tr::TensorKind::InputAct);  // (B, H)
+    auto g2 = dense_values(reader, it, 2, tr::TensorKind::OutputGrad);
+    ASSERT_EQ(g2.size(), size_t(B * H));
+    for (int n = 0; n < B; ++n)
+      for (int j = 0; j < H; ++j) {
+        double want = 0;
+        if (x3[size_t(n * H + j)] > 0)
+          for (int k = 0; k < K; ++k) want += double(g3[size_t(n * K + k)]) * double(ws3[size_t(k * H + j)]);
+        ASSERT_NEAR(g2[size_t(n * H + j)], want, 1e-6 + 1e-4 * std::abs(want)) << "sample " << n << " unit " << j;
+      }
   }
-  auto g = reader.read_mask(*reader.find(2, 3, tr::TensorKind::OutputGrad));
-  EXPECT_EQ(g.shape(), (tr::Shape{{2, 10, 1, 1}}));
-  EXPECT_GT(g.count(), 0u);
 }
 
 TEST(SwatTrainCli, FlopsOnlyResNet50) {
@@ -266,18 +401,49 @@ TEST(SwatTrainCli, FolderDatasetTrains) {
   ASSERT_FALSE(log.empty());
   EXPECT_TRUE(log.back()["final"].get<bool>());
   EXPECT_GE(log.back()["top1"].get<double>(), 0.0);
+  // No val/ split: evaluated on the training images, with a warning, and labelled so.
+  EXPECT_EQ(log.back()["eval_split"], "train");
+  EXPECT_NE(r.err.find("warning"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no val/"), std::string::npos) << r.err;
 }
 
 TEST(SwatTrainCli, KilledRunLeavesNoTrace) {
   auto d = tmpdir("killed");
   const auto path = d / "t.swt";
-  // Killed while recording (every iteration is recorded): no file may appear at the trace path.
-  const std::string cmd = "timeout -s KILL 1.5 " + std::string(SWAT_TRAIN_BIN) + " " + kQuick +
-                          "--sparsity 0.8 --iterations 1000000 --threads 1 --trace " + path.string() +
-                          " > /dev/null 2>&1";
-  const int st = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(st));
-  EXPECT_NE(WEXITSTATUS(st), 0);  // 137: killed
+  // Killed with SIGKILL while recording (every iteration is recorded, the temporary file is growing):
+  // no file may appear at the trace path.
+  std::vector<std::string> args{SWAT_TRAIN_BIN, "--model", "small-cnn", "--dataset", "synthetic", "--batch", "8",
+                                "--no-progress", "--quiet", "--no-eval", "--sparsity", "0.8",
+                                "--iterations", "1000000", "--threads", "1", "--trace", path.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  // Wait until the temporary trace file holds several recorded iterations (at most 20 s).
+  bool tmp_seen = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!tmp_seen && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+    for (const auto& e : fs::directory_iterator(d)) {
+      const auto name = e.path().filename().string();
+      std::error_code ec;
+      if (name.rfind("t.swt.", 0) == 0 && fs::file_size(e.path(), ec) > (256u << 10) && !ec) tmp_seen = true;
+    }
+    if (!tmp_seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(fs::exists(path)) << "the trace path appeared before the run ended";
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(tmp_seen) << "no growing temporary trace file before the kill";
+  ASSERT_TRUE(WIFSIGNALED(st)) << "exit status " << st;
+  EXPECT_EQ(WTERMSIG(st), SIGKILL);  // the shell's 137
   EXPECT_FALSE(fs::exists(path));
 }
 
