@@ -1,4 +1,5 @@
 #include "swat/swat.hpp"
+#include "swatsim/traces/format.hpp"
 
 #include <algorithm>
 #include <cfloat>
@@ -42,9 +43,7 @@ const char* to_string(Distribution d) {
 }
 
 int64_t keep_count(double sparsity, int64_t n) {
-  if (n <= 0) return 0;
-  const double k = std::ceil((1.0 - sparsity) * double(n) - 64.0 * DBL_EPSILON * double(n));
-  return std::clamp<int64_t>(int64_t(k), 1, n);
+  return n <= 0 ? 0 : int64_t(traces::topk_keep_count(sparsity, uint64_t(n)));
 }
 
 torch::Tensor topk_mask(const torch::Tensor& mag, int64_t k, double* threshold) {

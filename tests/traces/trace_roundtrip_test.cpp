@@ -191,3 +191,14 @@ TEST(Synth, ResNet50LayerTableHasTheStandardShape) {
 }
 
 }  // namespace
+
+namespace {
+TEST(TopK, KeepCountIsTheCeilingWithoutRoundingUp) {
+  EXPECT_EQ(topk_keep_count(0.8, 1152), 231u);             // ceil(230.4)
+  EXPECT_EQ(topk_keep_count(0.8, 10), 2u);                 // (1-0.8)*10 = 2.0000000000000004 in double
+  EXPECT_EQ(topk_keep_count(0.9, 100000001), 10000001u);   // ceil(10000000.1)
+  EXPECT_EQ(topk_keep_count(0.99, 10), 1u);                // never empties a tensor
+  EXPECT_EQ(topk_keep_count(0.0, 7), 7u);
+  EXPECT_EQ(topk_keep_count(0.5, 0), 0u);
+}
+}  // namespace

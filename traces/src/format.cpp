@@ -1,6 +1,8 @@
 #include "swatsim/traces/format.hpp"
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -66,6 +68,12 @@ std::string locate(const std::string& file, const TraceHeader& h, uint32_t itera
   const std::string name = layer < h.layers.size() ? h.layers[layer].name : std::string("?");
   const char* k = uint8_t(kind) < kTensorKinds ? to_string(kind) : "unknown tensor";
   return fmt::format("{}: iteration {}, layer {} ({}), {}", file, iteration, layer, name, k);
+}
+
+uint64_t topk_keep_count(double sparsity, uint64_t n) {
+  if (n == 0) return 0;
+  const double k = std::ceil((1.0 - sparsity) * double(n) - 64.0 * DBL_EPSILON * double(n));
+  return std::clamp<uint64_t>(k < 1.0 ? 1 : uint64_t(k), 1, n);
 }
 
 std::string check_swat(const SwatSettings& s) {

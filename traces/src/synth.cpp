@@ -92,7 +92,6 @@ Mask bernoulli(Shape shape, double density, Rng& rng) {
   return m;
 }
 
-uint64_t keep_count(uint64_t numel, double sparsity) { return uint64_t(std::ceil((1.0 - sparsity) * double(numel))); }
 
 }  // namespace
 
@@ -137,11 +136,11 @@ void synthesize(const std::string& path, const SynthOptions& o) {
         switch (k) {
           case TensorKind::InputAct: m = act = bernoulli(shape, act_density, rng); break;
           case TensorKind::Weight:
-            m = sparse ? choose_exactly(shape, keep_count(shape.numel(), o.swat.sparsity), rng, nullptr)
+            m = sparse ? choose_exactly(shape, topk_keep_count(o.swat.sparsity, shape.numel()), rng, nullptr)
                        : bernoulli(shape, 1.0, rng);
             break;
           case TensorKind::SavedAct: {  // top-K keeps at most K of the activation's non-zeros
-            const uint64_t k_keep = std::min(act.count(), keep_count(shape.numel(), o.swat.activation_sparsity));
+            const uint64_t k_keep = std::min(act.count(), topk_keep_count(o.swat.activation_sparsity, shape.numel()));
             m = choose_exactly(shape, k_keep, rng, &act);
             break;
           }

@@ -106,6 +106,10 @@ inline std::string locate(const std::string& file, const TraceHeader& h, const T
   return locate(file, h, r.iteration, r.layer, r.kind);
 }
 
+/// Elements top-K keeps of `n` at `sparsity` in [0,1): K = ceil((1-s)·n), computed so that rounding
+/// in (1-s)·n cannot add one (slack of 64 ulps of n), and at least 1 for n > 0.
+uint64_t topk_keep_count(double sparsity, uint64_t n);
+
 /// Largest element count of one tensor a trace may hold (2^40; also keeps every size product in 64 bits).
 inline constexpr uint64_t kMaxTensorElements = uint64_t(1) << 40;
 
