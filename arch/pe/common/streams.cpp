@@ -1,4 +1,5 @@
 #include "streams.hpp"
+#include "arith.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -9,7 +10,6 @@
 namespace swatsim::arch::streams {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 bool Mapping::op0_sparser() const {

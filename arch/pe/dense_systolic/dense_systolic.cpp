@@ -1,9 +1,9 @@
 #include "dense_systolic.hpp"
+#include "../common/arith.hpp"
 
 namespace swatsim::arch::dense_systolic {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 Gemm lower(const LayerShape& l, Pass p) {

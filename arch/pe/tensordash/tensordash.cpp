@@ -1,4 +1,5 @@
 #include "tensordash.hpp"
+#include "../common/arith.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -8,7 +9,6 @@
 namespace swatsim::arch::tensordash {
 
 namespace {
-uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
 Params from_set(const ParamSet& s) {
   Params p;
@@ -63,7 +63,7 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
   const int H = p_.lookahead;
   const bool sched0 = m.op0_sparser();
   const uint32_t size0 = sched0 ? rows : cols, size1 = sched0 ? cols : rows;
-  const uint32_t n0 = ceil_div(m.streams[0], size0), n1 = ceil_div(m.streams[1], size1);
+  const uint32_t n0 = uint32_t(ceil_div(m.streams[0], size0)), n1 = uint32_t(ceil_div(m.streams[1], size1));
   // Work unit: one operand-0 set with a contiguous chunk of the operand-1 sets it is paired with
   // (all of them unless there are too few units for the tiles); units in pair order.
   const uint32_t nsplit = splits(uint64_t(m.groups) * m.outer * n0, n1);

@@ -1,4 +1,5 @@
 #include "two_sided.hpp"
+#include "../common/arith.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -9,7 +10,6 @@
 namespace swatsim::arch::two_sided {
 
 namespace {
-uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 }  // namespace
 
 uint64_t pair_cycles(const uint64_t* a, const uint64_t* b, uint32_t T, uint32_t rows, uint32_t cols,
@@ -83,7 +83,7 @@ PassPlan TwoSided::plan(const PassInput& in, bool exploit) const {
   const streams::Mapping& m = ps.mapping();
   const uint32_t rows = uint32_t(p_.rows), cols = uint32_t(p_.cols), T = m.T;
   const uint32_t P = uint32_t(p_.pairs_per_cycle);
-  const uint32_t n0 = ceil_div(m.streams[0], rows), n1 = ceil_div(m.streams[1], cols);
+  const uint32_t n0 = uint32_t(ceil_div(m.streams[0], rows)), n1 = uint32_t(ceil_div(m.streams[1], cols));
   const uint32_t nsplit = splits(uint64_t(m.groups) * m.outer * n0, n1);
   std::vector<uint32_t> chunk_begin(nsplit + 1);
   for (uint32_t j = 0; j <= nsplit; ++j) chunk_begin[j] = uint32_t(uint64_t(j) * n1 / nsplit);
