@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/config.hpp"
@@ -94,19 +95,9 @@ int run_command(const std::vector<std::string>& args) {
       ("csv", po::value(&csv), "write one CSV row per layer and pass here")
       ("progress", "always show the progress bar (default: only when stderr is a terminal)")
       ("quiet,q", "no table on stdout, no progress bar")
-      ("timing", "print wall-clock time and simulated dense MACs per second on stderr")
-      ("help,h", "show this help");
+      ("timing", "print wall-clock time and simulated dense MACs per second on stderr");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end())).options(desc).run(), vm);
-    if (vm.count("help")) {
-      std::cout << kRunUsage << "\n\n" << desc << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw InputError("command line", std::string(e.what()) + "\n" + kRunUsage);
-  }
+  if (!parse_options(std::vector<std::string>(args.begin() + 1, args.end()), desc, {}, vm, kRunUsage)) return 0;
   sim::ReplayOptions o;
   o.trace = trace;
   o.config = sim::load_accelerator_config(arch_path);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "options.hpp"
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/version.hpp"
 #include "swatsim/traces/io.hpp"
@@ -26,23 +27,6 @@ constexpr const char* kUsage =
     "  synth -o TRACE             synthetic trace of a standard layer table with random masks\n\n"
     "'swatsim trace VERB --help' lists a verb's options.\n";
 
-// Parses argv-style args with positional names; --help prints `desc`. Returns false if help was shown.
-bool parse(const std::vector<std::string>& args, po::options_description& desc,
-           const po::positional_options_description& pos, po::variables_map& vm, const std::string& usage) {
-  desc.add_options()("help,h", "show this help");
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    if (vm.count("help")) {
-      std::cout << usage << "\n" << desc << "\n";
-      return false;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw InputError("command line", std::string(e.what()) + "\n" + usage);
-  }
-  return true;
-}
-
 double sparsity_arg(const po::variables_map& vm, const char* key) {
   const double s = vm[key].as<double>();
   if (!(s >= 0.0 && s < 1.0)) throw InputError(fmt::format("--{}", key), fmt::format("expected a number in [0, 1), got {}", s));
@@ -56,7 +40,7 @@ bool parse_trace_only(const std::vector<std::string>& args, const std::string& v
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
-  return parse(args, desc, pos, vm, "usage: swatsim trace " + verb + " TRACE");
+  return parse_options(args, desc, pos, vm, "usage: swatsim trace " + verb + " TRACE");
 }
 
 int trace_info(const std::vector<std::string>& args) {
@@ -116,7 +100,7 @@ int trace_import(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("dir", 1);
   po::variables_map vm;
-  if (!parse(args, desc, pos, vm, "usage: swatsim trace import-npy DIR -o TRACE [OPTIONS]")) return 0;
+  if (!parse_options(args, desc, pos, vm, "usage: swatsim trace import-npy DIR -o TRACE [OPTIONS]")) return 0;
   tr::NpyImportOptions o = tr::npy_default_options(dir);
   if (o.header.producer_version.empty()) o.header.producer_version = swatsim::version();
   apply_header_options(vm, o.header);
@@ -140,7 +124,7 @@ int trace_export(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
-  if (!parse(args, desc, pos, vm, "usage: swatsim trace export-npy TRACE -o DIR [--iteration N]")) return 0;
+  if (!parse_options(args, desc, pos, vm, "usage: swatsim trace export-npy TRACE -o DIR [--iteration N]")) return 0;
   std::optional<uint32_t> iteration;
   if (vm.count("iteration")) iteration = vm["iteration"].as<uint32_t>();
   const uint32_t it = tr::export_npy(path, out, iteration);
@@ -161,7 +145,7 @@ int trace_synth(const std::vector<std::string>& args) {
   po::variables_map vm;
   const std::string usage = fmt::format("usage: swatsim trace synth --model MODEL -o TRACE [OPTIONS]\nmodels: {}",
                                         fmt::join(tr::synth_models(), ", "));
-  if (!parse(args, desc, pos, vm, usage)) return 0;
+  if (!parse_options(args, desc, pos, vm, usage)) return 0;
   tr::TraceHeader h;
   h.swat = o.swat;
   h.seed = o.seed;
