@@ -62,15 +62,22 @@ class Trace:
         foot = f.read(32)
         if foot[24:] != END_MAGIC:
             raise TraceError(f"{path}: truncated or unfinished (no footer)")
-        index_offset, count, index_crc, _ = struct.unpack("<QQII", foot[:24])
+        index_offset, count, index_crc, foot_reserved = struct.unpack("<QQII", foot[:24])
         data_start = 24 + header_len
-        if not (data_start <= index_offset <= size - 32) or (size - 32 - index_offset) != count * ENTRY.itemsize:
+        if (foot_reserved != 0 or not (data_start <= index_offset <= size - 32)
+                or (size - 32 - index_offset) != count * ENTRY.itemsize):
             raise TraceError(f"{path}: corrupt footer")
         f.seek(index_offset)
         index = f.read(count * ENTRY.itemsize)
         if zlib.crc32(index) != index_crc:
             raise TraceError(f"{path}: index checksum mismatch")
         self.index = np.frombuffer(index, dtype=ENTRY)
+        # Blobs are contiguous in index order, from the end of the header to the index.
+        ends = np.cumsum(self.index["stored_size"].astype(np.uint64)) + np.uint64(data_start)
+        starts = np.concatenate(([np.uint64(data_start)], ends[:-1])) if count else ends
+        if (self.index["reserved"].any() or not np.array_equal(self.index["offset"], starts)
+                or (count and int(ends[-1]) != index_offset) or (not count and index_offset != data_start)):
+            raise TraceError(f"{path}: corrupt index (reserved bytes, or blobs not contiguous)")
         self._by_key = {(int(e["iteration"]), int(e["layer"]), int(e["kind"])): i for i, e in enumerate(self.index)}
 
     @property

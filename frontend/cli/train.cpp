@@ -238,6 +238,8 @@ void save_checkpoint(const Run& r, const Sgd& sgd, int64_t next_iteration, const
   try {
     a.save_to(tmp);
   } catch (const c10::Error&) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
     throw InputError(path, "cannot write the checkpoint");
   }
   std::error_code ec;
@@ -271,7 +273,15 @@ void check_checkpoint_settings(torch::serialize::InputArchive& a, const TrainOpt
     if (v.toStringRef() != want) mismatch(option, v.toStringRef(), want);
   };
   num("sparsity", "--sparsity", o.sparsity);
-  num("act_sparsity", "--act-sparsity", o.act_sparsity);
+  // -1 means "as the weights": compare what the run uses, not how it was spelled.
+  {
+    read("act_sparsity", "--act-sparsity");
+    if (!v.isDouble()) throw InputError(path, "checkpoint: meta.act_sparsity is not a number");
+    auto effective = [&](double a) { return a >= 0 ? a : o.sparsity; };
+    auto shown = [&](double a) { return a >= 0 ? fmt::format("{}", a) : fmt::format("{} (as the weights)", o.sparsity); };
+    if (effective(v.toDouble()) != effective(o.act_sparsity))
+      mismatch("--act-sparsity", shown(v.toDouble()), shown(o.act_sparsity));
+  }
   str("distribution", "--distribution", o.distribution);
   str("structure", "--structure", o.structure);
   read("sparsify_first", "--sparsify-first");
@@ -425,9 +435,10 @@ void check_output_path(const std::string& path, const char* option) {
   if (path.empty()) return;
   namespace fs = std::filesystem;
   const fs::path p(path);
-  if (p.filename().empty()) throw InputError(option, "'" + path + "' names a directory, expected a file");
-  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   std::error_code ec;
+  if (p.filename().empty() || fs::is_directory(p, ec))
+    throw InputError(option, "'" + path + "' names a directory, expected a file");
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   if (!fs::is_directory(dir, ec)) throw InputError(option, "'" + path + "': directory " + dir.string() + " does not exist");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw InputError(option, "'" + path + "': directory " + dir.string() + " is not writable");

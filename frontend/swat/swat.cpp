@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "swatsim/common/error.hpp"
 
 namespace swatsim::frontend {
@@ -273,6 +275,10 @@ std::vector<double> erk_densities(const std::vector<std::vector<int64_t>>& shape
     total += prod;
   }
   const double keep = (1.0 - sparsity) * total;
+  if (L > 0 && double(dense_numel) >= keep)
+    throw InputError("--sparsity", fmt::format("ERK at {} cannot reach its global target: the dense layers alone "
+                                               "hold {} of the {:.0f} weights it may keep",
+                                               sparsity, dense_numel, keep));
   std::vector<bool> is_dense(L, false);
   for (;;) {
     double rest = keep - double(dense_numel), denom = 0.0;

@@ -94,7 +94,7 @@ int trace_import(const std::vector<std::string>& args) {
   desc.add_options()("dir", po::value(&dir)->required(), "directory of NumPy dumps")
     ("output,o", po::value(&out)->required(), "trace to write")
     ("iteration", po::value<uint32_t>(), "iteration number to record the dumps as (default: from DIR/trace-export.json, else 0)")
-    ("batch", po::value<uint32_t>(), "training batch size (default: the dumps' N)")
+    ("batch", po::value<uint32_t>(), "training batch size (default: from DIR/trace-header.json, else the dumps' N)")
     ("no-values", po::bool_switch(), "store masks only, not the values");
   add_header_options(desc);
   po::positional_options_description pos;
@@ -104,7 +104,10 @@ int trace_import(const std::vector<std::string>& args) {
   tr::NpyImportOptions o = tr::npy_default_options(dir);
   if (o.header.producer_version.empty()) o.header.producer_version = swatsim::version();
   apply_header_options(vm, o.header);
-  if (vm.count("batch")) o.header.batch_size = vm["batch"].as<uint32_t>();
+  if (vm.count("batch")) {
+    o.header.batch_size = vm["batch"].as<uint32_t>();
+    o.batch_from_dumps = false;
+  }
   if (vm.count("iteration")) o.iteration = vm["iteration"].as<uint32_t>();
   if (vm["no-values"].as<bool>()) {
     o.values = tr::ValueType::None;

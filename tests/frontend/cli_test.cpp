@@ -137,14 +137,38 @@ TEST(SwatTrainCli, OutputsCheckedBeforeTraining) {
   }
 }
 
-// A checkpoint that cannot be renamed into place (the path is a non-empty directory) is bad input.
-TEST(SwatTrainCli, CheckpointRenameFailureIsInputError) {
-  auto d = tmpdir("ckpt_rename");
+// An output path that is an existing directory is refused before training, with one line.
+TEST(SwatTrainCli, OutputPathThatIsADirectoryIsRefusedBeforeTraining) {
+  auto d = tmpdir("ckpt_dir");
   fs::create_directories(d / "ck.pt/inside");
-  auto r = run(kQuick + "--iterations 1 --checkpoint " + (d / "ck.pt").string(), d);
+  for (const std::string opt : {"--checkpoint", "--report"}) {
+    const auto log = d / "l.jsonl";
+    fs::remove(log);
+    auto r = run(kQuick + "--iterations 1 --log " + log.string() + " " + opt + " " + (d / "ck.pt").string(), d);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("names a directory, expected a file"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(log)) << opt << ": training ran before the output path was checked";
+  }
+}
+
+// --act-sparsity equal to the weight sparsity is the same setting as leaving it out.
+TEST(SwatTrainCli, ResumeComparesEffectiveActivationSparsity) {
+  auto d = tmpdir("ckpt_act");
+  const auto ck = (d / "c.pt").string();
+  ASSERT_EQ(run(kQuick + "--iterations 1 --sparsity 0.8 --checkpoint " + ck, d).code, 0);
+  auto r = run(kQuick + "--iterations 2 --sparsity 0.8 --act-sparsity 0.8 --resume " + ck, d);
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run(kQuick + "--iterations 2 --sparsity 0.8 --act-sparsity 0.5 --resume " + ck, d);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("trained with --act-sparsity 0.8 (as the weights)"), std::string::npos) << r.err;
+}
+
+TEST(SwatTrainCli, ErkThatCannotReachItsTargetIsRefused) {
+  auto d = tmpdir("erk_extreme");
+  auto r = run("--flops-only --model small-cnn --distribution erk --sparsity 0.9999", d);
   EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("cannot write the checkpoint"), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("cannot reach its global target"), std::string::npos) << r.err;
 }
 
 // The SWAT settings are stored in the checkpoint; resuming with other ones is rejected, naming the setting.

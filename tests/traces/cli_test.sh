@@ -55,6 +55,9 @@ checks=$((checks + 1))
 cmp -s "$tmp/re.swt" "$tmp/re2.swt" || { echo "FAIL: export/import is not a byte-for-byte round trip"; fails=$((fails + 1)); }
 expect 2 "already exists and is not an empty directory" "$swatsim" trace export-npy "$sample" -o "$tmp/npy"
 expect 2 "iteration 5 is not recorded" "$swatsim" trace export-npy "$sample" -o "$tmp/npy3" --iteration 5
+"$swatsim" trace export-npy "$sample" -o "$tmp/slash/" >/dev/null
+checks=$((checks + 1))
+[ -f "$tmp/slash/layers.csv" ] || { echo "FAIL: export to a path with a trailing slash"; fails=$((fails + 1)); }
 checks=$((checks + 1))
 [ ! -e "$tmp/npy3" ] || { echo "FAIL: a failed export left $tmp/npy3"; fails=$((fails + 1)); }
 

@@ -79,6 +79,8 @@ TEST(Npy, ImportReadsEveryDtypeAndInfersLayers) {
   validate(trace);
   TraceReader r(trace);
   ASSERT_EQ(r.header().layers.size(), 2u);
+  EXPECT_EQ(r.header().batch_size, 2u);  // no trace-header.json: the dumps' N
+  EXPECT_EQ(r.header().producer, "swatsim import-npy");
   const LayerInfo& c = r.header().layers[0];
   EXPECT_EQ(c.kind, LayerKind::Conv);
   EXPECT_EQ(c.Ho, 3u);

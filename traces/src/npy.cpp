@@ -58,19 +58,19 @@ class NpyFile {
 public:
   explicit NpyFile(fs::path path) : path_(std::move(path)) {
     const std::string file = path_.string();
-    in_.open(path_, std::ios::binary);
-    if (!in_) throw InputError(file, std::string("cannot open: ") + std::strerror(errno));
+    std::ifstream in(path_, std::ios::binary);  // closed again here: a model may have thousands of files
+    if (!in) throw InputError(file, std::string("cannot open: ") + std::strerror(errno));
     char pre[12] = {};
-    in_.read(pre, 10);
-    if (in_.gcount() != 10 || std::memcmp(pre, "\x93NUMPY", 6) != 0) fail("not a .npy file (bad magic)");
+    in.read(pre, 10);
+    if (in.gcount() != 10 || std::memcmp(pre, "\x93NUMPY", 6) != 0) fail("not a .npy file (bad magic)");
     const int major = uint8_t(pre[6]);
     uint64_t header_len;
     if (major == 1) {
       header_len = uint8_t(pre[8]) | uint64_t(uint8_t(pre[9])) << 8;
       data_start_ = 10 + header_len;
     } else if (major == 2 || major == 3) {
-      in_.read(pre + 10, 2);
-      if (in_.gcount() != 2) fail("truncated .npy header");
+      in.read(pre + 10, 2);
+      if (in.gcount() != 2) fail("truncated .npy header");
       header_len = 0;
       for (int i = 0; i < 4; ++i) header_len |= uint64_t(uint8_t(pre[8 + i])) << (8 * i);
       data_start_ = 12 + header_len;
@@ -79,11 +79,11 @@ public:
     }
     if (header_len > (1u << 20)) fail("implausible .npy header length");
     std::string dict(header_len, '\0');
-    in_.read(dict.data(), std::streamsize(header_len));
-    if (uint64_t(in_.gcount()) != header_len) fail("truncated .npy header");
+    in.read(dict.data(), std::streamsize(header_len));
+    if (uint64_t(in.gcount()) != header_len) fail("truncated .npy header");
     parse_dict(dict);
-    in_.seekg(0, std::ios::end);
-    const uint64_t size = uint64_t(in_.tellg());
+    in.seekg(0, std::ios::end);
+    const uint64_t size = uint64_t(in.tellg());
     if (size < data_start_ || size - data_start_ != numel_ * width_)
       fail(fmt::format("holds {} data bytes, but shape {} of {} needs {} (truncated?)",
                        size < data_start_ ? 0 : size - data_start_, shape_str(), descr_, numel_ * width_));
@@ -103,10 +103,11 @@ public:
   /// its sign instead of 0, so the mask is the array's own non-zeros.
   std::vector<float> read() {
     std::vector<char> raw(numel_ * width_);
-    in_.clear();
-    in_.seekg(std::streamoff(data_start_));
-    in_.read(raw.data(), std::streamsize(raw.size()));
-    if (uint64_t(in_.gcount()) != raw.size()) fail("cannot read the data");
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) fail(std::string("cannot open: ") + std::strerror(errno));
+    in.seekg(std::streamoff(data_start_));
+    in.read(raw.data(), std::streamsize(raw.size()));
+    if (uint64_t(in.gcount()) != raw.size()) fail("cannot read the data");
     std::vector<float> out(numel_);
     const bool swap = descr_[0] == '>';
     for (uint64_t i = 0; i < numel_; ++i) {
@@ -180,7 +181,6 @@ private:
   }
 
   fs::path path_;
-  std::ifstream in_;
   std::vector<uint32_t> shape_;
   std::string descr_;
   uint64_t numel_ = 0, data_start_ = 0;
@@ -263,6 +263,7 @@ NpyImportOptions npy_default_options(const std::string& dir) {
     o.header.producer = "swatsim import-npy";
     o.header.model = "imported";
     o.header.dataset = "unknown";
+    o.batch_from_dumps = true;
   }
   const fs::path exp = fs::path(dir) / "trace-export.json";
   if (fs::exists(exp)) {
@@ -320,6 +321,7 @@ void import_npy(const std::string& dir, const std::string& trace_path, NpyImport
     header.layers.push_back(l);
     files.push_back(std::move(f));
   }
+  if (options.batch_from_dumps) header.batch_size = header.layers.front().N;
   TraceWriter writer(trace_path, header);
   for (size_t i = 0; i < header.layers.size(); ++i) {
     const LayerInfo& l = header.layers[i];
@@ -349,12 +351,15 @@ uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::
   const uint32_t it = iteration.value_or(its.front());
   if (std::find(its.begin(), its.end(), it) == its.end())
     throw InputError(trace_path, fmt::format("iteration {} is not recorded", it));
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "out/" -> "out"
+  if (target.empty() || target == "." || target == "..") throw InputError(dir, "export-npy needs a new directory name");
   std::error_code ec;
-  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
+  if (fs::exists(target, ec) && !(fs::is_directory(target, ec) && fs::is_empty(target, ec)))
     throw InputError(dir, "already exists and is not an empty directory (export-npy writes a new one)");
 
-  // Everything goes into a fresh temporary directory that is renamed into place when complete.
-  const fs::path tmp = fs::path(dir).lexically_normal().string() + ".tmp." + std::to_string(::getpid());
+  // Everything goes into a fresh temporary directory beside it, renamed into place when complete.
+  const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) throw InputError(tmp.string(), "cannot create the directory: " + ec.message());
@@ -394,8 +399,8 @@ uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::
     f << nlohmann::json{{"iteration", it}, {"values", value_types}}.dump(2) << "\n";
   });
   write_file_atomically((tmp / "layers.csv").string(), [&](std::ostream& f) { f << csv; });
-  if (fs::exists(dir, ec)) fs::remove(dir, ec);  // empty, checked above
-  fs::rename(tmp, dir, ec);
+  if (fs::exists(target, ec)) fs::remove(target, ec);  // empty, checked above
+  fs::rename(tmp, target, ec);
   if (ec) throw InputError(dir, "cannot rename the finished export into place: " + ec.message());
   cleanup.p.clear();
   return it;

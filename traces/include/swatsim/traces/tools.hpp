@@ -25,6 +25,7 @@ void print_info(const std::string& path, std::ostream& out);
 
 struct NpyImportOptions {
   TraceHeader header;  ///< model, dataset, swat settings, seed, batch; layers are filled in
+  bool batch_from_dumps = false;  ///< record the dumps' N as the batch size (nothing better is known)
   uint32_t iteration = 0;
   ValueType values = ValueType::F32;  ///< how to store the values beside the masks (None: masks only)
   /// Per-file value types ("conv1-wgt" -> BF16) that override `values` (from trace-export.json).
