@@ -52,37 +52,6 @@ uint64_t PassPlan::serial_cycles() const {
   return total;
 }
 
-namespace {
-std::map<std::string, PeTypeInfo>& pe_table() {
-  static std::map<std::string, PeTypeInfo> t;
-  return t;
-}
-std::map<std::string, MemoryTypeInfo>& memory_table() {
-  static std::map<std::string, MemoryTypeInfo> t;
-  return t;
-}
-}  // namespace
-
-const std::map<std::string, PeTypeInfo>& pe_types() { return pe_table(); }
-const PeTypeInfo* find_pe_type(const std::string& type) {
-  auto it = pe_table().find(type);
-  return it == pe_table().end() ? nullptr : &it->second;
-}
-PeRegistrar::PeRegistrar(PeTypeInfo info) {
-  const std::string name = info.type;
-  pe_table()[name] = std::move(info);
-}
-
-const std::map<std::string, MemoryTypeInfo>& memory_types() { return memory_table(); }
-const MemoryTypeInfo* find_memory_type(const std::string& type) {
-  auto it = memory_table().find(type);
-  return it == memory_table().end() ? nullptr : &it->second;
-}
-MemoryRegistrar::MemoryRegistrar(MemoryTypeInfo info) {
-  const std::string name = info.type;
-  memory_table()[name] = std::move(info);
-}
-
 std::vector<ParamSpec> accelerator_params() {
   return {
       ParamSpec::real("clock_ghz", "clock frequency; converts cycles to seconds in reports", 1.0, 0.0,

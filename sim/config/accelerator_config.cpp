@@ -134,16 +134,6 @@ std::pair<std::string, arch::ParamSet> bind_component(const Section& sec, const 
   return {type, std::move(values)};
 }
 
-std::vector<std::string> pe_type_names() {
-  std::vector<std::string> v;
-  for (const auto& [k, _] : arch::pe_types()) v.push_back(k);
-  return v;
-}
-std::vector<std::string> memory_type_names() {
-  std::vector<std::string> v;
-  for (const auto& [k, _] : arch::memory_types()) v.push_back(k);
-  return v;
-}
 
 json param_json(const arch::ParamSpec& s, const arch::ParamValue& v) {
   (void)s;
@@ -166,7 +156,7 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
       c.name = v.get<std::string>();
     } else if (key == "pe") {
       const Section sec = resolve_section(v, file, ptr, dir);
-      auto [type, values] = bind_component<arch::PeTypeInfo>(sec, "pe", &arch::find_pe_type, pe_type_names());
+      auto [type, values] = bind_component<arch::PeTypeInfo>(sec, "pe", &arch::find_pe_type, arch::PeRegistry::names());
       c.pe_type = type;
       c.pe = std::move(values);
       try {
@@ -178,7 +168,7 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
     } else if (key == "memory") {
       const Section sec = resolve_section(v, file, ptr, dir);
       auto [type, values] =
-          bind_component<arch::MemoryTypeInfo>(sec, "memory", &arch::find_memory_type, memory_type_names());
+          bind_component<arch::MemoryTypeInfo>(sec, "memory", &arch::find_memory_type, arch::MemoryRegistry::names());
       c.memory_type = type;
       c.memory = std::move(values);
       have_memory = true;
@@ -237,6 +227,18 @@ json spec_json(const arch::ParamSpec& p) {
   }
   return s;
 }
+template <class Interface>
+json types_json() {
+  json out = json::object();
+  for (const auto& [name, info] : arch::Registry<Interface>::types()) {
+    json t;
+    t["description"] = info.description;
+    t["params"] = json::array();
+    for (const auto& p : info.params) t["params"].push_back(spec_json(p));
+    out[name] = t;
+  }
+  return out;
+}
 }  // namespace
 
 json describe_types() {
@@ -244,24 +246,8 @@ json describe_types() {
   json top = json::array();
   for (const auto& p : arch::accelerator_params()) top.push_back(spec_json(p));
   j["accelerator"] = top;
-  json pes = json::object();
-  for (const auto& [name, info] : arch::pe_types()) {
-    json t;
-    t["description"] = info.description;
-    t["params"] = json::array();
-    for (const auto& p : info.params) t["params"].push_back(spec_json(p));
-    pes[name] = t;
-  }
-  j["pe"] = pes;
-  json mems = json::object();
-  for (const auto& [name, info] : arch::memory_types()) {
-    json t;
-    t["description"] = info.description;
-    t["params"] = json::array();
-    for (const auto& p : info.params) t["params"].push_back(spec_json(p));
-    mems[name] = t;
-  }
-  j["memory"] = mems;
+  j["pe"] = types_json<arch::PeModel>();
+  j["memory"] = types_json<arch::MemoryModel>();
   return j;
 }
 

@@ -21,26 +21,12 @@ public:
   virtual uint64_t operand_wait_cycles(const PassPlan& plan, const WorkUnit& unit) = 0;
 };
 
-struct MemoryTypeInfo {
-  std::string type;
-  std::string description;
-  std::vector<ParamSpec> params;
-  std::function<std::unique_ptr<MemoryModel>(const ParamSet&)> create;
-};
-
-const std::map<std::string, MemoryTypeInfo>& memory_types();
-const MemoryTypeInfo* find_memory_type(const std::string& type);
-
-struct MemoryRegistrar {
-  explicit MemoryRegistrar(MemoryTypeInfo info);
-};
+using MemoryTypeInfo = TypeInfo<MemoryModel>;
+using MemoryRegistry = Registry<MemoryModel>;
+inline const auto& memory_types() { return MemoryRegistry::types(); }
+inline const MemoryTypeInfo* find_memory_type(const std::string& type) { return MemoryRegistry::find(type); }
 
 }  // namespace swatsim::arch
 
-#define SWATSIM_REGISTER_MEMORY(Class, type_name, description)                                 \
-  static ::swatsim::arch::MemoryRegistrar SWATSIM_ARCH_CONCAT(swatsim_mem_registrar_, __LINE__)( \
-      ::swatsim::arch::MemoryTypeInfo{type_name, description, Class::params(),                 \
-                                      [](const ::swatsim::arch::ParamSet& p) {                 \
-                                        return std::unique_ptr<::swatsim::arch::MemoryModel>( \
-                                            new Class(p));                                     \
-                                      }})
+#define SWATSIM_REGISTER_MEMORY(Class, type_name, description) \
+  SWATSIM_REGISTER(::swatsim::arch::MemoryModel, Class, type_name, description)

@@ -11,6 +11,7 @@
 
 #include "swatsim/arch/layer.hpp"
 #include "swatsim/arch/params.hpp"
+#include "swatsim/arch/registry.hpp"
 
 namespace swatsim::arch {
 
@@ -74,31 +75,12 @@ private:
   uint32_t tiles_ = 1;
 };
 
-struct PeTypeInfo {
-  std::string type;
-  std::string description;
-  std::vector<ParamSpec> params;
-  /// Builds a model; throws std::invalid_argument naming the parameter for inconsistent values.
-  std::function<std::unique_ptr<PeModel>(const ParamSet&)> create;
-};
-
-/// Registered PE types by name (sorted).
-const std::map<std::string, PeTypeInfo>& pe_types();
-const PeTypeInfo* find_pe_type(const std::string& type);
-
-struct PeRegistrar {
-  explicit PeRegistrar(PeTypeInfo info);
-};
+using PeTypeInfo = TypeInfo<PeModel>;
+using PeRegistry = Registry<PeModel>;
+inline const auto& pe_types() { return PeRegistry::types(); }
+inline const PeTypeInfo* find_pe_type(const std::string& type) { return PeRegistry::find(type); }
 
 }  // namespace swatsim::arch
 
-#define SWATSIM_ARCH_CONCAT_INNER(a, b) a##b
-#define SWATSIM_ARCH_CONCAT(a, b) SWATSIM_ARCH_CONCAT_INNER(a, b)
-/// Class must provide `static std::vector<ParamSpec> params()` and a constructor from ParamSet.
-#define SWATSIM_REGISTER_PE(Class, type_name, description)                                     \
-  static ::swatsim::arch::PeRegistrar SWATSIM_ARCH_CONCAT(swatsim_pe_registrar_, __LINE__)( \
-      ::swatsim::arch::PeTypeInfo{type_name, description, Class::params(),                   \
-                                  [](const ::swatsim::arch::ParamSet& p) {                   \
-                                    return std::unique_ptr<::swatsim::arch::PeModel>(        \
-                                        new Class(p));                                       \
-                                  }})
+#define SWATSIM_REGISTER_PE(Class, type_name, description) \
+  SWATSIM_REGISTER(::swatsim::arch::PeModel, Class, type_name, description)
