@@ -10,6 +10,17 @@
 namespace swatsim::arch::streams {
 
 namespace {
+// Calls fn(k, c, r, s) for every non-zero weight of group g, k and c counted within the group.
+template <class Fn>
+void for_each_group_weight(const BitTensorView& w, const LayerShape& l, uint32_t g, Fn&& fn) {
+  const uint64_t Cg = l.Cg(), per_k = Cg * l.R * l.S, base = uint64_t(g) * l.Kg() * per_k;
+  bits::for_each_set(w, base, base + l.Kg() * per_k, [&](uint64_t i) {
+    uint64_t x = i - base;
+    const uint64_t s = x % l.S; x /= l.S;
+    const uint64_t r = x % l.R; x /= l.R;
+    fn(x / Cg, x % Cg, r, s);
+  });
+}
 }  // namespace
 
 bool Mapping::op0_sparser() const {
@@ -119,13 +130,7 @@ void PassStreams::prepare(int op) {
         // Filter table [k][s][r] -> bitset over input channels c.
         cw1_ = uint32_t(ceil_div(Cg, 64));
         map1_.assign(uint64_t(Kg) * l.S * l.R * cw1_, 0);
-        const uint64_t per_k = uint64_t(Cg) * l.R * l.S;
-        const uint64_t base = uint64_t(g) * Kg * per_k;
-        bits::for_each_set(in_.b, base, base + Kg * per_k, [&](uint64_t i) {
-          uint64_t x = i - base;
-          const uint64_t s = x % l.S; x /= l.S;
-          const uint64_t r = x % l.R; x /= l.R;
-          const uint64_t c = x % Cg, k = x / Cg;
+        for_each_group_weight(in_.b, l, g, [&](uint64_t k, uint64_t c, uint64_t r, uint64_t s) {
           map1_[((k * l.S + s) * l.R + r) * cw1_ + (c >> 6)] |= uint64_t(1) << (c & 63);
         });
       }
@@ -155,13 +160,7 @@ void PassStreams::prepare(int op) {
         // W[k,c,R-1-r',S-1-s'].
         cw1_ = uint32_t(ceil_div(Kg, 64));
         map1_.assign(uint64_t(Cg) * l.S * l.R * cw1_, 0);
-        const uint64_t per_k = uint64_t(Cg) * l.R * l.S;
-        const uint64_t base = uint64_t(g) * Kg * per_k;
-        bits::for_each_set(in_.b, base, base + Kg * per_k, [&](uint64_t i) {
-          uint64_t x = i - base;
-          const uint64_t s = x % l.S; x /= l.S;
-          const uint64_t r = x % l.R; x /= l.R;
-          const uint64_t c = x % Cg, k = x / Cg;
+        for_each_group_weight(in_.b, l, g, [&](uint64_t k, uint64_t c, uint64_t r, uint64_t s) {
           const uint64_t s2 = l.S - 1 - s, r2 = l.R - 1 - r;
           map1_[((c * l.S + s2) * l.R + r2) * cw1_ + (k >> 6)] |= uint64_t(1) << (k & 63);
         });
