@@ -41,6 +41,15 @@ ParamSpec ParamSpec::choice(std::string name, std::string description, std::stri
   return p;
 }
 
+ParamSpec ParamSpec::text(std::string name, std::string description, std::string def) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.description = std::move(description);
+  p.kind = ParamKind::Text;
+  p.choice_default = std::move(def);
+  return p;
+}
+
 std::string ParamSpec::expectation() const {
   std::ostringstream o;
   switch (kind) {
@@ -54,6 +63,9 @@ std::string ParamSpec::expectation() const {
       o << "one of ";
       for (size_t i = 0; i < choices.size(); ++i) o << (i ? ", " : "") << '"' << choices[i] << '"';
       break;
+    case ParamKind::Text:
+      o << "a string";
+      break;
   }
   return o.str();
 }
@@ -63,8 +75,10 @@ std::string ParamSpec::default_string() const {
   switch (kind) {
     case ParamKind::Int: o << int_default; break;
     case ParamKind::Real: o << real_default; break;
-    case ParamKind::Choice: o << '"' << choice_default << '"'; break;
+    case ParamKind::Choice:
+    case ParamKind::Text: o << '"' << choice_default << '"'; break;
   }
+  if (required) return "(required)";
   return o.str();
 }
 
@@ -73,7 +87,8 @@ ParamSet::ParamSet(const std::vector<ParamSpec>& specs) {
     switch (s.kind) {
       case ParamKind::Int: values_[s.name] = s.int_default; break;
       case ParamKind::Real: values_[s.name] = s.real_default; break;
-      case ParamKind::Choice: values_[s.name] = s.choice_default; break;
+      case ParamKind::Choice:
+      case ParamKind::Text: values_[s.name] = s.choice_default; break;
     }
   }
 }

@@ -8,101 +8,16 @@
 
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/config.hpp"
+#include "swatsim/sim/dram_config.hpp"
+#include "binding.hpp"
 
 namespace swatsim::sim {
 
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
+using namespace binding;
 
 namespace {
-
-std::string type_name(const json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  if (v.is_number_integer()) return v.dump();
-  if (v.is_number()) return v.dump();
-  if (v.is_string()) return v.dump();
-  if (v.is_array()) return "an array";
-  return "an object";
-}
-
-json read_json(const std::string& path) {
-  std::error_code ec;
-  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
-    throw InputError(path, fs::is_directory(path, ec) ? "is a directory, not a config file"
-                                                      : "is not a regular file, not a config file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open config file");
-  try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw InputError(path, fmt::format("invalid JSON: {}", e.what()));
-  } catch (const std::ios_base::failure& e) {
-    throw InputError(path, fmt::format("cannot read config file: {}", e.what()));
-  }
-}
-
-/// A section that may be inline or a path; returns the object and where its errors point.
-struct Section {
-  json value;
-  std::string file;     // file that holds the object
-  std::string pointer;  // JSON pointer of the object inside that file ("" = whole file)
-  std::string dir;      // directory for nested relative paths
-};
-
-Section resolve_section(const json& v, const std::string& file, const std::string& pointer,
-                        const std::string& dir) {
-  if (v.is_string()) {
-    const fs::path p = fs::path(dir) / v.get<std::string>();
-    const std::string path = p.lexically_normal().string();
-    if (!fs::exists(p)) throw InputError(file, fmt::format("{}: section file '{}' does not exist", pointer, path));
-    if (!fs::is_regular_file(p))
-      throw InputError(file, fmt::format("{}: section file '{}' is not a regular file{}", pointer, path,
-                                         fs::is_directory(p) ? " (a directory)" : ""));
-    json inner = read_json(path);
-    if (!inner.is_object()) throw InputError(path, fmt::format("expected a JSON object, got {}", type_name(inner)));
-    return {std::move(inner), path, "", p.parent_path().string()};
-  }
-  if (!v.is_object())
-    throw InputError(file, fmt::format("{}: expected an object or a path to a JSON file, got {}", pointer, type_name(v)));
-  return {v, file, pointer, dir};
-}
-
-arch::ParamValue bind_param(const arch::ParamSpec& s, const json& v, const std::string& file,
-                            const std::string& ptr) {
-  auto fail = [&]() -> InputError {
-    return InputError(file, fmt::format("{}: expected {}, got {}", ptr, s.expectation(), type_name(v)));
-  };
-  switch (s.kind) {
-    case arch::ParamKind::Int: {
-      if (!v.is_number_integer()) throw fail();
-      if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) throw fail();
-      const int64_t x = v.get<int64_t>();
-      if (x < s.int_min || x > s.int_max) throw fail();
-      return x;
-    }
-    case arch::ParamKind::Real: {
-      if (!v.is_number()) throw fail();
-      const double x = v.get<double>();
-      if (!(x <= s.real_max) || (s.real_min_open ? !(x > s.real_min) : !(x >= s.real_min))) throw fail();
-      return x;
-    }
-    case arch::ParamKind::Choice: {
-      if (!v.is_string()) throw fail();
-      const std::string x = v.get<std::string>();
-      for (const auto& c : s.choices)
-        if (c == x) return x;
-      throw fail();
-    }
-  }
-  throw fail();
-}
-
-std::string known_keys(const std::vector<std::string>& keys) {
-  std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
-  return out;
-}
 
 /// Binds a component section {type, params...} against a registry.
 template <class Info>
@@ -134,13 +49,6 @@ std::pair<std::string, arch::ParamSet> bind_component(const Section& sec, const 
   return {type, std::move(values)};
 }
 
-
-json param_json(const arch::ParamSpec& s, const arch::ParamValue& v) {
-  (void)s;
-  if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
-  if (std::holds_alternative<double>(v)) return std::get<double>(v);
-  return std::get<std::string>(v);
-}
 
 }  // namespace
 
@@ -204,12 +112,12 @@ json to_json(const arch::AcceleratorConfig& c) {
   json pe;
   pe["type"] = c.pe_type;
   if (const auto* info = arch::find_pe_type(c.pe_type))
-    for (const auto& p : info->params) pe[p.name] = param_json(p, c.pe.values().at(p.name));
+    for (const auto& p : info->params) pe[p.name] = param_json(c.pe.values().at(p.name));
   j["pe"] = pe;
   json mem;
   mem["type"] = c.memory_type;
   if (const auto* info = arch::find_memory_type(c.memory_type))
-    for (const auto& p : info->params) mem[p.name] = param_json(p, c.memory.values().at(p.name));
+    for (const auto& p : info->params) mem[p.name] = param_json(c.memory.values().at(p.name));
   j["memory"] = mem;
   return j;
 }
@@ -223,8 +131,10 @@ json spec_json(const arch::ParamSpec& p) {
   switch (p.kind) {
     case arch::ParamKind::Int: s["default"] = p.int_default; break;
     case arch::ParamKind::Real: s["default"] = p.real_default; break;
-    case arch::ParamKind::Choice: s["default"] = p.choice_default; break;
+    case arch::ParamKind::Choice:
+    case arch::ParamKind::Text: s["default"] = p.choice_default; break;
   }
+  if (p.required) s["required"] = true;
   return s;
 }
 template <class Interface>
@@ -248,6 +158,12 @@ json describe_types() {
   j["accelerator"] = top;
   j["pe"] = types_json<arch::PeModel>();
   j["memory"] = types_json<arch::MemoryModel>();
+  json dram;
+  dram["description"] = "DRAM section (swatsim dram --dram; docs/dram.md): a preset and overrides, or every device parameter";
+  dram["presets"] = dram_preset_names();
+  dram["params"] = json::array();
+  for (const auto& p : arch::dram::spec_params()) dram["params"].push_back(spec_json(p));
+  j["dram"] = dram;
   return j;
 }
 

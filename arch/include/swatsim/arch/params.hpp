@@ -10,7 +10,7 @@
 
 namespace swatsim::arch {
 
-enum class ParamKind : uint8_t { Int, Real, Choice };
+enum class ParamKind : uint8_t { Int, Real, Choice, Text };
 
 struct ParamSpec {
   std::string name;
@@ -19,8 +19,10 @@ struct ParamSpec {
   int64_t int_default = 0, int_min = 0, int_max = 0;
   double real_default = 0, real_min = 0, real_max = 0;  ///< real_min is exclusive when real_min_open
   bool real_min_open = false;
-  std::string choice_default;
+  std::string choice_default;  ///< also the default of a Text parameter
   std::vector<std::string> choices;
+  /// No meaningful default: a config must give it (e.g. a DRAM device timing in a custom set).
+  bool required = false;
 
   static ParamSpec integer(std::string name, std::string description, int64_t def, int64_t min,
                            int64_t max);
@@ -28,6 +30,12 @@ struct ParamSpec {
                         double max, bool min_open = false);
   static ParamSpec choice(std::string name, std::string description, std::string def,
                           std::vector<std::string> choices);
+  /// Free text, checked by the component that uses it (e.g. a DRAM address-mapping string).
+  static ParamSpec text(std::string name, std::string description, std::string def);
+  ParamSpec& must_be_given() {
+    required = true;
+    return *this;
+  }
   /// "an integer in [1, 64]", "one of \"T\", \"L\"": the words errors use.
   std::string expectation() const;
   std::string default_string() const;
@@ -46,6 +54,7 @@ public:
   int64_t get_int(const std::string& name) const;
   double get_real(const std::string& name) const;
   const std::string& get_choice(const std::string& name) const;
+  const std::string& get_text(const std::string& name) const { return get_choice(name); }
   const std::map<std::string, ParamValue>& values() const { return values_; }
 
 private:

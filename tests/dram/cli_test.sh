@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `swatsim dram` end to end, one named case per ctest test: cli_test.sh SWATSIM SRC WORK CASE
+set -euo pipefail
+swatsim=$1 src=$2 work=$3 case=$4
+py=/usr/bin/python3
+mkdir -p "$work/$case"
+cd "$work/$case"
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+echo '{"preset": "ddr4-3200", "refresh": "off"}' > ddr4.json
+fail() { echo "FAIL ($case): $*" >&2; exit 1; }
+# expect_error EXPECTED_MESSAGE_PART ARGS...: exit status 2 and one line naming the place
+expect_error() {
+  local want=$1; shift
+  set +e; "$swatsim" dram "$@" >out.txt 2>err.txt; local rc=$?; set -e
+  [ $rc -eq 2 ] || fail "exit $rc, expected 2: $(cat err.txt)"
+  [ "$(wc -l < err.txt)" -eq 1 ] || fail "expected one line on stderr: $(cat err.txt)"
+  grep -qF -- "$want" err.txt || fail "expected '$want' in: $(cat err.txt)"
+}
+json() { $py -c "import json,sys; r=json.load(open('$1')); print(eval(sys.argv[1]))" "$2"; }
+
+case $case in
+  idle-read)  # REFERENCE §4: 1 + tRCD + CL + burst = 49 cycles; energy worked in tests/dram/system_test.cpp
+    echo "0x0 READ 0" > t.trace
+    "$swatsim" dram --dram ddr4.json --trace t.trace --out r.json -q
+    [ "$(json r.json 'r["cycles"]')" = 49 ] || fail "cycles $(json r.json 'r["cycles"]')"
+    [ "$(json r.json 'r["read_latency_cycles"]["max"]')" = 49 ] || fail "latency"
+    [ "$(json r.json '(r["commands"]["act"], r["commands"]["rd"], r["commands"]["ref"])')" = "(1, 1, 0)" ] || fail "commands"
+    [ "$(json r.json 'r["energy_pj"]["total"]')" = 33060.0 ] || fail "energy $(json r.json 'r["energy_pj"]')"
+    [ "$(json r.json 'r["bytes"]')" = 64 ] || fail "bytes"
+    [ "$(json r.json 'round(r["bandwidth_gbps"], 6)')" = "$($py -c 'print(round(64 / (49 * 0.625e-9) / 1e9, 6))')" ] || fail bandwidth
+    ;;
+  summary-and-commands)
+    printf '0x0 READ 0\n0x40 READ 0\n# a comment\n\n0x10000000 WRITE 10\n' > t.trace
+    "$swatsim" dram --dram ddr4.json --trace t.trace --commands cmds.txt > summary.txt
+    grep -q "^requests        3 (2 reads, 1 writes), 192 bytes" summary.txt || fail "summary: $(cat summary.txt)"
+    grep -q "^row hit rate    0.3333" summary.txt || fail "row hits: $(cat summary.txt)"
+    [ "$(head -2 cmds.txt)" = "$(printf '1 0 ACT 0 0 0 0\n23 0 RD 0 0 0 0')" ] || fail "commands: $(cat cmds.txt)"
+    ;;
+  deterministic)
+    $py "$src/scripts/dram-traces.py" mix -n 20000 --interval 2 -o mix.trace
+    echo '{"preset": "hbm2"}' > hbm2.json
+    "$swatsim" dram --dram hbm2.json --trace mix.trace --issue-per-cycle 2 --out a.json -q
+    "$swatsim" dram --dram hbm2.json --trace mix.trace --issue-per-cycle 2 --out b.json -q
+    cmp a.json b.json || fail "reports differ"
+    [ "$(json a.json 'r["requests"]')" = 20000 ] || fail "requests"
+    [ "$(json a.json 'r["reads"] + r["writes"]')" = 20000 ] || fail "reads + writes"
+    [ "$(json a.json 'r["commands"]["rd"] + r["reads_merged"] + r["reads_forwarded"] == r["reads"]')" = True ] || fail "reads"
+    ;;
+  bad-input)
+    echo "0x0 READX 0" > t.trace
+    expect_error "t.trace:1: expected READ or WRITE after the address, got 'READX'" --dram ddr4.json --trace t.trace
+    printf '0x0 READ 5\n0x40 READ 4\n' > t.trace
+    expect_error "t.trace:2: the trace must be sorted by cycle: cycle 4 after cycle 5" --dram ddr4.json --trace t.trace
+    printf '0x0 READ 5\n40 READ 6\n' > t.trace
+    expect_error "t.trace:2: expected 'ADDRESS READ|WRITE CYCLE' with a hex address starting with 0x, got '40'" --dram ddr4.json --trace t.trace
+    printf '0x0 READ -1\n' > t.trace
+    expect_error "t.trace:1: expected a cycle (a non-negative integer) after READ, got '-1'" --dram ddr4.json --trace t.trace
+    printf '0x0 READ 1 extra\n' > t.trace
+    expect_error "t.trace:1: expected the end of the line after the cycle, got 'extra'" --dram ddr4.json --trace t.trace
+    printf '0x400000000 READ 1\n' > t.trace
+    expect_error "t.trace:1: address 0x400000000 is beyond the capacity of 17179869184 bytes (--wrap-addresses folds it)" \
+      --dram ddr4.json --trace t.trace
+    "$swatsim" dram --dram ddr4.json --trace t.trace --wrap-addresses -q --out w.json
+    [ "$(json w.json 'r["cycles"]')" = 50 ] || fail "wrapped request"
+    expect_error "--issue-per-cycle: expected an integer in [1, 1024], got '0'" --dram ddr4.json --trace t.trace --issue-per-cycle 0
+    expect_error "missing.trace: cannot open request trace: no such file" --dram ddr4.json --trace missing.trace
+    mkdir -p d
+    expect_error "d: is a directory, not a request trace" --dram ddr4.json --trace d
+    expect_error "--out: names an input file ('t.trace'); it would be overwritten" --dram ddr4.json --trace t.trace --out t.trace
+    echo '{"preset": "ddr4-3200", "tRC": 10}' > bad.json
+    expect_error "bad.json: /tRC: expected at least tRAS + tRP = 74, got 10" --dram bad.json --trace t.trace
+    echo '{"channels": 1}' > custom.json
+    expect_error "custom.json: /: missing key \"ranks\"" --dram custom.json --trace t.trace
+    [ ! -e w.json.tmp.* ] 2>/dev/null || fail "temporary left behind"
+    ;;
+  *) fail "unknown case" ;;
+esac
+echo "ok: $case"
