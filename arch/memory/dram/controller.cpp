@@ -57,7 +57,7 @@ TimingTable::TimingTable(const Spec& s) {
 ChannelController::ChannelController(const Spec& spec, const TimingTable& timing, System& system, uint32_t index)
     : spec_(spec), t_(timing), sys_(&system), index_(index), banks_per_rank_(spec.banks_per_rank()),
       banks_(spec.banks_per_channel()), groups_(size_t(spec.ranks) * spec.bankgroups), ranks_(spec.ranks),
-      queues_(spec.banks_per_channel()) {
+      queues_(spec.banks_per_channel()), earliest_(spec.banks_per_channel(), 0) {
   for (auto& g : groups_) g.fill(0);
   if (spec_.refresh) {
     refresh_interval_ = spec_.tREFI / spec_.ranks;  // rank-staggered (DRAMsim3 RANK_LEVEL_STAGGERED)
@@ -202,6 +202,9 @@ int64_t ChannelController::queue_ready(int q, int64_t t, Choice* out) const {
     if (out && at <= t) *out = Choice{q, 0, kAct};
     return at;
   }
+  // Every read of the queue waits for the same cycle, every write too: look them up once.
+  constexpr int64_t kUnknown = INT64_MIN;
+  int64_t rd = kUnknown, wr = kUnknown;
   int64_t best = INT64_MAX;
   bool hit_pending = false;
   for (const auto& r : queue)
@@ -217,8 +220,12 @@ int64_t ChannelController::queue_ready(int q, int64_t t, Choice* out) const {
         for (size_t j = 0; j < i; ++j)
           if (!queue[j].is_write && queue[j].burst == r.burst) dependent = true;
         if (dependent) continue;
+        if (wr == kUnknown) wr = ready_at(kWr, uint32_t(q));
+        at = wr;
+      } else {
+        if (rd == kUnknown) rd = ready_at(kRd, uint32_t(q));
+        at = rd;
       }
-      at = ready_at(cmd, uint32_t(q));
     } else {
       if (i != 0 || (hit_pending && b.hits < spec_.row_hit_cap)) continue;
       cmd = kPre;
@@ -234,29 +241,41 @@ int64_t ChannelController::queue_ready(int q, int64_t t, Choice* out) const {
 }
 
 ChannelController::Choice ChannelController::pick(int64_t t) {
-  const int n = int(queues_.size());
-  const int blocked = refresh_queue_.empty() ? -1 : int(refresh_queue_.front());
-  for (int i = 1; i <= n; ++i) {  // round-robin from the queue after the last one that issued
-    const int q = (last_queue_ + i) % n;
-    if (!(nonempty_ >> q & 1) || int(rank_of(uint32_t(q))) == blocked) continue;
-    Choice c;
-    queue_ready(q, t, &c);
-    if (c.queue >= 0) {
-      last_queue_ = q;  // DRAMsim3's queue_idx_ stays at the queue that offered a command
-      return c;
+  // Candidates: non-empty queues outside a rank waiting for its refresh that may be ready now.
+  uint64_t maybe_ready = 0;  // branch-free: this loop runs every cycle the controller works
+  const int64_t* earliest = earliest_.data();
+  for (size_t q = 0, n = earliest_.size(); q < n; ++q) maybe_ready |= uint64_t(earliest[q] <= t) << q;
+  const uint64_t candidates = maybe_ready & nonempty_ & ~blocked_banks();
+  // Round-robin from the queue after the last one that offered a command: the higher queues
+  // first, then from queue 0.
+  const uint64_t higher = last_queue_ >= 63 ? 0 : candidates & (~uint64_t(0) << (last_queue_ + 1));
+  for (uint64_t part : {higher, candidates & ~higher}) {
+    for (uint64_t m = part; m; m &= m - 1) {
+      const int q = __builtin_ctzll(m);
+      Choice c;
+      earliest_[size_t(q)] = queue_ready(q, t, &c);
+      if (c.queue >= 0) {
+        last_queue_ = q;  // DRAMsim3's queue_idx_ stays at the queue that offered a command
+        return c;
+      }
     }
   }
   return Choice{};
 }
 
-Cycle ChannelController::next_after(Cycle t) const {
+uint64_t ChannelController::blocked_banks() const {
+  if (refresh_queue_.empty()) return 0;
+  const uint64_t rank_bits = banks_per_rank_ >= 64 ? ~uint64_t(0) : (uint64_t(1) << banks_per_rank_) - 1;
+  return rank_bits << (refresh_queue_.front() * banks_per_rank_);
+}
+
+Cycle ChannelController::next_after(Cycle t) {
   int64_t best = spec_.refresh ? int64_t(next_refresh_) : INT64_MAX;
-  const int blocked = refresh_queue_.empty() ? -1 : int(refresh_queue_.front());
-  if (blocked >= 0) best = std::min(best, refresh_ready());
-  for (uint64_t m = nonempty_; m; m &= m - 1) {
+  if (!refresh_queue_.empty()) best = std::min(best, refresh_ready());
+  for (uint64_t m = nonempty_ & ~blocked_banks(); m; m &= m - 1) {
     const int q = __builtin_ctzll(m);
-    if (int(rank_of(uint32_t(q))) == blocked) continue;
-    best = std::min(best, queue_ready(q, int64_t(t), nullptr));
+    if (earliest_[size_t(q)] <= int64_t(t)) earliest_[size_t(q)] = queue_ready(q, int64_t(t), nullptr);
+    best = std::min(best, earliest_[size_t(q)]);
   }
   if (best == INT64_MAX) return kNever;
   return std::max<Cycle>(t + 1, Cycle(std::max<int64_t>(best, 0)));
@@ -301,6 +320,7 @@ void ChannelController::enqueue(std::vector<Request>& from, size_t i) {
   const Request r = from[i];
   from.erase(from.begin() + long(i));
   queues_[r.bank].push_back(r);
+  earliest_[r.bank] = 0;
   nonempty_ |= uint64_t(1) << r.bank;
   ++queued_;
   if (!r.is_write) ++queued_reads_;
@@ -321,12 +341,14 @@ void ChannelController::update_timing(Cmd cmd, uint32_t b, int64_t t) {
 void ChannelController::open_bank(uint32_t b, uint64_t row, Cycle t) {
   banks_[b].open_row = int64_t(row);
   banks_[b].hits = 0;
+  earliest_[b] = 0;
   Rank& r = ranks_[rank_of(b)];
   if (r.open_banks++ == 0) r.active_since = t;
 }
 
 void ChannelController::close_bank(uint32_t b, Cycle t) {
   banks_[b].open_row = -1;
+  earliest_[b] = 0;
   Rank& r = ranks_[rank_of(b)];
   if (--r.open_banks == 0) r.active_cycles += t - r.active_since;
 }
@@ -380,6 +402,7 @@ void ChannelController::issue(const Choice& c, Cycle t) {
   auto& queue = queues_[b];
   const Request r = queue[size_t(c.entry)];
   queue.erase(queue.begin() + c.entry);
+  earliest_[b] = 0;
   if (queue.empty()) nonempty_ &= ~(uint64_t(1) << b);
   --queued_;
   if (!r.is_write) --queued_reads_;

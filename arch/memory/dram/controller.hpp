@@ -92,11 +92,12 @@ private:
   void tick(Cycle t);
   Choice pick(int64_t t);  ///< FR-FCFS, round-robin over the bank queues; moves the round-robin position
   Choice refresh_command(int64_t t) const;
+  uint64_t blocked_banks() const;  ///< queues of the rank whose refresh is pending (they wait)
   int64_t queue_ready(int q, int64_t t, Choice* out) const;
   int64_t refresh_ready() const;
   bool schedule_transaction();
   void enqueue(std::vector<Request>& from, size_t i);  ///< transaction -> its bank's command queue
-  Cycle next_after(Cycle t) const;
+  Cycle next_after(Cycle t);
   void issue(const Choice& c, Cycle t);
   void log(CommandRecord::Kind kind, uint32_t bank, uint64_t row, Cycle t) const;
   void update_timing(Cmd cmd, uint32_t bank, int64_t t);
@@ -116,6 +117,10 @@ private:
   std::vector<std::array<int64_t, kCmds>> groups_;
   std::vector<Rank> ranks_;
   std::vector<std::vector<Request>> queues_;  ///< per bank, in arrival order
+  /// Per bank queue, a cycle before which none of its commands can be legal. Timing constraints
+  /// only ever move later, so the bound stays true until the queue or its bank's row changes
+  /// (then it is reset to 0); it lets a cycle skip the queues that cannot issue.
+  std::vector<int64_t> earliest_;
   uint64_t nonempty_ = 0;                     ///< bit per bank queue
   uint32_t queued_ = 0;                       ///< requests in command queues
   uint32_t queued_reads_ = 0;                 ///< of which reads
