@@ -32,10 +32,12 @@ constexpr const char* kDramUsage =
     "or \"hbm2\" with any parameter overridden, or every device parameter.\n"
     "REQUESTS: one request per line, 'ADDRESS READ|WRITE CYCLE' (hex address with 0x, memory-clock\n"
     "cycle), sorted by cycle; blank lines and lines starting with # are skipped. Requests enter in\n"
-    "file order, at most N per cycle (default 1), never before their cycle; a request whose channel's\n"
-    "queue is full waits, and every later request waits behind it. An address beyond the capacity is\n"
+    "file order, at most N per cycle (default 1), never before their cycle + 1 (DRAMsim3's front end);\n"
+    "a request whose channel's queue is full waits, and every later request waits behind it. An address beyond the capacity is\n"
     "an error unless --wrap-addresses folds it. --commands writes every command issued\n"
     "('cycle channel command rank bankgroup bank row').";
+
+constexpr uint64_t kMaxCycle = uint64_t(1) << 62;  // far beyond any run; keeps cycle arithmetic exact
 
 /// The memory system's trace reader: one request per line, checked as it is read.
 class RequestReader {
@@ -110,8 +112,8 @@ private:
     skip_space(p, end);
     const std::string_view c = word(p, end);
     auto rc = std::from_chars(c.data(), c.data() + c.size(), cycle, 10);
-    if (c.empty() || rc.ec != std::errc() || rc.ptr != c.data() + c.size())
-      fail(fmt::format("expected a cycle (a non-negative integer) after {}, got '{}'", kind, shown(c)));
+    if (c.empty() || rc.ec != std::errc() || rc.ptr != c.data() + c.size() || cycle >= kMaxCycle)
+      fail(fmt::format("expected a cycle (an integer in [0, 2^62)) after {}, got '{}'", kind, shown(c)));
     skip_space(p, end);
     if (p != end) fail(fmt::format("expected the end of the line after the cycle, got '{}'", shown(word(p, end))));
     if (cycle < last_cycle_)
@@ -194,7 +196,9 @@ int dram_command(const std::vector<std::string>& args) {
   }
   uint64_t address = 0, cycle = 0, id = 0;
   bool is_write = false;
-  while (reader.next(address, is_write, cycle)) system.request(id++, address, is_write, cycle);
+  // The trace front end takes one cycle, as in DRAMsim3 (its CPU adds a request of trace cycle T to
+  // the controller at T + 1): reported cycles and --commands then read as DRAMsim3's.
+  while (reader.next(address, is_write, cycle)) system.request(id++, address, is_write, cycle + 1);
   system.finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
