@@ -99,6 +99,15 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
   return c;
 }
 
+json inline_sections(const json& j, const std::string& file, const std::string& dir) {
+  if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
+  json out = j;
+  for (const char* key : {"pe", "memory"})
+    if (auto it = out.find(key); it != out.end() && it->is_string())
+      *it = resolve_section(*it, file, std::string("/") + key, dir).value;
+  return out;
+}
+
 arch::AcceleratorConfig load_accelerator_config(const std::string& path) {
   const json j = read_json(path);
   return bind_accelerator_config(j, path, fs::path(path).parent_path().string());

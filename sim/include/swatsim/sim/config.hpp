@@ -17,6 +17,9 @@ arch::AcceleratorConfig load_accelerator_config(const std::string& path);
 /// Checks an already parsed config; `file` names it in errors, `dir` resolves section paths.
 arch::AcceleratorConfig bind_accelerator_config(const nlohmann::ordered_json& j, const std::string& file,
                                                 const std::string& dir);
+/// The config with every section given as a path replaced by the object in that file (paths resolve
+/// against `dir`), so that it can be edited by JSON pointer and bound anywhere.
+nlohmann::ordered_json inline_sections(const nlohmann::ordered_json& j, const std::string& file, const std::string& dir);
 /// The resolved config with every default filled in (what `swatsim config show` prints).
 nlohmann::ordered_json to_json(const arch::AcceleratorConfig& c);
 /// Every registered PE and memory type with its parameters, as JSON.

@@ -1,0 +1,228 @@
+// Sweep files: reading, expansion into points, and the checks done before anything runs.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "../config/binding.hpp"
+#include "swatsim/arch/layer.hpp"
+#include "swatsim/common/error.hpp"
+#include "swatsim/sim/config.hpp"
+#include "swatsim/sim/replay.hpp"
+#include "swatsim/sim/sweep.hpp"
+
+namespace swatsim::sim {
+
+using json = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+using namespace binding;
+
+std::string fnv1a_hex(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::vector<std::string> SweepRunOptions::run_args() const {
+  std::vector<std::string> a{"--passes", passes};
+  if (iterations != "all") a.insert(a.end(), {"--iterations", iterations});
+  if (layers != "all") a.insert(a.end(), {"--layers", layers});
+  if (!baseline.empty()) a.insert(a.end(), {"--baseline", baseline});
+  if (!baseline_sparsity.empty()) a.insert(a.end(), {"--baseline-sparsity", baseline_sparsity});
+  return a;
+}
+
+uint64_t Sweep::points() const {
+  uint64_t n = 1;
+  for (const auto& g : groups) n *= g.size();
+  return n;
+}
+
+std::vector<std::string> Sweep::axis_pointers() const {
+  std::vector<std::string> out;
+  for (const auto& g : groups) out.insert(out.end(), g.pointers.begin(), g.pointers.end());
+  return out;
+}
+
+std::vector<json> Sweep::axis_values(uint64_t id) const {
+  std::vector<size_t> index(groups.size());
+  for (size_t g = groups.size(); g-- > 0;) {  // the last group varies fastest
+    index[g] = size_t(id % groups[g].size());
+    id /= groups[g].size();
+  }
+  std::vector<json> out;
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const auto& v : groups[g].values) out.push_back(v[index[g]]);
+  return out;
+}
+
+namespace {
+
+std::string describe_point(const Sweep& s, uint64_t id) {
+  const auto pointers = s.axis_pointers();
+  const auto values = s.axis_values(id);
+  std::string out = fmt::format("point {}", id);
+  for (size_t i = 0; i < pointers.size(); ++i) out += fmt::format("{}{}={}", i ? ", " : " (", pointers[i], values[i].dump());
+  return pointers.empty() ? out : out + ")";
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+json Sweep::point_config(uint64_t id) const {
+  json config = base;
+  const auto pointers = axis_pointers();
+  const auto values = axis_values(id);
+  const std::string dir = fs::path(file).parent_path().string();
+  for (size_t i = 0; i < pointers.size(); ++i) {
+    json value = values[i];
+    try {
+      const json::json_pointer ptr(pointers[i]);
+      // A section given as a path on an axis resolves against the sweep file.
+      if (value.is_string() && (pointers[i] == "/pe" || pointers[i] == "/memory"))
+        value = inline_sections(json{{pointers[i].substr(1), value}}, file, dir)[pointers[i].substr(1)];
+      config[ptr] = value;
+    } catch (const json::exception&) {
+      throw InputError(file, fmt::format("axis {}: {}: the pointer names no place in the config", pointers[i],
+                                         describe_point(*this, id)));
+    } catch (const InputError& e) {
+      throw InputError(file, fmt::format("axis {}: {}: {}", pointers[i], describe_point(*this, id), e.what()));
+    }
+  }
+  try {
+    return to_json(bind_accelerator_config(config, file, dir));
+  } catch (const InputError& e) {
+    throw InputError(file, fmt::format("{}: {}", describe_point(*this, id), e.detail()));
+  }
+}
+
+Sweep load_sweep(const std::string& path) {
+  const json j = read_json(path);
+  if (!j.is_object()) throw InputError(path, fmt::format("expected a sweep object, got {}", type_name(j)));
+  Sweep s;
+  s.file = path;
+  s.hash = fnv1a_hex(read_bytes(path));
+  const std::string dir = fs::path(path).parent_path().string();
+  auto need = [&](const char* key) -> const json& {
+    auto it = j.find(key);
+    if (it == j.end()) throw InputError(path, fmt::format("/: missing key \"{}\"", key));
+    return *it;
+  };
+  for (const auto& [key, v] : j.items())
+    if (key != "name" && key != "base" && key != "axes" && key != "traces" && key != "run")
+      throw InputError(path, fmt::format("/{}: unknown key (known: name, base, axes, traces, run)", key));
+  const json& name = need("name");
+  if (!name.is_string() || name.get<std::string>().empty())
+    throw InputError(path, fmt::format("/name: expected a non-empty string, got {}", type_name(name)));
+  s.name = name.get<std::string>();
+
+  // base: inline or a path, its own section paths resolved against its own file
+  const Section base = resolve_section(need("base"), path, "/base", dir);
+  s.base = inline_sections(base.value, base.file, base.dir);
+
+  if (auto it = j.find("axes"); it != j.end()) {
+    if (!it->is_array()) throw InputError(path, fmt::format("/axes: expected an array of groups, got {}", type_name(*it)));
+    for (size_t g = 0; g < it->size(); ++g) {
+      const json& group = (*it)[g];
+      const std::string where = fmt::format("/axes/{}", g);
+      if (!group.is_object() || group.empty())
+        throw InputError(path, fmt::format("{}: expected an object of JSON pointers to lists of values, got {}", where,
+                                           type_name(group)));
+      SweepAxisGroup axis;
+      for (const auto& [ptr, values] : group.items()) {
+        const std::string at = where + "/" + ptr;
+        if (ptr.empty() || ptr[0] != '/')
+          throw InputError(path, fmt::format("{}: expected a JSON pointer starting with '/', got \"{}\"", where, ptr));
+        if (!values.is_array() || values.empty())
+          throw InputError(path, fmt::format("axis {}: expected a non-empty list of values, got {}", ptr, type_name(values)));
+        for (const auto& other : s.axis_pointers())
+          if (other == ptr) throw InputError(path, fmt::format("axis {}: appears in two groups", ptr));
+        if (!axis.values.empty() && values.size() != axis.size())
+          throw InputError(path, fmt::format("axis {}: {} values, but {} has {} (keys of one group are zipped)", ptr,
+                                             values.size(), axis.pointers[0], axis.size()));
+        axis.pointers.push_back(ptr);
+        axis.values.push_back(std::vector<json>(values.begin(), values.end()));
+      }
+      s.groups.push_back(std::move(axis));
+      if (s.points() > kMaxSweepPoints)
+        throw InputError(path, fmt::format("/axes: more than {} points", kMaxSweepPoints));
+    }
+  }
+
+  const json& traces = need("traces");
+  if (!traces.is_array() || traces.empty())
+    throw InputError(path, fmt::format("/traces: expected a non-empty list of trace paths, got {}", type_name(traces)));
+  for (size_t i = 0; i < traces.size(); ++i) {
+    if (!traces[i].is_string())
+      throw InputError(path, fmt::format("/traces/{}: expected a path, got {}", i, type_name(traces[i])));
+    const std::string t = traces[i].get<std::string>();
+    const std::string resolved = (fs::path(dir) / t).lexically_normal().string();
+    std::error_code ec;
+    if (!fs::is_regular_file(resolved, ec))
+      throw InputError(path, fmt::format("/traces/{}: trace '{}' {}", i, resolved,
+                                         fs::exists(resolved, ec) ? "is not a regular file" : "does not exist"));
+    s.traces.push_back(t);
+    s.trace_paths.push_back(resolved);
+  }
+
+  if (auto it = j.find("run"); it != j.end()) {
+    if (!it->is_object()) throw InputError(path, fmt::format("/run: expected an object, got {}", type_name(*it)));
+    for (const auto& [key, v] : it->items()) {
+      const std::string at = "/run/" + key;
+      auto text = [&]() {
+        if (!v.is_string()) throw InputError(path, fmt::format("{}: expected a string, got {}", at, type_name(v)));
+        return v.get<std::string>();
+      };
+      try {
+        if (key == "passes") {
+          s.run.passes = text();
+          std::stringstream ss(s.run.passes);
+          std::string item;
+          bool any = false;
+          while (std::getline(ss, item, ',')) {
+            if (!arch::pass_from_string(item))
+              throw InputError("", fmt::format("expected forward, input-grad or weight-grad, got '{}'", item));
+            any = true;
+          }
+          if (!any) throw InputError("", "no pass selected");
+        } else if (key == "iterations") {
+          s.run.iterations = text();
+          if (s.run.iterations != "all") (void)parse_index_list(s.run.iterations, at);
+        } else if (key == "layers") {
+          s.run.layers = text();
+          std::vector<IndexRange> idx;
+          std::vector<std::string> names;
+          if (s.run.layers != "all") parse_layer_list(s.run.layers, idx, names);
+        } else if (key == "baseline") {
+          if (!v.is_null()) s.run.baseline = (fs::path(dir) / text()).lexically_normal().string();
+        } else if (key == "baseline_sparsity") {
+          s.run.baseline_sparsity = text();
+          if (s.run.baseline_sparsity != "on" && s.run.baseline_sparsity != "off")
+            throw InputError("", fmt::format("expected \"on\" or \"off\", got \"{}\"", s.run.baseline_sparsity));
+        } else {
+          throw InputError("", "unknown key (known: passes, iterations, layers, baseline, baseline_sparsity)");
+        }
+      } catch (const InputError& e) {
+        if (e.where() == path) throw;
+        throw InputError(path, fmt::format("{}: {}", at, e.detail()));
+      }
+    }
+    if (!s.run.baseline.empty()) (void)load_accelerator_config(s.run.baseline);  // its errors name it
+    if (!s.run.baseline_sparsity.empty() && s.run.baseline.empty())
+      throw InputError(path, "/run/baseline_sparsity: applies only with /run/baseline");
+  }
+  for (uint64_t p = 0; p < s.points(); ++p) (void)s.point_config(p);  // every point checked up front
+  return s;
+}
+
+}  // namespace swatsim::sim

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# `swatsim sweep` end to end, one named case per ctest test: cli_test.sh SWATSIM SRC WORK CASE
+set -euo pipefail
+swatsim=$1 src=$2 work=$3 case=$4
+rm -rf "$work/$case"; mkdir -p "$work/$case"
+cd "$work/$case"
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+fail() { echo "FAIL ($case): $*" >&2; exit 1; }
+expect_error() {  # expect_error MESSAGE ARGS...: exit 2, one line on stderr containing MESSAGE
+  local want=$1; shift
+  set +e; "$swatsim" sweep "$@" >out.txt 2>err.txt; local rc=$?; set -e
+  [ $rc -eq 2 ] || fail "exit $rc, expected 2: $(cat err.txt)"
+  [ "$(wc -l < err.txt)" -eq 1 ] || fail "expected one line on stderr: $(cat err.txt)"
+  grep -qF -- "$want" err.txt || fail "expected '$want' in: $(cat err.txt)"
+}
+cp "$src/traces/samples/sample.swt" sample.swt
+cat > td.json <<'J'
+{"name": "td", "tiles": 1, "pe": {"type": "tensordash", "rows": 4, "cols": 16, "lanes": 16}}
+J
+# 3 x 2 x 2 = 12 points, two traces
+cat > sweep.json <<'J'
+{"name": "small",
+ "base": "td.json",
+ "axes": [{"/pe/lookahead": [1, 2, 4]},
+          {"/pe/lookaside": [3, 5], "/pe/shape": ["T", "L"]},
+          {"/tiles": [1, 4]}],
+ "traces": ["sample.swt", "sample2.swt"],
+ "run": {"passes": "forward,weight-grad", "iterations": "all"}}
+J
+cp sample.swt sample2.swt
+
+case $case in
+  expand)
+    "$swatsim" sweep expand sweep.json > points.tsv 2> summary.txt
+    [ "$(wc -l < points.tsv)" -eq 13 ] || fail "points: $(cat points.tsv)"
+    [ "$(sed -n 1p points.tsv)" = "$(printf 'point\t/pe/lookahead\t/pe/lookaside\t/pe/shape\t/tiles')" ] || fail header
+    [ "$(sed -n 2p points.tsv)" = "$(printf '0\t1\t3\t"T"\t1')" ] || fail "first point"
+    [ "$(sed -n 4p points.tsv)" = "$(printf '2\t1\t5\t"L"\t1')" ] || fail "zipped group"
+    [ "$(sed -n 13p points.tsv)" = "$(printf '11\t4\t5\t"L"\t4')" ] || fail "last point"
+    grep -q "small: 12 points x 2 traces = 24 tasks" summary.txt || fail "summary: $(cat summary.txt)"
+    ;;
+  bad-sweeps)  # every point is checked before anything runs; nothing is created
+    sed 's/"\/pe\/shape": \["T", "L"\]/"\/pe\/shape": ["T"]/' sweep.json > zip.json
+    expect_error "zip.json: axis /pe/shape: 1 values, but /pe/lookaside has 2 (keys of one group are zipped)" run zip.json --out d1
+    sed 's/\[1, 2, 4\]/[1, 2, 99]/' sweep.json > range.json
+    expect_error "range.json: point 8 (/pe/lookahead=99, /pe/lookaside=3, /pe/shape=\"T\", /tiles=1): /pe/lookahead: expected an integer in [1, 64], got 99" run range.json --out d2
+    sed 's/\/pe\/lookahead/\/pe\/lookahed/' sweep.json > key.json
+    expect_error "key.json: point 0 (/pe/lookahed=1" expand key.json
+    grep -q 'unknown key for pe type \\"tensordash\\"\|unknown key for pe type "tensordash"' err.txt || fail "unknown key: $(cat err.txt)"
+    sed 's/sample2.swt/missing.swt/' sweep.json > trace.json
+    expect_error "trace.json: /traces/1: trace 'missing.swt' does not exist" run trace.json --out d3
+    sed 's/"forward,weight-grad"/"forward,backward"/' sweep.json > pass.json
+    expect_error "pass.json: /run/passes: expected forward, input-grad or weight-grad, got 'backward'" run pass.json --out d4
+    sed 's/"axes"/"axis"/' sweep.json > unknown.json
+    expect_error "unknown.json: /axis: unknown key (known: name, base, axes, traces, run)" run unknown.json --out d5
+    expect_error "--shard: expected I/N with 0 <= I < N, got '3/3'" run sweep.json --out d6 --shard 3/3
+    for d in d1 d2 d3 d4 d5 d6; do [ ! -e $d ] || fail "$d was created"; done
+    ;;
+  resume-and-identity)  # a rerun does no work; a killed sweep resumes; jobs and shards give the same bytes
+    "$swatsim" sweep run sweep.json --out one --jobs 1 -q
+    [ "$(ls one/tasks | wc -l)" -eq 24 ] || fail "tasks: $(ls one/tasks)"
+    [ "$(wc -l < one/totals.csv)" -eq 25 ] || fail "totals rows"
+    head -1 one/results.csv | grep -q '^point,trace,/pe/lookahead,/pe/lookaside,/pe/shape,/tiles,iteration,layer,pass,name,samples,cycles,baseline_cycles,speedup,' || fail "columns: $(head -1 one/results.csv)"
+    # 12 points x 2 traces x 2 iterations x 4 layers x 2 passes = 384 rows
+    [ "$(wc -l < one/results.csv)" -eq 385 ] || fail "result rows: $(wc -l < one/results.csv)"
+    [ "$(wc -l < one/results.jsonl)" -eq 384 ] || fail "jsonl rows"
+    touch -d '2001-01-01' one/tasks/*.json
+    "$swatsim" sweep run sweep.json --out one --jobs 2 -q
+    [ -z "$(find one/tasks -newer one/sweep.json -name '*.json')" ] || fail "a finished task was run again"
+    "$swatsim" sweep run sweep.json --out two --jobs 2 -q
+    for s in 0 1 2; do "$swatsim" sweep run sweep.json --out shard$s --shard $s/3 --jobs 1 -q || [ $? -eq 1 ]; done
+    "$swatsim" sweep merge shard0 shard1 shard2 --out merged > merge.txt || fail "merge: $(cat merge.txt)"
+    grep -q "24 tasks: 24 done, 0 failed, 0 missing" merge.txt || fail "merge: $(cat merge.txt)"
+    # killed half way: SIGKILL a --jobs 1 run once some tasks are done, then resume
+    ( "$swatsim" sweep run sweep.json --out killed --jobs 1 -q & echo $! > pid; wait ) &
+    for i in $(seq 1 200); do [ "$(ls killed/tasks 2>/dev/null | grep -c json || true)" -ge 5 ] && break; sleep 0.02; done
+    kill -9 "$(cat pid)" 2>/dev/null || true; wait || true
+    "$swatsim" sweep status killed > st.txt || true
+    "$swatsim" sweep run sweep.json --out killed --jobs 2 -q
+    for d in two merged killed; do
+      for f in results.csv results.jsonl totals.csv; do cmp one/$f $d/$f || fail "$d/$f differs"; done
+    done
+    ;;
+  failures)  # a failing task is recorded, the others go on, exit 1; --retry-failed reruns only it
+    head -c 1000 sample.swt > sample2.swt   # truncated: every task on it fails
+    set +e; "$swatsim" sweep run sweep.json --out d --jobs 2 -q; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "exit $rc, expected 1"
+    [ "$(ls d/tasks | wc -l)" -eq 12 ] || fail "done: $(ls d/tasks | wc -l)"
+    [ "$(ls d/failed | wc -l)" -eq 12 ] || fail "failed: $(ls d/failed | wc -l)"
+    set +e; "$swatsim" sweep status d > st.txt; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "status exit $rc"
+    grep -q "24 tasks: 12 done, 12 failed, 0 missing" st.txt || fail "status: $(cat st.txt)"
+    grep -q "failed  p000000-t001: exit 2: swatsim run: error: .*sample2.swt" st.txt || fail "message: $(cat st.txt)"
+    set +e; "$swatsim" sweep run sweep.json --out d --jobs 2 -q; rc=$?; set -e
+    [ $rc -eq 1 ] && [ "$(ls d/failed | wc -l)" -eq 12 ] || fail "failed tasks are not rerun without --retry-failed"
+    cp sample.swt sample2.swt
+    touch -d '2001-01-01' d/tasks/*.json
+    "$swatsim" sweep run sweep.json --out d --jobs 2 --retry-failed -q
+    [ "$(ls d/tasks | wc -l)" -eq 24 ] && [ "$(ls d/failed | wc -l)" -eq 0 ] || fail "retry"
+    [ "$(find d/tasks -newer d/sweep.json -name '*.json' | wc -l)" -eq 12 ] || fail "retry reran more than the failed tasks"
+    ;;
+  another-sweep)
+    "$swatsim" sweep run sweep.json --out d --jobs 2 -q
+    sed 's/"small"/"other"/' sweep.json > other.json
+    expect_error "d: holds another sweep ('small', hash" run other.json --out d
+    "$swatsim" sweep run other.json --out e --jobs 2 -q
+    expect_error "holds another sweep" merge d e --out f
+    ;;
+  *) fail "unknown case" ;;
+esac
+echo "ok: $case"
