@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `swatsim sweep slurm` on a real single-node Slurm cluster started for the test (slurm_cluster.sh):
+# a small sweep as a 3-shard job array, --wait, and the tables byte-identical to a local run. Every
+# daemon is stopped by its pid on exit, also when the test fails. Exit 77 (skipped) without root or
+# without slurm-wlm/munge. Usage: slurm_test.sh SWATSIM SRC WORK
+set -euo pipefail
+swatsim=$1 src=$2 work=$3
+if [ "$(id -u)" -ne 0 ] || ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+  echo "skipped: needs root and Debian's slurm-wlm and munge (scripts/setup.sh installs them)"; exit 77
+fi
+source "$src/tests/sweep/slurm_cluster.sh"
+rm -rf "$work"; mkdir -p "$work"; cd "$work"
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+fail() { echo "FAIL (slurm): $*" >&2; exit 1; }
+cp "$src/traces/samples/sample.swt" sample.swt
+cat > sweep.json <<'J'
+{"name": "slurm-small",
+ "base": {"name": "td", "pe": {"type": "tensordash"}},
+ "axes": [{"/pe/lookahead": [1, 2, 3]}, {"/tiles": [1, 4]}],
+ "traces": ["sample.swt"]}
+J
+"$swatsim" sweep run sweep.json --out local --jobs 2 -q
+t0=$(date +%s%N)
+slurm_start "$work/cluster"
+echo "cluster up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+"$swatsim" sweep slurm sweep.json --out viaslurm --shards 3 --wait > slurm.txt || fail "sweep slurm: $(cat slurm.txt)"
+grep -q "6 tasks: 6 done, 0 failed, 0 missing" slurm.txt || fail "status: $(cat slurm.txt)"
+grep -q -- "--array=0-2" viaslurm/slurm/sweep.sbatch || fail "script: $(cat viaslurm/slurm/sweep.sbatch)"
+[ "$(ls viaslurm/slurm/task-*.out | wc -l)" -eq 3 ] || fail "array task logs: $(ls viaslurm/slurm)"
+for f in results.csv results.jsonl totals.csv; do cmp local/$f viaslurm/$f || fail "$f differs from the local run"; done
+# without --wait: submitted, the job id printed
+"$swatsim" sweep slurm sweep.json --out later --shards 2 > submit.txt
+grep -q "^submitted job array [0-9]* (2 shards)" submit.txt || fail "submit: $(cat submit.txt)"
+for _ in $(seq 1 600); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.05; done
+"$swatsim" sweep status later > later.txt || fail "the submitted array did not finish: $(cat later.txt)"
+slurm_stop
+echo "ok: slurm"
