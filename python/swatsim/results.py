@@ -1,0 +1,98 @@
+"""Reports and sweeps as pandas DataFrames with typed columns.
+
+    from swatsim import results
+    rows = results.load_run("report.json")          # or a `swatsim run --csv` file
+    sweep = results.load_sweep("sweeps/lookahead")  # one row per point, trace, iteration, layer, pass
+    totals = results.load_totals("sweeps/lookahead")  # one row per point and trace
+
+Column types: `point`, `iteration`, `layer`, `samples` and every count statistic (cycles, MACs,
+work units) are int64; ratios and seconds (`speedup`, `utilization`, `time`) and averaged cycles
+(`pe.row_imbalance_cycles`) are float64; `pass`, `trace` and `name` are categoricals / strings; axis
+columns (named by their JSON pointer, e.g. `/pe/lookahead`) take the type of their values.
+"""
+import json
+import os
+
+import pandas as pd
+
+_INT_COLUMNS = ("point", "iteration", "layer", "samples")
+_FLOAT_STATS = ("pe.row_imbalance_cycles",)  # cycles averaged over PE rows: not whole
+
+
+def _stat_types(units):
+    """{stat name: dtype} from a report's "stats" table (unit per statistic)."""
+    types = {}
+    for name, info in units.items():
+        whole = info.get("unit") not in ("ratio", "s") and name not in _FLOAT_STATS
+        types[name] = "int64" if whole else "float64"
+    return types
+
+
+def _typed(df, stat_types):
+    for c in df.columns:
+        if c in _INT_COLUMNS or stat_types.get(c) == "int64":
+            df[c] = pd.to_numeric(df[c]).astype("int64")
+        elif stat_types.get(c) == "float64":
+            df[c] = pd.to_numeric(df[c]).astype("float64")
+    for c in ("pass", "trace"):
+        if c in df.columns:
+            df[c] = df[c].astype("category")
+    if "name" in df.columns:
+        df["name"] = df["name"].astype("string")
+    return df
+
+
+def _default_stat_types(columns):
+    """Without a report's unit table (a CSV alone): the statistics `swatsim run` writes."""
+    floats = {"speedup", "utilization", "time"} | set(_FLOAT_STATS)
+    fixed = set(_INT_COLUMNS) | {"pass", "name", "trace"}
+    return {c: ("float64" if c in floats else "int64") for c in columns if c not in fixed and not c.startswith("/")}
+
+
+def load_run(path):
+    """One `swatsim run` report: the JSON (`--out`) or the CSV (`--csv`); one row per iteration,
+    layer and pass."""
+    if path.endswith(".csv"):
+        df = pd.read_csv(path, keep_default_na=False, na_values=[])
+        return _typed(df, _default_stat_types(df.columns))
+    with open(path) as f:
+        report = json.load(f)
+    df = pd.DataFrame(report["rows"])
+    return _typed(df, _stat_types(report["stats"]))
+
+
+def _sweep_stat_types(directory):
+    tasks = os.path.join(directory, "tasks")
+    for name in sorted(os.listdir(tasks)) if os.path.isdir(tasks) else []:
+        if name.endswith(".json"):
+            with open(os.path.join(tasks, name)) as f:
+                return _stat_types(json.load(f)["stats"])
+    return None
+
+
+def _axes(directory):
+    with open(os.path.join(directory, "sweep.json")) as f:
+        return json.load(f)["axes"]
+
+
+def _axis_types(df, axes):
+    for a in axes:
+        if a in df.columns:
+            converted = pd.to_numeric(df[a], errors="coerce")
+            df[a] = converted if converted.notna().all() else df[a].astype("string")
+    return df
+
+
+def load_sweep(directory):
+    """A sweep directory's results.csv: one row per point, trace, iteration, layer and pass, every
+    axis a column named by its pointer."""
+    df = pd.read_csv(os.path.join(directory, "results.csv"), keep_default_na=False, na_values=[], dtype=str)
+    types = _sweep_stat_types(directory) or _default_stat_types(df.columns)
+    return _axis_types(_typed(df, types), _axes(directory))
+
+
+def load_totals(directory):
+    """A sweep directory's totals.csv: one row per point and trace (all passes)."""
+    df = pd.read_csv(os.path.join(directory, "totals.csv"), keep_default_na=False, na_values=[], dtype=str)
+    types = _sweep_stat_types(directory) or _default_stat_types(df.columns)
+    return _axis_types(_typed(df, types), _axes(directory))
