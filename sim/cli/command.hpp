@@ -19,6 +19,10 @@ struct Command {
 
 std::map<std::string, Command>& command_table();
 
+/// Runs the command args[0] with its arguments as `swatsim` would: bad input is one line on stderr
+/// and exit status 2. Used by main and by sweep workers (forked, not exec'd).
+int dispatch(const std::vector<std::string>& args);
+
 struct CommandRegistrar {
   CommandRegistrar(const std::string& name, std::string summary, CommandFn fn) {
     command_table()[name] = Command{std::move(summary), std::move(fn)};

@@ -49,18 +49,23 @@ int sc_main(int argc, char* argv[]) {
     std::cout << "swatsim " << swatsim::version() << "\n";
     return 0;
   }
-  auto& table = swatsim::cli::command_table();
+  return swatsim::cli::dispatch(args);
+}
+
+namespace swatsim::cli {
+int dispatch(const std::vector<std::string>& args) {
+  auto& table = command_table();
   auto it = table.find(args[0]);
   if (it == table.end()) {
     std::cerr << "swatsim: unknown command '" << args[0] << "'\n";
     print_usage(std::cerr);
-    return swatsim::kExitBadInput;
+    return kExitBadInput;
   }
   try {
     return it->second.run(args);
-  } catch (const swatsim::InputError& e) {
+  } catch (const InputError& e) {
     std::cerr << "swatsim " << args[0] << ": error: " << e.what() << "\n";
-    return swatsim::kExitBadInput;
+    return kExitBadInput;
   } catch (const std::bad_alloc&) {
     std::cerr << "swatsim " << args[0] << ": error: out of memory\n";
     return 1;
@@ -69,3 +74,4 @@ int sc_main(int argc, char* argv[]) {
     return 1;
   }
 }
+}  // namespace swatsim::cli

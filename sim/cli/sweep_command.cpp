@@ -106,6 +106,7 @@ int run(const std::vector<std::string>& rest) {
   const bool quiet = vm.count("quiet") != 0;
   o.progress = !quiet && (vm.count("progress") || ::isatty(2));
   o.swatsim = self_exe();
+  o.run_in_fork = dispatch;
   const sim::Sweep s = sim::load_sweep(sweep);
   const uint64_t failed = sim::run_sweep(s, o);
   if (!quiet) {

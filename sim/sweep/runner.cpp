@@ -99,10 +99,12 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const SweepRunSettings& o) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
@@ -113,6 +115,17 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
       ::dup2(null, 1);
     }
     if (err >= 0) ::dup2(err, 2);
+    if (o.run_in_fork) {
+      // The parent has not started a SystemC simulation: the child elaborates and runs its own.
+      int rc = 1;
+      try {
+        rc = o.run_in_fork(std::vector<std::string>(argv.begin() + 1, argv.end()));
+      } catch (...) {
+      }
+      std::cout.flush();
+      std::cerr.flush();
+      ::_exit(rc);
+    }
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -165,7 +178,7 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
       std::vector<std::string> argv{o.swatsim, "run", "--arch", L::point_file(o.out, t.point), "--trace",
                                     s.trace_paths[t.trace], "--out", L::task_file(o.out, t.name), "-q"};
       for (const auto& a : s.run.run_args()) argv.push_back(a);
-      running.emplace(spawn(argv, L::log_file(o.out, t.name)), t);
+      running.emplace(spawn(argv, L::log_file(o.out, t.name), o), t);
     }
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, 0);

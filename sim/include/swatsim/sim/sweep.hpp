@@ -5,6 +5,7 @@
 // `swatsim run` worker process; each finished task is one file in the output directory, so a
 // killed sweep resumes where it stopped and shards merge by copying files.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,7 +64,10 @@ struct SweepRunSettings {
   uint32_t shard = 0, shards = 1;  ///< this run does the points p with p % shards == shard
   bool retry_failed = false;
   bool progress = false;
-  std::string swatsim;  ///< the swatsim binary the workers run
+  std::string swatsim;  ///< the swatsim binary the workers exec (argv[0] of their command line)
+  /// If set, a worker is a fork of this process that calls it with the `swatsim run ...` command
+  /// line (without argv[0]) instead of exec'ing the binary: no program loading per task.
+  std::function<int(const std::vector<std::string>&)> run_in_fork;
 };
 
 /// Creates the output directory and records the sweep in it, or checks that it holds this sweep
