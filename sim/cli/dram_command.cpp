@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -62,11 +63,8 @@ public:
   /// Next request; false at the end of the file.
   bool next(uint64_t& address, bool& is_write, uint64_t& cycle) {
     for (;;) {
-      const ssize_t n = ::getline(&line_, &cap_, file_);
-      if (n < 0) {
-        if (std::ferror(file_)) throw InputError(path_, "read error");
-        return false;
-      }
+      const ssize_t n = read_line();
+      if (n < 0) return false;
       ++number_;
       const char* p = line_;
       const char* end = line_ + n;
@@ -78,6 +76,20 @@ public:
   }
 
 private:
+  static constexpr size_t kMaxLine = 4096;  // a request line is ~40 bytes; longer is not a request trace
+  /// One line into line_ (without reading more than kMaxLine bytes of it); -1 at the end.
+  ssize_t read_line() {
+    if (!line_) line_ = static_cast<char*>(std::malloc(kMaxLine + 1));
+    if (!std::fgets(line_, int(kMaxLine + 1), file_)) {
+      if (std::ferror(file_)) throw InputError(path_, "read error");
+      return -1;
+    }
+    const size_t n = std::strlen(line_);
+    if (n == kMaxLine && line_[n - 1] != '\n' && !std::feof(file_))
+      throw InputError(fmt::format("{}:{}", path_, number_ + 1),
+                       fmt::format("line longer than {} bytes: not a request trace", kMaxLine));
+    return ssize_t(n);
+  }
   static void skip_space(const char*& p, const char* end) {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
   }
@@ -132,17 +144,8 @@ private:
   bool wrap_;
   std::FILE* file_ = nullptr;
   char* line_ = nullptr;
-  size_t cap_ = 0;
   uint64_t number_ = 0, last_cycle_ = 0;
 };
-
-uint32_t parse_per_cycle(const std::string& s) {
-  uint64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 1 || v > 1024)
-    throw InputError("--issue-per-cycle", fmt::format("expected an integer in [1, 1024], got '{}'", s));
-  return uint32_t(v);
-}
 
 struct CommandLog {
   std::ostream* out = nullptr;
@@ -152,16 +155,6 @@ struct CommandLog {
                                         << c.bank << ' ' << c.row << '\n';
   }
 };
-
-void refuse_same_file(const std::string& output, const char* option, const std::vector<std::string>& inputs) {
-  std::error_code e1;
-  const fs::path o = fs::weakly_canonical(output, e1);
-  for (const auto& in : inputs) {
-    std::error_code e2;
-    if (!e1 && fs::weakly_canonical(in, e2) == o && !e2)
-      throw InputError(option, fmt::format("names an input file ('{}'); it would be overwritten", output));
-  }
-}
 
 int dram_command(const std::vector<std::string>& args) {
   po::options_description desc("options");
@@ -177,10 +170,11 @@ int dram_command(const std::vector<std::string>& args) {
       ("timing", "print wall-clock time and simulated requests per second on stderr");
   po::variables_map vm;
   if (!parse_options(std::vector<std::string>(args.begin() + 1, args.end()), desc, {}, vm, kDramUsage)) return 0;
-  const uint32_t per_cycle = parse_per_cycle(per_cycle_text);
+  const uint32_t per_cycle = parse_count(per_cycle_text, "--issue-per-cycle", 1024);
   const sim::DramConfig config = sim::load_dram_config(dram_path);
   if (!out.empty()) refuse_same_file(out, "--out", {dram_path, trace});
-  if (!commands.empty()) refuse_same_file(commands, "--commands", {dram_path, trace, out});
+  if (!commands.empty()) refuse_same_file(commands, "--commands", {dram_path, trace});
+  if (!commands.empty()) refuse_same_file(commands, "--commands", {out}, "the same file as --out");
 
   RequestReader reader(trace, config.spec.capacity_bytes(), vm.count("wrap-addresses") != 0);
   std::unique_ptr<AtomicFile> out_file, cmd_file;

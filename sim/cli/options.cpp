@@ -1,6 +1,10 @@
 #include "options.hpp"
 
+#include <charconv>
+#include <filesystem>
 #include <iostream>
+
+#include <fmt/format.h>
 
 #include "swatsim/common/error.hpp"
 
@@ -23,6 +27,27 @@ bool parse_options(const std::vector<std::string>& args, po::options_description
     throw InputError("command line", std::string(e.what()) + "\n" + usage);
   }
   return true;
+}
+
+uint32_t parse_count(const std::string& s, const char* option, uint32_t max) {
+  uint32_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 1 || v > max)
+    throw InputError(option, fmt::format("expected an integer in [1, {}], got '{}'", max, s));
+  return v;
+}
+
+void refuse_same_file(const std::string& output, const char* option, const std::vector<std::string>& inputs,
+                      const char* relation) {
+  namespace fs = std::filesystem;
+  std::error_code e1;
+  const fs::path o = fs::weakly_canonical(output, e1);
+  if (e1) return;
+  for (const auto& in : inputs) {
+    std::error_code e2;
+    if (!in.empty() && fs::weakly_canonical(in, e2) == o && !e2)
+      throw InputError(option, fmt::format("names {} ('{}'); it would be overwritten", relation, output));
+  }
 }
 
 }  // namespace swatsim::cli

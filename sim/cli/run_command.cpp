@@ -116,12 +116,7 @@ int run_command(const std::vector<std::string>& args) {
   const bool quiet = vm.count("quiet") != 0;
 
   // Both outputs are opened (checked) before the replay and put in place only when both are written.
-  if (!out.empty() && !csv.empty()) {
-    std::error_code e1, e2;
-    const fs::path a = fs::weakly_canonical(out, e1), b = fs::weakly_canonical(csv, e2);
-    if (!e1 && !e2 && a == b)
-      throw InputError("--csv", fmt::format("names the same file as --out ('{}')", csv));
-  }
+  if (!out.empty() && !csv.empty()) refuse_same_file(csv, "--csv", {out}, "the same file as --out");
   std::unique_ptr<AtomicFile> out_file, csv_file;
   if (!out.empty()) out_file = std::make_unique<AtomicFile>(out);
   if (!csv.empty()) csv_file = std::make_unique<AtomicFile>(csv);

@@ -36,22 +36,15 @@ constexpr const char* kSweepUsage =
     "--shard I/N does the points p with p % N == I (0 <= I < N). DIR/results.csv, results.jsonl and\n"
     "totals.csv hold one row per point, trace, iteration, layer and pass (and per point and trace).\n"
     "`slurm` writes DIR/slurm/sweep.sbatch, a job array of N shards, submits it with sbatch, and with\n"
-    "--wait waits for it and writes the tables. Exit status: 0 all done, 1 some task failed or is\n"
-    "missing, 2 bad input.";
+    "--wait waits for it and writes the tables. Shards that share DIR leave the tables to `merge`\n"
+    "(`swatsim sweep merge DIR --out DIR` rewrites them). Exit status: 0 all done, 1 some task failed\n"
+    "or is missing, 2 bad input.";
 
 std::string self_exe() {
   std::error_code ec;
   const auto p = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw std::runtime_error("cannot find the swatsim binary: " + ec.message());
   return p.string();
-}
-
-uint32_t parse_count(const std::string& s, const char* what, uint32_t max) {
-  uint32_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 1 || v > max)
-    throw InputError(what, fmt::format("expected an integer in [1, {}], got '{}'", max, s));
-  return v;
 }
 
 void print_status(const sim::SweepStatus& st, std::ostream& out) {
@@ -196,17 +189,22 @@ int slurm(const std::vector<std::string>& rest) {
                                       shell_quote(script));
   std::string output;
   const int rc = shell(cmd + " 2>&1", output);
-  if (!vm.count("wait") || rc != 0) {
-    if (rc != 0) {
-      std::cerr << "swatsim sweep: error: sbatch failed (exit " << rc << "): " << output;
-      return 1;
-    }
-    std::cout << fmt::format("submitted job array {} ({} shards); script {}\n", output.substr(0, output.find('\n')),
-                             shards, script);
+  // `sbatch --parsable` prints the job id first; with --wait its exit status is the worst of the
+  // array's tasks, so a failed task is reported by the status below, not as a failed submission.
+  const std::string first = output.substr(0, output.find('\n'));
+  const std::string job = first.substr(0, first.find(';'));
+  const bool submitted = !job.empty() && job.find_first_not_of("0123456789") == std::string::npos;
+  if (!submitted) {
+    std::cerr << "swatsim sweep: error: sbatch failed (exit " << rc << "): " << output;
+    return 1;
+  }
+  if (!vm.count("wait")) {
+    std::cout << fmt::format("submitted job array {} ({} shards); script {}\n", job, shards, script);
     return 0;
   }
   sim::write_sweep_tables(dir);
   const auto st = sim::sweep_status(dir);
+  std::cout << fmt::format("job array {} ended (sbatch exit {})\n", job, rc);
   print_status(st, std::cout);
   return st.done == st.tasks ? 0 : 1;
 }

@@ -99,12 +99,17 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
   return c;
 }
 
+const std::vector<std::string>& config_section_keys() {
+  static const std::vector<std::string> keys{"pe", "memory"};  // the keys bind_accelerator_config reads as sections
+  return keys;
+}
+
 json inline_sections(const json& j, const std::string& file, const std::string& dir) {
   if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
   json out = j;
-  for (const char* key : {"pe", "memory"})
+  for (const auto& key : config_section_keys())
     if (auto it = out.find(key); it != out.end() && it->is_string())
-      *it = resolve_section(*it, file, std::string("/") + key, dir).value;
+      *it = resolve_section(*it, file, "/" + key, dir).value;
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Sweep directories: the result tables, status and merging of shard directories. Everything here
 // reads only the directory, so tables are the same whatever the jobs, shards or interruptions were.
+#include <algorithm>
 #include <filesystem>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -19,15 +19,53 @@ namespace L = sweep_layout;
 
 namespace {
 
+/// sweep.json, checked: {"sweep_hash": string, "axes": [string...], "traces": [string...],
+/// "points": [{"id": n, "axes": [one value per axis]}...]}.
 json read_meta(const std::string& dir) {
   const std::string path = L::meta_file(dir);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError(dir, "is not a sweep directory (no such directory)");
   if (!fs::exists(path, ec)) throw InputError(dir, "is not a sweep directory (no sweep.json)");
   const json m = binding::read_json(path);
-  for (const char* key : {"sweep_hash", "axes", "traces", "points"})
-    if (!m.is_object() || !m.contains(key)) throw InputError(path, fmt::format("missing key \"{}\"", key));
+  auto bad = [&](const std::string& what) { return InputError(path, what); };
+  if (!m.is_object()) throw bad("expected a JSON object");
+  if (!m.contains("sweep_hash") || !m["sweep_hash"].is_string()) throw bad("/sweep_hash: expected a string");
+  for (const char* key : {"axes", "traces"}) {
+    if (!m.contains(key) || !m[key].is_array()) throw bad(fmt::format("/{}: expected an array", key));
+    for (const auto& v : m[key])
+      if (!v.is_string()) throw bad(fmt::format("/{}: expected strings, got {}", key, binding::type_name(v)));
+  }
+  if (!m.contains("points") || !m["points"].is_array()) throw bad("/points: expected an array");
+  for (size_t i = 0; i < m["points"].size(); ++i) {
+    const json& p = m["points"][i];
+    if (!p.is_object() || !p.contains("id") || !p["id"].is_number_unsigned() || !p.contains("axes") ||
+        !p["axes"].is_array() || p["axes"].size() != m["axes"].size())
+      throw bad(fmt::format("/points/{}: expected {{\"id\": n, \"axes\": [{} values]}}", i, m["axes"].size()));
+  }
   return m;
+}
+
+/// A task's report (`swatsim run --out`), checked for what the tables read.
+json read_task(const std::string& file) {
+  const json r = binding::read_json(file);
+  auto bad = [&](const std::string& what) { return InputError(file, what + " (not a swatsim run report)"); };
+  if (!r.is_object() || !r.contains("stats") || !r["stats"].is_object()) throw bad("/stats: expected an object");
+  if (!r.contains("rows") || !r["rows"].is_array()) throw bad("/rows: expected an array");
+  auto check_row = [&](const json& row, const std::string& where, bool per_layer) {
+    if (!row.is_object()) throw bad(where + ": expected an object");
+    if (!row.contains("pass") || !row["pass"].is_string()) throw bad(where + "/pass: expected a string");
+    if (per_layer) {
+      for (const char* k : {"iteration", "layer", "samples"})
+        if (!row.contains(k) || !row[k].is_number_unsigned()) throw bad(fmt::format("{}/{}: expected a count", where, k));
+      if (!row.contains("name") || !row["name"].is_string()) throw bad(where + "/name: expected a string");
+    }
+    for (const auto& [k, v] : row.items())
+      if (r["stats"].contains(k) && !v.is_number()) throw bad(fmt::format("{}/{}: expected a number", where, k));
+  };
+  for (size_t i = 0; i < r["rows"].size(); ++i) check_row(r["rows"][i], fmt::format("/rows/{}", i), true);
+  if (!r.contains("total")) throw bad("/total: missing");
+  check_row(r["total"], "/total", false);
+  return r;
 }
 
 std::string csv_field(const std::string& v) {
@@ -44,51 +82,56 @@ void write_sweep_tables(const std::string& dir) {
   const json meta = read_meta(dir);
   const auto& axes = meta["axes"];
   const auto& traces = meta["traces"];
-  AtomicFile csv(dir + "/results.csv"), jsonl(dir + "/results.jsonl"), totals(dir + "/totals.csv");
+  // Columns: point, trace, one per axis (its pointer), then every statistic any task reports, in the
+  // order they are first met (points with other memory or energy sections may report more).
   std::vector<std::string> stat_names;
-  bool header = false;
-  for (const auto& point : meta["points"]) {
-    const uint64_t p = point["id"].get<uint64_t>();
+  std::vector<std::pair<uint64_t, uint64_t>> tasks;  // (point index in meta, trace)
+  for (uint64_t i = 0; i < meta["points"].size(); ++i)
     for (uint64_t t = 0; t < traces.size(); ++t) {
-      const std::string file = L::task_file(dir, L::task_name(p, t));
+      const std::string file = L::task_file(dir, L::task_name(meta["points"][i]["id"].get<uint64_t>(), t));
       if (!fs::exists(file)) continue;
-      const json report = binding::read_json(file);
-      if (!header) {  // columns: point, trace, one per axis (its pointer), then the report's
-        for (const auto& [name, info] : report["stats"].items()) stat_names.push_back(name);
-        std::string h = "point,trace";
-        for (const auto& a : axes) h += "," + csv_field(a.get<std::string>());
-        csv.stream() << h << ",iteration,layer,pass,name,samples";
-        totals.stream() << h << ",pass";
-        for (const auto& s : stat_names) {
-          csv.stream() << "," << s;
-          totals.stream() << "," << s;
-        }
-        csv.stream() << "\n";
-        totals.stream() << "\n";
-        header = true;
-      }
-      std::string prefix = fmt::format("{},{}", p, csv_value(traces[t]));
-      json base;
-      base["point"] = p;
-      base["trace"] = traces[t];
-      for (size_t a = 0; a < axes.size(); ++a) {
-        prefix += "," + csv_value(point["axes"][a]);
-        base[axes[a].get<std::string>()] = point["axes"][a];
-      }
-      for (const auto& row : report["rows"]) {
-        csv.stream() << prefix << "," << row["iteration"] << "," << row["layer"] << "," << csv_value(row["pass"]) << ","
-                     << csv_value(row["name"]) << "," << row["samples"];
-        json line = base;
-        for (const auto& [k, v] : row.items()) line[k] = v;
-        for (const auto& s : stat_names) csv.stream() << "," << (row.contains(s) ? row[s].dump() : std::string());
-        csv.stream() << "\n";
-        jsonl.stream() << line.dump() << "\n";
-      }
-      const json& total = report["total"];
-      totals.stream() << prefix << "," << csv_value(total["pass"]);
-      for (const auto& s : stat_names) totals.stream() << "," << (total.contains(s) ? total[s].dump() : std::string());
-      totals.stream() << "\n";
+      tasks.emplace_back(i, t);
+      const json report = read_task(file);
+      for (const auto& [name, info] : report["stats"].items())
+        if (std::find(stat_names.begin(), stat_names.end(), name) == stat_names.end()) stat_names.push_back(name);
     }
+  AtomicFile csv(dir + "/results.csv"), jsonl(dir + "/results.jsonl"), totals(dir + "/totals.csv");
+  std::string h = "point,trace";
+  for (const auto& a : axes) h += "," + csv_field(a.get<std::string>());
+  csv.stream() << h << ",iteration,layer,pass,name,samples";
+  totals.stream() << h << ",pass";
+  for (const auto& s : stat_names) {
+    csv.stream() << "," << csv_field(s);
+    totals.stream() << "," << csv_field(s);
+  }
+  csv.stream() << "\n";
+  totals.stream() << "\n";
+  for (const auto& [i, t] : tasks) {
+    const json& point = meta["points"][i];
+    const uint64_t p = point["id"].get<uint64_t>();
+    const json report = read_task(L::task_file(dir, L::task_name(p, t)));
+    std::string prefix = fmt::format("{},{}", p, csv_value(traces[t]));
+    json base;
+    base["point"] = p;
+    base["trace"] = traces[t];
+    for (size_t a = 0; a < axes.size(); ++a) {
+      prefix += "," + csv_value(point["axes"][a]);
+      base[axes[a].get<std::string>()] = point["axes"][a];
+    }
+    auto stats = [&](std::ostream& out, const json& row) {
+      for (const auto& s : stat_names) out << "," << (row.contains(s) ? row[s].dump() : std::string());
+      out << "\n";
+    };
+    for (const auto& row : report["rows"]) {
+      csv.stream() << prefix << "," << row["iteration"] << "," << row["layer"] << "," << csv_value(row["pass"]) << ","
+                   << csv_value(row["name"]) << "," << row["samples"];
+      stats(csv.stream(), row);
+      json line = base;
+      for (const auto& [k, v] : row.items()) line[k] = v;
+      jsonl.stream() << line.dump() << "\n";
+    }
+    totals.stream() << prefix << "," << csv_value(report["total"]["pass"]);
+    stats(totals.stream(), report["total"]);
   }
   csv.commit();
   jsonl.commit();
@@ -107,7 +150,10 @@ SweepStatus sweep_status(const std::string& dir) {
       } else if (fs::exists(L::failed_file(dir, task))) {
         ++st.failed;
         const json f = binding::read_json(L::failed_file(dir, task));
-        st.failures.emplace_back(task, f.value("status", std::string("?")) + ": " + f.value("message", std::string("?")));
+        auto text = [&](const char* key) {
+          return f.is_object() && f.contains(key) && f[key].is_string() ? f[key].get<std::string>() : std::string("?");
+        };
+        st.failures.emplace_back(task, text("status") + ": " + text("message"));
       } else {
         st.missing.push_back(task);
       }

@@ -53,15 +53,29 @@ json sweep_meta(const Sweep& s) {
 /// Records this sweep in the directory, or checks that the directory holds this sweep.
 void claim(const Sweep& s, const std::string& out) {
   const std::string meta = L::meta_file(out);
-  if (fs::exists(meta)) {
+  std::error_code ec;
+  if (fs::exists(meta, ec)) {
     const json m = binding::read_json(meta);
-    if (!m.is_object() || !m.contains("sweep_hash") || m["sweep_hash"] != s.hash)
+    const auto hash = m.is_object() ? m.find("sweep_hash") : m.end();
+    const std::string theirs = hash != m.end() && hash->is_string() ? hash->get<std::string>() : "?";
+    if (theirs != s.hash)
       throw InputError(out, fmt::format("holds another sweep ('{}', hash {}); this is '{}' (hash {}): use another "
                                         "--out directory",
-                                        m.value("name", std::string("?")), m.value("sweep_hash", std::string("?")),
-                                        s.name, s.hash));
+                                        m.is_object() && m.contains("name") && m["name"].is_string()
+                                            ? m["name"].get<std::string>()
+                                            : std::string("?"),
+                                        theirs, s.name, s.hash));
     return;
   }
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw InputError(out, "is not a directory");
+  // Another directory's files are never mixed with a sweep's; a shard starting at the same moment
+  // may have created the layout and be writing sweep.json.
+  for (const auto& e : fs::directory_iterator(out, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != "points" && name != "tasks" && name != "failed" && name != "logs" && name.rfind("sweep.json.tmp.", 0) != 0)
+      throw InputError(out, "is not empty and holds no sweep (no sweep.json): use a new or empty --out directory");
+  }
+  make_dirs(out);
   write_file_atomically(meta, [&](std::ostream& o) { o << sweep_meta(s).dump(1) << "\n"; });
 }
 
@@ -135,8 +149,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const 
 }  // namespace
 
 void prepare_sweep_dir(const Sweep& s, const std::string& out) {
-  make_dirs(out);
   claim(s, out);
+  make_dirs(out);  // an interrupted first run may have left only sweep.json
 }
 
 uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
@@ -164,10 +178,8 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
       todo.push_back(task);
     }
   }
-  // Temporaries of killed workers are never results; remove them.
-  for (const auto& e : fs::directory_iterator(o.out + "/tasks"))
-    if (e.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(e.path());
-
+  // Temporaries of killed workers (*.tmp.PID) are never read as results. They are left alone: a
+  // shard on another machine may be writing one right now into a shared directory.
   Progress bar(o.progress, total);
   bar.show(done, failed);
   std::map<pid_t, Task> running;
@@ -206,7 +218,7 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
     }
     bar.show(done, failed);
   }
-  write_sweep_tables(o.out);
+  if (o.shards == 1) write_sweep_tables(o.out);
   return failed;
 }
 

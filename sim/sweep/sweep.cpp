@@ -1,4 +1,5 @@
 // Sweep files: reading, expansion into points, and the checks done before anything runs.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,14 +19,14 @@ using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 using namespace binding;
 
-std::string fnv1a_hex(const std::string& bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
+uint64_t fnv1a(const std::string& bytes, uint64_t h) {
   for (unsigned char c : bytes) {
     h ^= c;
     h *= 0x100000001b3ull;
   }
-  return fmt::format("{:016x}", h);
+  return h;
 }
+
 
 std::vector<std::string> SweepRunOptions::run_args() const {
   std::vector<std::string> a{"--passes", passes};
@@ -89,8 +90,10 @@ json Sweep::point_config(uint64_t id) const {
     try {
       const json::json_pointer ptr(pointers[i]);
       // A section given as a path on an axis resolves against the sweep file.
-      if (value.is_string() && (pointers[i] == "/pe" || pointers[i] == "/memory"))
-        value = inline_sections(json{{pointers[i].substr(1), value}}, file, dir)[pointers[i].substr(1)];
+      const std::string key = pointers[i].substr(1);
+      const auto& sections = config_section_keys();
+      if (value.is_string() && std::find(sections.begin(), sections.end(), key) != sections.end())
+        value = inline_sections(json{{key, value}}, file, dir)[key];
       config[ptr] = value;
     } catch (const json::exception&) {
       throw InputError(file, fmt::format("axis {}: {}: the pointer names no place in the config", pointers[i],
@@ -111,7 +114,6 @@ Sweep load_sweep(const std::string& path) {
   if (!j.is_object()) throw InputError(path, fmt::format("expected a sweep object, got {}", type_name(j)));
   Sweep s;
   s.file = path;
-  s.hash = fnv1a_hex(read_bytes(path));
   const std::string dir = fs::path(path).parent_path().string();
   auto need = [&](const char* key) -> const json& {
     auto it = j.find(key);
@@ -145,8 +147,16 @@ Sweep load_sweep(const std::string& path) {
           throw InputError(path, fmt::format("{}: expected a JSON pointer starting with '/', got \"{}\"", where, ptr));
         if (!values.is_array() || values.empty())
           throw InputError(path, fmt::format("axis {}: expected a non-empty list of values, got {}", ptr, type_name(values)));
-        for (const auto& other : s.axis_pointers())
-          if (other == ptr) throw InputError(path, fmt::format("axis {}: appears in two groups", ptr));
+        auto inside = [](const std::string& outer, const std::string& inner) {  // inner at or below outer
+          return inner.compare(0, outer.size(), outer) == 0 && (inner.size() == outer.size() || inner[outer.size()] == '/');
+        };
+        std::vector<std::string> seen = s.axis_pointers();
+        seen.insert(seen.end(), axis.pointers.begin(), axis.pointers.end());
+        for (const auto& other : seen)
+          if (inside(other, ptr) || inside(ptr, other))
+            throw InputError(path, other == ptr ? fmt::format("axis {}: appears twice", ptr)
+                                                : fmt::format("axis {}: overlaps axis {} (one sets a part of the other)",
+                                                              ptr, other));
         if (!axis.values.empty() && values.size() != axis.size())
           throw InputError(path, fmt::format("axis {}: {} values, but {} has {} (keys of one group are zipped)", ptr,
                                              values.size(), axis.pointers[0], axis.size()));
@@ -221,7 +231,12 @@ Sweep load_sweep(const std::string& path) {
     if (!s.run.baseline_sparsity.empty() && s.run.baseline.empty())
       throw InputError(path, "/run/baseline_sparsity: applies only with /run/baseline");
   }
-  for (uint64_t p = 0; p < s.points(); ++p) (void)s.point_config(p);  // every point checked up front
+  // Every point is checked up front; the directory identity covers the sweep file and every resolved
+  // point config (so an edited base or section file is another sweep). Traces are identified by the
+  // paths the file names: fixing a broken trace and retrying its failed tasks stays the same sweep.
+  uint64_t h = fnv1a(read_bytes(path));
+  for (uint64_t p = 0; p < s.points(); ++p) h = fnv1a(s.point_config(p).dump(), h);
+  s.hash = fmt::format("{:016x}", h);
   return s;
 }
 

@@ -64,6 +64,8 @@ case $case in
       --dram ddr4.json --trace t.trace
     "$swatsim" dram --dram ddr4.json --trace t.trace --wrap-addresses -q --out w.json
     [ "$(json w.json 'r["cycles"]')" = 51 ] || fail "wrapped request"
+    head -c 5000 /dev/zero | tr '\0' x > long.trace
+    expect_error "long.trace:1: line longer than 4096 bytes: not a request trace" --dram ddr4.json --trace long.trace
     expect_error "--issue-per-cycle: expected an integer in [1, 1024], got '0'" --dram ddr4.json --trace t.trace --issue-per-cycle 0
     expect_error "missing.trace: cannot open request trace: no such file" --dram ddr4.json --trace missing.trace
     mkdir -p d

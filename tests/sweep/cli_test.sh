@@ -54,7 +54,12 @@ case $case in
     sed 's/"axes"/"axis"/' sweep.json > unknown.json
     expect_error "unknown.json: /axis: unknown key (known: name, base, axes, traces, run)" run unknown.json --out d5
     expect_error "--shard: expected I/N with 0 <= I < N, got '3/3'" run sweep.json --out d6 --shard 3/3
-    for d in d1 d2 d3 d4 d5 d6; do [ ! -e $d ] || fail "$d was created"; done
+    sed 's/{"\/tiles": \[1, 4\]}/{"\/pe": [{"type": "tensordash", "lookahead": 3}]}/' sweep.json > overlap.json
+    expect_error "overlap.json: axis /pe: overlaps axis /pe/lookahead (one sets a part of the other)" run overlap.json --out d7
+    for d in d1 d2 d3 d4 d5 d6 d7; do [ ! -e $d ] || fail "$d was created"; done
+    mkdir -p full && echo x > full/notes.txt
+    expect_error "full: is not empty and holds no sweep (no sweep.json): use a new or empty --out directory" run sweep.json --out full
+    [ "$(ls full)" = notes.txt ] || fail "a non-sweep directory was written into"
     ;;
   resume-and-identity)  # a rerun does no work; a killed sweep resumes; jobs and shards give the same bytes
     "$swatsim" sweep run sweep.json --out one --jobs 1 -q
@@ -68,16 +73,25 @@ case $case in
     "$swatsim" sweep run sweep.json --out one --jobs 2 -q
     [ -z "$(find one/tasks -newer one/sweep.json -name '*.json')" ] || fail "a finished task was run again"
     "$swatsim" sweep run sweep.json --out two --jobs 2 -q
-    for s in 0 1 2; do "$swatsim" sweep run sweep.json --out shard$s --shard $s/3 --jobs 1 -q || [ $? -eq 1 ]; done
+    for s in 0 1 2; do "$swatsim" sweep run sweep.json --out shard$s --shard $s/3 --jobs 1 -q; done
+    [ ! -e shard0/results.csv ] || fail "a shard wrote tables"
+    set +e; "$swatsim" sweep merge shard0 shard1 --out partial > partial.txt; rc=$?; set -e
+    [ $rc -eq 1 ] && grep -q "24 tasks: 16 done, 0 failed, 8 missing" partial.txt || fail "partial merge: $(cat partial.txt)"
     "$swatsim" sweep merge shard0 shard1 shard2 --out merged > merge.txt || fail "merge: $(cat merge.txt)"
     grep -q "24 tasks: 24 done, 0 failed, 0 missing" merge.txt || fail "merge: $(cat merge.txt)"
+    # two shards started together into one directory (as a Slurm array does), then the tables
+    "$swatsim" sweep run sweep.json --out shared --shard 0/2 --jobs 1 -q & p0=$!
+    sleep 0.1; "$swatsim" sweep run sweep.json --out shared --shard 1/2 --jobs 1 -q || fail "shard 1 of a shared directory"
+    wait $p0 || fail "shard 0 of a shared directory"
+    "$swatsim" sweep merge shared --out shared > shared.txt || fail "shared: $(cat shared.txt)"
     # killed half way: SIGKILL a --jobs 1 run once some tasks are done, then resume
     ( "$swatsim" sweep run sweep.json --out killed --jobs 1 -q & echo $! > pid; wait ) &
     for i in $(seq 1 200); do [ "$(ls killed/tasks 2>/dev/null | grep -c json || true)" -ge 5 ] && break; sleep 0.02; done
     kill -9 "$(cat pid)" 2>/dev/null || true; wait || true
-    "$swatsim" sweep status killed > st.txt || true
+    set +e; "$swatsim" sweep status killed > st.txt; rc=$?; set -e
+    [ $rc -eq 1 ] && grep -q "24 tasks: [0-9]* done, 0 failed, [1-9][0-9]* missing" st.txt || fail "not killed half way: $(cat st.txt)"
     "$swatsim" sweep run sweep.json --out killed --jobs 2 -q
-    for d in two merged killed; do
+    for d in two merged killed shared; do
       for f in results.csv results.jsonl totals.csv; do cmp one/$f $d/$f || fail "$d/$f differs"; done
     done
     ;;
@@ -105,6 +119,24 @@ case $case in
     expect_error "d: holds another sweep ('small', hash" run other.json --out d
     "$swatsim" sweep run other.json --out e --jobs 2 -q
     expect_error "holds another sweep" merge d e --out f
+    # the same sweep file with a changed base config is another sweep
+    sed -i 's/"lanes": 16/"lanes": 8/' td.json
+    expect_error "d: holds another sweep ('small', hash" run sweep.json --out d
+    sed -i 's/"lanes": 8/"lanes": 16/' td.json
+    "$swatsim" sweep run sweep.json --out d --jobs 2 -q
+    ;;
+  corrupt-directory)  # damaged files in a sweep directory are errors naming them, never crashes
+    "$swatsim" sweep run sweep.json --out d --jobs 2 -q
+    cp -r d e
+    echo '{}' > d/tasks/p000000-t000.json
+    expect_error "d/tasks/p000000-t000.json: /stats: expected an object (not a swatsim run report)" merge d --out d
+    echo '{"stats": {}, "rows": [{}], "total": {"pass": "all"}}' > d/tasks/p000000-t000.json
+    expect_error "d/tasks/p000000-t000.json: /rows/0/pass: expected a string (not a swatsim run report)" merge d --out d
+    echo '[1]' > e/failed/p000001-t000.json; rm e/tasks/p000001-t000.json
+    set +e; "$swatsim" sweep status e > st.txt; rc=$?; set -e
+    [ $rc -eq 1 ] && grep -q "failed  p000001-t000: ?: ?" st.txt || fail "status: $(cat st.txt)"
+    sed -i 's/"points": \[/"points": 5, "x": [/' e/sweep.json
+    expect_error "e/sweep.json: /points: expected an array" status e
     ;;
   *) fail "unknown case" ;;
 esac

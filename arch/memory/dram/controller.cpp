@@ -157,6 +157,29 @@ void ChannelController::tick(Cycle t) {
   next_ = changed ? t + 1 : next_after(t);
 }
 
+void ChannelController::skip_idle_refreshes(Cycle t) {
+  if (!spec_.refresh || sys_->command_fn_ || !drained() || !refresh_queue_.empty() || next_ < next_refresh_) return;
+  const uint32_t R = spec_.ranks;
+  for (const Rank& r : ranks_)
+    if (r.open_banks > 0 || r.ready[kRef] > int64_t(next_refresh_)) return;
+  const Cycle due = (t - 1 - next_refresh_) / refresh_interval_ + 1;  // refreshes due in [next_refresh_, t)
+  if (due <= 2 * uint64_t(R)) return;
+  const Cycle skip = due - R;  // the last R are ticked as usual
+  for (uint32_t k = 0; k < R && k < skip; ++k) {
+    // The last skipped refresh of each rank sets its timing; earlier ones are tREFI > tRFC before.
+    const Cycle index = skip - 1 - k;
+    const uint32_t rank = uint32_t((next_refresh_rank_ + index) % R);
+    const int64_t at = int64_t(next_refresh_ + index * refresh_interval_) + spec_.tRFC;
+    ranks_[rank].ready[kAct] = std::max(ranks_[rank].ready[kAct], at);
+    ranks_[rank].ready[kRef] = std::max(ranks_[rank].ready[kRef], at);
+  }
+  sys_->counters_.ref += skip;
+  last_tick_ = next_refresh_ + (skip - 1) * refresh_interval_;
+  next_refresh_ += skip * refresh_interval_;
+  next_refresh_rank_ = uint32_t((next_refresh_rank_ + skip) % R);
+  next_ = next_refresh_;
+}
+
 ChannelController::Choice ChannelController::refresh_command(int64_t t) const {
   Choice c;
   const uint32_t r = refresh_queue_.front();

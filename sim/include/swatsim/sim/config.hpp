@@ -5,6 +5,7 @@
 // that names them. Unknown keys, wrong types and out-of-range values throw InputError naming the
 // file and the JSON pointer of the key (docs/config-reference.md).
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,8 @@ arch::AcceleratorConfig load_accelerator_config(const std::string& path);
 /// Checks an already parsed config; `file` names it in errors, `dir` resolves section paths.
 arch::AcceleratorConfig bind_accelerator_config(const nlohmann::ordered_json& j, const std::string& file,
                                                 const std::string& dir);
+/// Top-level keys of an accelerator config that hold a section (an object, or a path to a file).
+const std::vector<std::string>& config_section_keys();
 /// The config with every section given as a path replaced by the object in that file (paths resolve
 /// against `dir`), so that it can be edited by JSON pointer and bound anywhere.
 nlohmann::ordered_json inline_sections(const nlohmann::ordered_json& j, const std::string& file, const std::string& dir);

@@ -33,7 +33,9 @@ struct SweepRunOptions {
 struct Sweep {
   std::string file;   ///< the sweep file as named
   std::string name;
-  std::string hash;   ///< FNV-1a 64 of the sweep file's bytes, hex: the identity of an output directory
+  /// FNV-1a 64 (hex) of the sweep file's bytes and every resolved point config: the identity of an
+  /// output directory.
+  std::string hash;
   nlohmann::ordered_json base;   ///< the base config with every section inlined
   std::vector<SweepAxisGroup> groups;
   std::vector<std::string> traces;       ///< as written in the sweep file (result columns)
@@ -55,8 +57,8 @@ inline constexpr uint64_t kMaxSweepPoints = 100000;
 /// runs; the first problem is an InputError naming the sweep file, the axis and the point.
 Sweep load_sweep(const std::string& path);
 
-/// FNV-1a 64-bit hash of bytes, as 16 hex digits.
-std::string fnv1a_hex(const std::string& bytes);
+/// FNV-1a 64-bit hash of bytes, continuing from `h` (streaming).
+uint64_t fnv1a(const std::string& bytes, uint64_t h = 0xcbf29ce484222325ull);
 
 struct SweepRunSettings {
   std::string out;
@@ -75,7 +77,8 @@ struct SweepRunSettings {
 void prepare_sweep_dir(const Sweep& sweep, const std::string& out);
 
 /// Runs the sweep's tasks of one shard into settings.out; returns the number of failed tasks of the
-/// shard (0: all done). Writes the result tables of everything the directory holds at the end.
+/// shard (0: all done). A whole sweep (one shard) writes the result tables at the end; shards that
+/// may share the directory leave them to `merge` (or `slurm --wait`), which sees every shard's tasks.
 uint64_t run_sweep(const Sweep& sweep, const SweepRunSettings& settings);
 
 struct SweepStatus {
