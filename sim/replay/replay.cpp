@@ -239,39 +239,48 @@ std::vector<uint32_t> select(const std::vector<IndexRange>& ranges, const std::v
 
 }  // namespace
 
-ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
-  tr::TraceReader reader(o.trace);
+TraceSelection select_in_trace(const tr::TraceReader& reader, const std::vector<IndexRange>& iteration_ranges,
+                               const std::vector<IndexRange>& layer_ranges, const std::vector<std::string>& layer_names) {
   const auto& hdr = reader.header();
+  const std::string& trace = reader.path();
   std::vector<uint32_t> recorded = reader.iterations();
   std::sort(recorded.begin(), recorded.end());
-  const std::vector<uint32_t> iterations =
-      o.iterations.empty() ? recorded
-                           : select(o.iterations, recorded, "--iterations", [&](const IndexRange& r) {
-                               return r.first == r.last
-                                          ? fmt::format("iteration {} is not recorded in {} (recorded: {})", r.first,
-                                                        o.trace, compact(recorded))
-                                          : fmt::format("range {}-{} selects no recorded iteration of {} (recorded: {})",
-                                                        r.first, r.last, o.trace, compact(recorded));
-                             });
+  TraceSelection sel;
+  sel.iterations =
+      iteration_ranges.empty() ? recorded
+                               : select(iteration_ranges, recorded, "--iterations", [&](const IndexRange& r) {
+                                   return r.first == r.last
+                                              ? fmt::format("iteration {} is not recorded in {} (recorded: {})", r.first,
+                                                            trace, compact(recorded))
+                                              : fmt::format("range {}-{} selects no recorded iteration of {} (recorded: {})",
+                                                            r.first, r.last, trace, compact(recorded));
+                                 });
   std::vector<uint32_t> all_layers(hdr.layers.size());
   for (uint32_t i = 0; i < all_layers.size(); ++i) all_layers[i] = i;
-  std::vector<uint32_t> layers = select(o.layers, all_layers, "--layers", [&](const IndexRange& r) {
+  std::vector<uint32_t> layers = select(layer_ranges, all_layers, "--layers", [&](const IndexRange& r) {
     return r.first == r.last
-               ? fmt::format("layer {} does not exist ({} has {} layers)", r.first, o.trace, hdr.layers.size())
-               : fmt::format("range {}-{} selects no layer ({} has {} layers)", r.first, r.last, o.trace,
+               ? fmt::format("layer {} does not exist ({} has {} layers)", r.first, trace, hdr.layers.size())
+               : fmt::format("range {}-{} selects no layer ({} has {} layers)", r.first, r.last, trace,
                              hdr.layers.size());
   });
-  for (const auto& name : o.layer_names) {
+  for (const auto& name : layer_names) {
     uint32_t found = uint32_t(hdr.layers.size());
     for (uint32_t i = 0; i < hdr.layers.size(); ++i)
       if (hdr.layers[i].name == name) found = i;
-    if (found == hdr.layers.size())
-      throw InputError("--layers", fmt::format("no layer named '{}' in {}", name, o.trace));
+    if (found == hdr.layers.size()) throw InputError("--layers", fmt::format("no layer named '{}' in {}", name, trace));
     layers.push_back(found);
   }
   std::sort(layers.begin(), layers.end());
   layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
-  if (layers.empty()) layers = all_layers;
+  sel.layers = layers.empty() ? all_layers : layers;
+  return sel;
+}
+
+ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
+  tr::TraceReader reader(o.trace);
+  const TraceSelection sel = select_in_trace(reader, o.iterations, o.layers, o.layer_names);
+  const std::vector<uint32_t>& iterations = sel.iterations;
+  const std::vector<uint32_t>& layers = sel.layers;
 
   arch::Accelerator acc("accelerator", o.config, true);
   const bool named = o.baseline.has_value();

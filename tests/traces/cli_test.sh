@@ -47,10 +47,10 @@ checks=$((checks + 1))
 cmp -s "$tmp/a.swt" "$tmp/b.swt" || { echo "FAIL: synth is not deterministic"; fails=$((fails + 1)); }
 # Export and re-import round-trip byte for byte (values included), and export never overwrites.
 "$swatsim" trace export-npy "$sample" -o "$tmp/npy" --iteration 1 >/dev/null &&
-"$swatsim" trace import-npy "$tmp/npy" -o "$tmp/re.swt" >/dev/null
+"$swatsim" trace import-npy "$tmp/npy" -o "$tmp/re.swt" --values >/dev/null
 expect 0 "valid: 1 iterations, 15 tensors" "$swatsim" trace validate "$tmp/re.swt"
 "$swatsim" trace export-npy "$tmp/re.swt" -o "$tmp/npy2" >/dev/null &&
-"$swatsim" trace import-npy "$tmp/npy2" -o "$tmp/re2.swt" >/dev/null
+"$swatsim" trace import-npy "$tmp/npy2" -o "$tmp/re2.swt" --values >/dev/null
 checks=$((checks + 1))
 cmp -s "$tmp/re.swt" "$tmp/re2.swt" || { echo "FAIL: export/import is not a byte-for-byte round trip"; fails=$((fails + 1)); }
 expect 2 "already exists and is not an empty directory" "$swatsim" trace export-npy "$sample" -o "$tmp/npy"

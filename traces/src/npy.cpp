@@ -206,6 +206,7 @@ struct CsvLayer {
   std::string kind;  // "", "conv" or "linear"
 };
 
+// name,stride,padding[,kind][,dilation]; stride, padding and dilation may be written HxW ("1x2").
 std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path.string(), "cannot open (expected lines name,stride,padding in forward order)");
@@ -219,7 +220,7 @@ std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
     std::stringstream ss(line);
     for (std::string tok; std::getline(ss, tok, ',');) f.push_back(tok);
     const std::string where = fmt::format("{}: line {}", path.string(), no);
-    if (f.size() != 3 && f.size() != 4) throw InputError(where, "expected name,stride,padding[,kind]");
+    if (f.size() < 3 || f.size() > 5) throw InputError(where, "expected name,stride,padding[,kind][,dilation]");
     CsvLayer l;
     l.name = f[0];
     if (!valid_layer_name(l.name)) throw InputError(where, "layer name must be 1-255 letters, digits, '_', '-' or '.'");
@@ -231,16 +232,50 @@ std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
         throw InputError(where, fmt::format("{} must be an integer >= {}, got '{}'", what, lo, s));
       return uint32_t(v);
     };
-    l.stride = num(f[1], "stride", 1);
-    l.padding = num(f[2], "padding", 0);
-    if (f.size() == 4) {
+    // One value, or HxW: unequal ones are refused by name (the trace format has one of each).
+    auto square = [&](const std::string& s, const char* what, uint32_t lo) {
+      const auto x = s.find('x');
+      if (x == std::string::npos) return num(s, what, lo);
+      const uint32_t h = num(s.substr(0, x), what, lo), w = num(s.substr(x + 1), what, lo);
+      if (h != w)
+        throw InputError(where, fmt::format("layer '{}': unequal {} {}x{} (rows {}, columns {}) is not supported: "
+                                            "the trace format has one {} per layer",
+                                            l.name, what, h, w, h, w, what));
+      return h;
+    };
+    l.stride = square(f[1], "stride", 1);
+    l.padding = square(f[2], "padding", 0);
+    if (f.size() >= 4 && !f[3].empty()) {
       l.kind = f[3];
       if (l.kind != "conv" && l.kind != "linear") throw InputError(where, "kind must be conv or linear");
+    }
+    if (f.size() == 5) {
+      const uint32_t dilation = square(f[4], "dilation", 1);
+      if (dilation != 1)
+        throw InputError(where, fmt::format("layer '{}': a dilated convolution (dilation {}) is not supported: the "
+                                            "PE models and the trace format have no dilation",
+                                            l.name, dilation));
     }
     layers.push_back(l);
   }
   if (layers.empty()) throw InputError(path.string(), "no layers listed");
   return layers;
+}
+
+/// When the dumps' output size disagrees with stride and padding, what would explain it.
+std::string geometry_hint(const LayerInfo& l) {
+  auto out = [](uint32_t in, uint32_t pad, uint32_t k, uint32_t dil, uint32_t stride) -> int64_t {
+    const int64_t span = int64_t(dil) * (int64_t(k) - 1) + 1;
+    return (int64_t(in) + 2 * int64_t(pad) - span) / stride + 1;
+  };
+  for (uint32_t d = 2; d <= 16; ++d)
+    if (out(l.H, l.padding, l.R, d, l.stride) == l.Ho && out(l.W, l.padding, l.S, d, l.stride) == l.Wo)
+      return fmt::format("; a dilated convolution (dilation {}) gives that size, and dilation is not supported", d);
+  for (uint32_t ph = 0; ph <= 32; ++ph)
+    for (uint32_t pw = 0; pw <= 32; ++pw)
+      if (ph != pw && out(l.H, ph, l.R, 1, l.stride) == l.Ho && out(l.W, pw, l.S, 1, l.stride) == l.Wo)
+        return fmt::format("; unequal padding {}x{} gives that size, and unequal padding is not supported", ph, pw);
+  return "";
 }
 
 ValueType value_type_from_string(const std::string& s, const std::string& where) {
@@ -284,16 +319,24 @@ NpyImportOptions npy_default_options(const std::string& dir) {
   return o;
 }
 
-void import_npy(const std::string& dir, const std::string& trace_path, NpyImportOptions options) {
+namespace {
+
+/// One iteration's dump directory opened: its layer table and the headers of its .npy files (the
+/// data are read one tensor at a time, when written).
+struct DumpDir {
+  std::vector<LayerInfo> layers;
+  std::vector<std::array<std::unique_ptr<NpyFile>, kTensorKinds>> files;
+};
+
+DumpDir open_dump_dir(const std::string& dir, bool ignore_unlisted) {
   const fs::path d(dir);
   if (!fs::is_directory(d)) throw InputError(dir, "not a directory");
   const auto csv = read_layers_csv(d / "layers.csv");
-  TraceHeader header = options.header;
-  header.layers.clear();
-  // First the headers of every file, for the layer table; the data one tensor at a time after.
-  std::vector<std::array<std::unique_ptr<NpyFile>, kTensorKinds>> files;
+  DumpDir out;
+  std::set<std::string> listed;
   for (const auto& c : csv) {
     auto path_of = [&](TensorKind k) { return d / (stem(c.name, k) + ".npy"); };
+    for (int k = 0; k < kTensorKinds; ++k) listed.insert(stem(c.name, TensorKind(k)) + ".npy");
     std::array<std::unique_ptr<NpyFile>, kTensorKinds> f;
     for (TensorKind k : {TensorKind::InputAct, TensorKind::Weight, TensorKind::OutputGrad})
       f[size_t(k)] = std::make_unique<NpyFile>(path_of(k));
@@ -317,30 +360,74 @@ void import_npy(const std::string& dir, const std::string& trace_path, NpyImport
     if (g.dims[0] != l.N || g.dims[1] != l.K)
       throw InputError(where, fmt::format("gradient shape {} disagrees with N={} and K={}", g.str(), l.N, l.K));
     if (f[2] && f[2]->shape4() != a) throw InputError(where, "saved activation shape differs from the input activation's");
-    if (std::string err = check_layer(l); !err.empty()) throw InputError(where, err);
-    header.layers.push_back(l);
-    files.push_back(std::move(f));
+    if (std::string err = check_layer(l); !err.empty()) throw InputError(where, err + geometry_hint(l));
+    out.layers.push_back(l);
+    out.files.push_back(std::move(f));
   }
+  if (!ignore_unlisted) {
+    std::vector<std::string> unlisted;
+    for (const auto& e : fs::directory_iterator(d)) {
+      const std::string name = e.path().filename().string();
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0 && !listed.count(name))
+        unlisted.push_back(name);
+    }
+    std::sort(unlisted.begin(), unlisted.end());
+    if (!unlisted.empty())
+      throw InputError(dir, fmt::format("{} is not a tensor of a layer that layers.csv lists ({} such file{}); list "
+                                        "its layer, or --ignore-unlisted",
+                                        unlisted[0], unlisted.size(), unlisted.size() > 1 ? "s" : ""));
+  }
+  return out;
+}
+
+}  // namespace
+
+void import_npy(const std::vector<NpyIteration>& iterations, const std::string& trace_path, NpyImportOptions options) {
+  if (iterations.empty()) throw InputError("command line", "no dump directory to import");
+  std::vector<NpyIteration> its = iterations;
+  std::stable_sort(its.begin(), its.end(), [](const auto& a, const auto& b) { return a.iteration < b.iteration; });
+  for (size_t i = 1; i < its.size(); ++i)
+    if (its[i].iteration == its[i - 1].iteration)
+      throw InputError(its[i].dir, fmt::format("iteration {} is also {}", its[i].iteration, its[i - 1].dir));
+  TraceHeader header = options.header;
+  DumpDir first = open_dump_dir(its[0].dir, options.ignore_unlisted);
+  header.layers = first.layers;
   if (options.batch_from_dumps) header.batch_size = header.layers.front().N;
+  const auto table = layout::header_to_json(header)["layers"];
   TraceWriter writer(trace_path, header);
-  for (size_t i = 0; i < header.layers.size(); ++i) {
-    const LayerInfo& l = header.layers[i];
-    for (TensorKind k : l.tensors) {
-      std::vector<float> data = files[i][size_t(k)]->read();
-      Mask m = Mask::from_values(l.shape_of(k), data.data());
-      auto ov = options.value_overrides.find(stem(l.name, k));
-      const ValueType vt = ov != options.value_overrides.end() ? ov->second : options.values;
-      std::vector<float> nz;
-      if (vt != ValueType::None) {
-        nz.reserve(m.count());
-        for (float v : data)
-          if (v != 0.0f) nz.push_back(v);
+  for (size_t n = 0; n < its.size(); ++n) {
+    DumpDir dump = n == 0 ? std::move(first) : open_dump_dir(its[n].dir, options.ignore_unlisted);
+    if (n > 0) {
+      TraceHeader h;
+      h.layers = dump.layers;
+      if (layout::header_to_json(h)["layers"] != table)
+        throw InputError(its[n].dir, fmt::format("its layer table differs from {}'s: every iteration of a trace has "
+                                                 "the same layers and shapes",
+                                                 its[0].dir));
+    }
+    for (size_t i = 0; i < dump.layers.size(); ++i) {
+      const LayerInfo& l = dump.layers[i];
+      for (TensorKind k : l.tensors) {
+        std::vector<float> data = dump.files[i][size_t(k)]->read();
+        Mask m = Mask::from_values(l.shape_of(k), data.data());
+        auto ov = options.value_overrides.find(stem(l.name, k));
+        const ValueType vt = ov != options.value_overrides.end() ? ov->second : options.values;
+        std::vector<float> nz;
+        if (vt != ValueType::None) {
+          nz.reserve(m.count());
+          for (float v : data)
+            if (v != 0.0f) nz.push_back(v);
+        }
+        writer.add(its[n].iteration, uint16_t(i), k, m, vt == ValueType::None ? nullptr : &nz, vt);
+        dump.files[i][size_t(k)].reset();
       }
-      writer.add(options.iteration, uint16_t(i), k, m, vt == ValueType::None ? nullptr : &nz, vt);
-      files[i][size_t(k)].reset();
     }
   }
   writer.finish();
+}
+
+void import_npy(const std::string& dir, const std::string& trace_path, NpyImportOptions options) {
+  import_npy({NpyIteration{dir, options.iteration}}, trace_path, std::move(options));
 }
 
 uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::optional<uint32_t> iteration) {

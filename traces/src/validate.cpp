@@ -1,8 +1,11 @@
 // `swatsim trace validate` and `swatsim trace info`.
+#include <filesystem>
 #include <map>
+#include <set>
 #include <ostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "swatsim/common/error.hpp"
 #include "swatsim/traces/io.hpp"
@@ -55,8 +58,26 @@ void print_info(const std::string& path, std::ostream& out) {
   if (iterations.size() > 12) its += fmt::format(",... ({} in all)", iterations.size());
   out << fmt::format("iterations   {}\n", iterations.empty() ? "none" : its);
   uint64_t stored = 0, bitmap = 0;
-  for (const auto& r : reader.records()) stored += r.stored_size, bitmap += r.bitmap_bytes();
-  out << fmt::format("tensors      {} ({} bytes stored, {} bytes of bitmap)\n\n", reader.records().size(), stored, bitmap);
+  std::map<ValueType, std::pair<uint64_t, std::set<std::string>>> by_values;  // tensors and kinds per value type
+  for (const auto& r : reader.records()) {
+    stored += r.stored_size, bitmap += r.bitmap_bytes();
+    auto& v = by_values[r.values];
+    ++v.first;
+    v.second.insert(to_string(r.kind));
+  }
+  std::error_code ec;
+  const uint64_t file_size = std::filesystem::file_size(path, ec);
+  out << fmt::format("tensors      {}: {} bytes stored in blobs (bitmap and non-zero values, zlib-compressed where that "
+                     "saves >= 25%); the bitmaps alone are {} bytes\n",
+                     reader.records().size(), stored, bitmap);
+  std::string values;
+  for (const auto& [type, v] : by_values)
+    values += fmt::format("{}{} for {} tensors ({})", values.empty() ? "" : "; ",
+                          type == ValueType::None ? std::string("masks only") : std::string(to_string(type)) + " values",
+                          v.first, fmt::format("{}", fmt::join(v.second, ", ")));
+  out << fmt::format("values       {}\n", values.empty() ? "no tensors" : values);
+  out << fmt::format("file         {} bytes: the blobs, the JSON header and the index (64 bytes per tensor)\n\n",
+                     ec ? 0 : file_size);
 
   // Densities come from the index (non-zero counts), so info reads no blob.
   std::map<std::pair<uint16_t, int>, std::pair<double, int>> density;

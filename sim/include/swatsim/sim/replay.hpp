@@ -10,6 +10,7 @@
 #include "swatsim/arch/accelerator.hpp"
 #include "swatsim/arch/config.hpp"
 #include "swatsim/arch/layer.hpp"
+#include "swatsim/traces/io.hpp"
 
 namespace swatsim::sim {
 
@@ -62,6 +63,15 @@ using ProgressFn = std::function<void(uint64_t, uint64_t)>;
 std::vector<IndexRange> parse_index_list(const std::string& list, const std::string& what);
 /// Splits a --layers list into indices/ranges and layer names ("0-3,fc,layer1.0.conv1").
 void parse_layer_list(const std::string& list, std::vector<IndexRange>& indices, std::vector<std::string>& names);
+
+/// What --iterations and --layers (ranges and names) select in a trace: recorded iterations and
+/// layer indices, sorted; all of them when nothing is given. A range must select something, a single
+/// number must exist (InputError naming the option and the trace otherwise).
+struct TraceSelection {
+  std::vector<uint32_t> iterations, layers;
+};
+TraceSelection select_in_trace(const traces::TraceReader& reader, const std::vector<IndexRange>& iterations,
+                               const std::vector<IndexRange>& layers, const std::vector<std::string>& layer_names);
 
 /// Runs the replay (one SystemC elaboration and sc_start per process: call once).
 /// Throws InputError for traces that lack a tensor a pass needs, or for unknown selections.

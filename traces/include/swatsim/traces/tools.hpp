@@ -30,13 +30,32 @@ struct NpyImportOptions {
   ValueType values = ValueType::F32;  ///< how to store the values beside the masks (None: masks only)
   /// Per-file value types ("conv1-wgt" -> BF16) that override `values` (from trace-export.json).
   std::map<std::string, ValueType> value_overrides;
+  /// .npy files of no listed layer are skipped instead of refused.
+  bool ignore_unlisted = false;
 };
+/// One iteration's dump directory and the iteration number to record it as.
+struct NpyIteration {
+  std::string dir;
+  uint32_t iteration = 0;
+};
+/// Writes a trace of several iterations, one dump directory each (sorted by iteration; the same
+/// layer table in each). `options.iteration` is unused.
+void import_npy(const std::vector<NpyIteration>& iterations, const std::string& trace_path, NpyImportOptions options);
 /// Reads the NumPy-dump layout described in docs/trace-format.md and writes one iteration.
 void import_npy(const std::string& dir, const std::string& trace_path, NpyImportOptions options);
 /// Writes one iteration (default: the first recorded) of a trace in the NumPy-dump layout (masks as
 /// 0/1 float32 where no values were stored) into `dir`, which must not exist or be empty; returns
 /// the iteration written. The directory appears complete or not at all.
 uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::optional<uint32_t> iteration);
+
+/// Writes the tensors of the given recorded iterations and layers (indices into the layer table,
+/// sorted; they are renumbered in order) of `in` to `out`, values and their types kept. Streaming
+/// and atomic; every blob is checked as it is read.
+void slice_trace(const std::string& in, const std::string& out, const std::vector<uint32_t>& iterations,
+                 const std::vector<uint32_t>& layers);
+/// Writes every iteration of `inputs` (the same model, dataset, batch, SWAT settings and layer table;
+/// no iteration in two inputs) to `out` in increasing iteration order; the first input's header.
+void merge_traces(const std::vector<std::string>& inputs, const std::string& out);
 
 /// Returns what is wrong with a layer (name, geometry, sizes, tensor list), or "" if it is consistent.
 std::string check_layer(const LayerInfo& l);
