@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -99,35 +101,57 @@ public:
     return Shape{{shape_[0], shape_[1], shape_[2], shape_[3]}};
   }
 
-  /// The data as float32. A non-zero float64 below float32's range becomes the smallest float32 of
-  /// its sign instead of 0, so the mask is the array's own non-zeros.
-  std::vector<float> read() {
-    std::vector<char> raw(numel_ * width_);
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) fail(std::string("cannot open: ") + std::strerror(errno));
-    in.seekg(std::streamoff(data_start_));
-    in.read(raw.data(), std::streamsize(raw.size()));
-    if (uint64_t(in.gcount()) != raw.size()) fail("cannot read the data");
-    std::vector<float> out(numel_);
+  /// Reads the array into `mask` (its non-zeros; `shape` has the array's element count) and, if
+  /// `nonzeros` is given, its non-zero values as float32 in order. Streams the file in chunks, so
+  /// memory stays at the mask and the values kept. A non-zero float64 below float32's range becomes
+  /// the smallest float32 of its sign instead of 0, so the mask is the array's own non-zeros.
+  void read_mask(const Shape& shape, Mask& mask, std::vector<float>* nonzeros) {
+    if (shape.numel() != numel_) fail(fmt::format("holds {} elements, expected {}", numel_, shape.numel()));
+    mask.reshape_for_overwrite(shape);
+    if (nonzeros) nonzeros->clear();
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path_.c_str(), "rb"), &std::fclose);
+    if (!in || std::fseek(in.get(), long(data_start_), SEEK_SET) != 0)
+      fail(std::string("cannot open: ") + std::strerror(errno));
+    constexpr uint64_t kChunk = 1 << 16;  // elements per read: a multiple of 64 (whole mask words)
+    raw_.resize(kChunk * width_);
+    floats_.resize(kChunk);
     const bool swap = descr_[0] == '>';
-    for (uint64_t i = 0; i < numel_; ++i) {
-      uint8_t b[8];
-      std::memcpy(b, raw.data() + i * width_, width_);
-      if (swap) std::reverse(b, b + width_);
-      if (width_ == 2) {
-        uint16_t h;
-        std::memcpy(&h, b, 2);
-        out[i] = half_to_float(h);
-      } else if (width_ == 4) {
-        std::memcpy(&out[i], b, 4);
+    uint64_t* words = mask.words().data();
+    for (uint64_t base = 0; base < numel_; base += kChunk) {
+      const uint64_t n = std::min(kChunk, numel_ - base);
+      if (std::fread(raw_.data(), width_, n, in.get()) != n) fail("cannot read the data");
+      float* f = floats_.data();
+      if (width_ == 4 && !swap) {
+        std::memcpy(f, raw_.data(), n * 4);
       } else {
-        double v;
-        std::memcpy(&v, b, 8);
-        out[i] = float(v);
-        if (out[i] == 0.0f && v != 0.0) out[i] = std::copysign(FLT_TRUE_MIN, float(v));
+        for (uint64_t i = 0; i < n; ++i) {
+          uint8_t b[8];
+          std::memcpy(b, raw_.data() + i * width_, width_);
+          if (swap) std::reverse(b, b + width_);
+          if (width_ == 2) {
+            uint16_t h;
+            std::memcpy(&h, b, 2);
+            f[i] = half_to_float(h);
+          } else if (width_ == 4) {
+            std::memcpy(&f[i], b, 4);
+          } else {
+            double v;
+            std::memcpy(&v, b, 8);
+            f[i] = float(v);
+            if (f[i] == 0.0f && v != 0.0) f[i] = std::copysign(FLT_TRUE_MIN, float(v));
+          }
+        }
+      }
+      for (uint64_t g = 0; g < n; g += 64) {
+        const uint64_t end = std::min<uint64_t>(n - g, 64);
+        uint64_t w = 0;
+        for (uint64_t j = 0; j < end; ++j) w |= uint64_t(f[g + j] != 0.0f) << j;
+        words[(base + g) >> 6] = w;
+        if (nonzeros && w)
+          for (uint64_t j = 0; j < end; ++j)
+            if (f[g + j] != 0.0f) nonzeros->push_back(f[g + j]);
       }
     }
-    return out;
   }
 
 private:
@@ -185,6 +209,8 @@ private:
   std::string descr_;
   uint64_t numel_ = 0, data_start_ = 0;
   size_t width_ = 4;
+  std::vector<char> raw_;      // one chunk of the file
+  std::vector<float> floats_;  // the same chunk as float32
 };
 
 void write_npy(const fs::path& path, const Shape& shape, const std::vector<float>& data) {
@@ -395,6 +421,8 @@ void import_npy(const std::vector<NpyIteration>& iterations, const std::string& 
   if (options.batch_from_dumps) header.batch_size = header.layers.front().N;
   const auto table = layout::header_to_json(header)["layers"];
   TraceWriter writer(trace_path, header);
+  Mask mask;
+  std::vector<float> nonzeros;
   for (size_t n = 0; n < its.size(); ++n) {
     DumpDir dump = n == 0 ? std::move(first) : open_dump_dir(its[n].dir, options.ignore_unlisted);
     if (n > 0) {
@@ -408,17 +436,10 @@ void import_npy(const std::vector<NpyIteration>& iterations, const std::string& 
     for (size_t i = 0; i < dump.layers.size(); ++i) {
       const LayerInfo& l = dump.layers[i];
       for (TensorKind k : l.tensors) {
-        std::vector<float> data = dump.files[i][size_t(k)]->read();
-        Mask m = Mask::from_values(l.shape_of(k), data.data());
         auto ov = options.value_overrides.find(stem(l.name, k));
         const ValueType vt = ov != options.value_overrides.end() ? ov->second : options.values;
-        std::vector<float> nz;
-        if (vt != ValueType::None) {
-          nz.reserve(m.count());
-          for (float v : data)
-            if (v != 0.0f) nz.push_back(v);
-        }
-        writer.add(its[n].iteration, uint16_t(i), k, m, vt == ValueType::None ? nullptr : &nz, vt);
+        dump.files[i][size_t(k)]->read_mask(l.shape_of(k), mask, vt == ValueType::None ? nullptr : &nonzeros);
+        writer.add(its[n].iteration, uint16_t(i), k, mask, vt == ValueType::None ? nullptr : &nonzeros, vt);
         dump.files[i][size_t(k)].reset();
       }
     }
