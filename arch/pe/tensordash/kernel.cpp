@@ -72,6 +72,18 @@ Scheduler::Scheduler(int lanes, int lookahead, int lookaside, Shape shape, int r
     while (idx < nc && cands_[size_t(idx)].h <= x) ++idx;
     first_with_h_[size_t(x)] = idx;
   }
+  // perm_[byte * 256 + v]: the lanes of byte `byte` set in v, as bits at their positions in order_,
+  // so that the lanes to fill are visited in order by walking set bits.
+  perm_bytes_ = uint32_t((L_ + 7) / 8);
+  std::vector<int> position(static_cast<size_t>(L_), 0);
+  for (int k = 0; k < L_; ++k) position[size_t(order_[size_t(k)])] = k;
+  perm_.assign(size_t(perm_bytes_) * 256, 0);
+  for (uint32_t b = 0; b < perm_bytes_; ++b)
+    for (uint32_t v = 0; v < 256; ++v)
+      for (uint32_t j = 0; j < 8; ++j) {
+        const uint32_t lane = 8 * b + j;
+        if (lane < uint32_t(L_) && ((v >> j) & 1)) perm_[b * 256 + v] |= uint64_t(1) << position[lane];
+      }
 }
 
 
@@ -112,8 +124,11 @@ void Scheduler::schedule(uint64_t* buf, uint32_t T) const {
       }
       const uint64_t todo = z & avail;  // lanes that may find a candidate (availability only shrinks)
       if (todo == 0) continue;
-      for (int i : order_) {
-        if (!((todo >> i) & 1u)) continue;
+      // Visit the lanes of `todo` in the lane order: their bits permuted into visiting positions.
+      uint64_t visit = 0;
+      for (uint32_t b = 0; b < perm_bytes_; ++b) visit |= perm_[b * 256 + ((todo >> (8 * b)) & 0xff)];
+      for (; visit; visit &= visit - 1) {
+        const int i = order_[size_t(__builtin_ctzll(visit))];
         const int* lanes = &cand_lane_[size_t(i * nc)];
         for (int c = 0; c < ncu; ++c) {
           uint64_t& src = slot[hoff[c]];

@@ -45,6 +45,8 @@ private:
   std::vector<int> order_;
   std::vector<int> cand_lane_;    // [i * ncand + c] = (i + d_c) mod L
   std::vector<int> first_with_h_; // index of the first candidate with h > x, for x = 0..H
+  std::vector<uint64_t> perm_;    // lane bits -> visiting-order bits, one 256-entry table per byte
+  uint32_t perm_bytes_ = 0;
 };
 
 /// What the cycle walk needs to know about a scheduled buffer.
