@@ -23,6 +23,13 @@ int config_command(const std::vector<std::string>& args) {
     return args.size() < 2 ? kExitBadInput : 0;
   }
   const std::string& verb = args[1];
+  for (size_t i = 2; i < args.size(); ++i)
+    if (args[i] == "--help" || args[i] == "-h") {  // a verb's help, not a file named --help
+      std::cout << kConfigUsage;
+      return 0;
+    }
+  if (verb == "types" && args.size() > 2)
+    throw InputError("command line", "types takes no arguments; see swatsim config --help");
   if (verb == "validate") {
     if (args.size() < 3) throw InputError("command line", std::string("validate needs a file\n") + kConfigUsage);
     for (size_t i = 2; i < args.size(); ++i) {

@@ -30,7 +30,7 @@ namespace {
 constexpr const char* kRunUsage =
     "usage: swatsim run --arch CONFIG.json --trace TRACE [--iterations LIST] [--layers LIST]\n"
     "                   [--passes LIST] [--baseline CONFIG.json [--baseline-sparsity on|off]]\n"
-    "                   [--out REPORT.json] [--csv ROWS.csv]\n\n"
+    "                   [--out REPORT.json] [--csv ROWS.csv] [--progress] [-q] [--timing]\n\n"
     "Replays every recorded iteration and layer of TRACE (forward, input-grad, weight-grad; no\n"
     "input-grad for the first layer) on the accelerator of CONFIG and on a baseline, prints a table,\n"
     "and writes JSON / CSV reports. The default baseline is the same hardware with sparsity\n"

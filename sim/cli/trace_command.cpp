@@ -233,6 +233,8 @@ int trace_synth(const std::vector<std::string>& args) {
   h.seed = o.seed;
   h.model = o.model;
   apply_header_options(vm, h);
+  if (!vm.count("model"))
+    throw InputError("--model", fmt::format("which layer table? expected one of {}", fmt::join(tr::synth_models(), ", ")));
   o.swat = h.swat;
   o.seed = h.seed;
   o.model = h.model;

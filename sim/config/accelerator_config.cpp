@@ -115,7 +115,7 @@ json inline_sections(const json& j, const std::string& file, const std::string& 
 
 arch::AcceleratorConfig load_accelerator_config(const std::string& path) {
   const json j = read_json(path);
-  return bind_accelerator_config(j, path, fs::path(path).parent_path().string());
+  return bind_accelerator_config(j, path, base_dir(path));
 }
 
 json to_json(const arch::AcceleratorConfig& c) {

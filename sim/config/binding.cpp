@@ -23,6 +23,15 @@ std::string type_name(const json& v) {
   return "an object";
 }
 
+std::string base_dir(const std::string& file) {
+  std::error_code ec;
+  if (fs::is_symlink(file, ec)) {
+    const fs::path real = fs::canonical(file, ec);
+    if (!ec) return real.parent_path().string();
+  }
+  return fs::path(file).parent_path().string();
+}
+
 json read_json(const std::string& path) {
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
@@ -50,7 +59,7 @@ Section resolve_section(const json& v, const std::string& file, const std::strin
                                          fs::is_directory(p) ? " (a directory)" : ""));
     json inner = read_json(path);
     if (!inner.is_object()) throw InputError(path, fmt::format("expected a JSON object, got {}", type_name(inner)));
-    return {std::move(inner), path, "", p.parent_path().string()};
+    return {std::move(inner), path, "", base_dir(path)};
   }
   if (!v.is_object())
     throw InputError(file, fmt::format("{}: expected an object or a path to a JSON file, got {}", pointer, type_name(v)));

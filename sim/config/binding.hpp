@@ -15,6 +15,9 @@ using json = nlohmann::ordered_json;
 
 /// How a value reads in an error message: 3, "T", an array, ...
 std::string type_name(const json& v);
+/// The directory paths inside a file resolve against: the directory of the real file (a symlinked
+/// config resolves its section paths next to its target, not next to the link).
+std::string base_dir(const std::string& file);
 /// Parses a JSON file; a missing file, a directory or bad JSON is an InputError naming it.
 json read_json(const std::string& path);
 

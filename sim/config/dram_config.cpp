@@ -90,7 +90,7 @@ DramConfig bind_dram_config(const json& j, const std::string& file, const std::s
 DramConfig load_dram_config(const std::string& path) {
   const json j = read_json(path);
   if (!j.is_object()) throw InputError(path, fmt::format("expected a JSON object, got {}", type_name(j)));
-  return bind_dram_config(j, path, "", std::filesystem::path(path).parent_path().string());
+  return bind_dram_config(j, path, "", base_dir(path));
 }
 
 json to_json(const DramConfig& c) {

@@ -17,10 +17,11 @@ namespace tr = swatsim::traces;
 std::vector<IndexRange> parse_index_list(const std::string& list, const std::string& what) {
   std::vector<IndexRange> out;
   size_t pos = 0;
-  auto number = [&](const std::string& s) -> uint32_t {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9)
-      throw InputError(what, fmt::format("expected a list like 0,2,5-7, got '{}'", list));
-    return uint32_t(std::stoul(s));
+  auto number = [&](const std::string& s) -> uint32_t {  // any 32-bit iteration or layer number
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10 ||
+        std::stoull(s) > 0xffffffffull)
+      throw InputError(what, fmt::format("expected a list like 0,2,5-7 of numbers below 2^32, got '{}'", list));
+    return uint32_t(std::stoull(s));
   };
   while (pos <= list.size()) {
     const size_t comma = std::min(list.find(',', pos), list.size());
@@ -292,6 +293,11 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   driver.layers = layers;
   sc_core::sc_start();
   if (driver.error) std::rethrow_exception(driver.error);
+  if (driver.result.rows.empty())
+    throw InputError(o.trace, iterations.empty()
+                                  ? "records no iterations: nothing to replay"
+                                  : "the selection (--iterations, --layers, --passes) has no work (input-grad is not "
+                                    "computed for the network's first layer)");
   return std::move(driver.result);
 }
 

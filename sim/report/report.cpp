@@ -128,6 +128,10 @@ void write_text(const Report& r, std::ostream& out) {
   out << std::string(header.size() - 1, '-') << "\n";
   for (const auto& row : r.pass_totals) line("", "", row);
   line("", "", r.total);
+  out << "\ncycles: accelerator cycles; baseline: baseline cycles for the same work; speedup = baseline / cycles;\n"
+         "util: effectual MACs / (cycles x tiles x multipliers per tile); row-imbal: cycles a PE row idled while\n"
+         "another row of its array worked (averaged over rows); tile-wait: cycles tiles idled while another tile\n"
+         "still worked (summed over tiles).\n";
 }
 
 json to_json(const Report& r) {

@@ -84,7 +84,7 @@ json Sweep::point_config(uint64_t id) const {
   json config = base;
   const auto pointers = axis_pointers();
   const auto values = axis_values(id);
-  const std::string dir = fs::path(file).parent_path().string();
+  const std::string dir = base_dir(file);
   for (size_t i = 0; i < pointers.size(); ++i) {
     json value = values[i];
     try {
@@ -114,7 +114,7 @@ Sweep load_sweep(const std::string& path) {
   if (!j.is_object()) throw InputError(path, fmt::format("expected a sweep object, got {}", type_name(j)));
   Sweep s;
   s.file = path;
-  const std::string dir = fs::path(path).parent_path().string();
+  const std::string dir = base_dir(path);
   auto need = [&](const char* key) -> const json& {
     auto it = j.find(key);
     if (it == j.end()) throw InputError(path, fmt::format("/: missing key \"{}\"", key));

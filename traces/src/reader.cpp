@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <tuple>
 
@@ -26,6 +27,13 @@ using layout::record_key;
 }  // namespace
 
 TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
+  {  // only regular files: a directory reads as garbage, a FIFO would block
+    std::error_code ec;
+    const auto st = std::filesystem::status(path_, ec);
+    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+      throw InputError(path_, std::filesystem::is_directory(st) ? "is a directory, not a trace"
+                                                                : "is not a regular file (a FIFO or device), not a trace");
+  }
   file_.reset(std::fopen(path_.c_str(), "rb"));
   if (!file_) throw InputError(path_, std::string("cannot open: ") + std::strerror(errno));
   auto fail = [&](const std::string& what) -> void { throw InputError(path_, what); };
