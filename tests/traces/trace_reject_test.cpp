@@ -338,6 +338,27 @@ TEST(Crafted, ShapeProductsCannotOverflow) {
   EXPECT_NE(check_layer(l).find("exceeds 1099511627776 elements"), std::string::npos) << check_layer(l);
 }
 
+// Geometries replay cannot lay out are refused by the validator (they used to wrap 32-bit arithmetic
+// or ask for gigabytes of padding): padding that makes the map mostly padding, huge maps, kernels,
+// strides. A 773-byte trace with a 1x1 map padded by 20000 asked `run` for 12.8 GB.
+TEST(Crafted, GeometryReplayCannotHandleIsRefused) {
+  EXPECT_EQ(check_layer(make_conv("p", 1, 1, 1, 1, 1, 1, 1, 40000, 20000, 1)),
+            "padding 20000 makes the 1x1 input a 40001x40001 padded map, more than 16 times the input map and the "
+            "kernel: replay would store mostly padding");
+  EXPECT_EQ(check_layer(make_conv("q", 1, 1, 2, 2, 1, 1, 1, 1, 4)),
+            "padding 4 makes the 2x2 input a 10x10 padded map, more than 16 times the input map and the kernel: "
+            "replay would store mostly padding");
+  EXPECT_EQ(check_layer(make_conv("q3", 1, 1, 2, 2, 1, 1, 1, 1, 3)), "");  // 8x8 = 16 x 2x2: the limit
+  EXPECT_EQ(check_layer(make_conv("edge", 1, 1, 1, 1, 1, 3, 3, 1, 1)), "");  // 3x3 on a 1x1 map, padding 1
+  EXPECT_EQ(check_layer(make_conv("m", 1, 1, 1u << 21, 1, 1, 1, 1, 1, 0)),
+            "the 2097152x1 input map exceeds 1048576 per side, the most replay handles");
+  EXPECT_EQ(check_layer(make_conv("k", 1, 1, 5000, 5000, 1, 4097, 1, 1, 0)),
+            "the 4097x1 kernel exceeds 4096 per side, the most replay handles");
+  EXPECT_EQ(check_layer(make_conv("s", 1, 1, 8, 8, 1, 1, 1, 1u << 21, 0)),
+            "stride 2097152 exceeds 1048576, the most replay handles");
+  EXPECT_EQ(check_layer(make_conv("ok", 1, 1, 8, 8, 1, 3, 3, 2, 2)), "");
+}
+
 TEST(Reject, LinearLayerWithPaddingOrDuplicateNames) {
   TraceHeader h;
   LayerInfo fc = make_conv("fc", 1, 4, 1, 1, 2, 1, 1, 1, 1);

@@ -52,6 +52,11 @@ Shape LayerInfo::shape_of(TensorKind k) const {
   return {};
 }
 
+namespace {
+constexpr uint32_t kMaxMapSide = 1u << 20, kMaxKernelSide = 4096;
+constexpr uint64_t kMaxPaddingGrowth = 16;  // padded map area / max(input map area, kernel area)
+}  // namespace
+
 static uint32_t out_size(uint32_t in, uint32_t pad, uint32_t kernel, uint32_t stride) {
   const uint64_t padded = uint64_t(in) + 2ull * pad;
   if (stride == 0 || padded < kernel) return 0;
@@ -121,6 +126,19 @@ std::string check_layer(const LayerInfo& l) {
                        l.Ho, l.Wo, l.expected_ho(), l.expected_wo(), l.H, l.W, l.R, l.S, l.stride, l.padding);
   if (l.kind == LayerKind::Linear && (l.H != 1 || l.W != 1 || l.R != 1 || l.S != 1 || l.stride != 1 || l.padding != 0))
     return "a linear layer must have 1x1 maps, a 1x1 kernel, stride 1 and padding 0";
+  // What replay can lay out: its padded maps and index arithmetic stay within these (any real
+  // network does; a 1x1 map padded by 20000 would need gigabytes of padding).
+  if (l.H > kMaxMapSide || l.W > kMaxMapSide)
+    return fmt::format("the {}x{} input map exceeds {} per side, the most replay handles", l.H, l.W, kMaxMapSide);
+  if (l.R > kMaxKernelSide || l.S > kMaxKernelSide)
+    return fmt::format("the {}x{} kernel exceeds {} per side, the most replay handles", l.R, l.S, kMaxKernelSide);
+  if (l.stride > kMaxMapSide) return fmt::format("stride {} exceeds {}, the most replay handles", l.stride, kMaxMapSide);
+  const uint64_t padded = (uint64_t(l.H) + 2ull * l.padding) * (uint64_t(l.W) + 2ull * l.padding);
+  if (padded > kMaxPaddingGrowth * std::max(uint64_t(l.H) * l.W, uint64_t(l.R) * l.S))
+    return fmt::format("padding {} makes the {}x{} input a {}x{} padded map, more than {} times the input map and the "
+                       "kernel: replay would store mostly padding",
+                       l.padding, l.H, l.W, uint64_t(l.H) + 2ull * l.padding, uint64_t(l.W) + 2ull * l.padding,
+                       kMaxPaddingGrowth);
   if (!l.has(TensorKind::InputAct) || !l.has(TensorKind::Weight) || !l.has(TensorKind::OutputGrad))
     return "input_act, weight and output_grad are needed by every pass and may not be absent";
   return {};
