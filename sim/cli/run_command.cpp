@@ -116,6 +116,8 @@ int run_command(const std::vector<std::string>& args) {
   const bool quiet = vm.count("quiet") != 0;
 
   // Both outputs are opened (checked) before the replay and put in place only when both are written.
+  if (!out.empty()) refuse_same_file(out, "--out", {trace, arch_path, baseline});
+  if (!csv.empty()) refuse_same_file(csv, "--csv", {trace, arch_path, baseline});
   if (!out.empty() && !csv.empty()) refuse_same_file(csv, "--csv", {out}, "the same file as --out");
   std::unique_ptr<AtomicFile> out_file, csv_file;
   if (!out.empty()) out_file = std::make_unique<AtomicFile>(out);

@@ -39,6 +39,13 @@ case $case in
     expect_error "--iterations: expected a list like 0,2,5-7 of numbers below 2^32, got '4294967296'" \
       run --arch "$arch" --trace "$sample" --iterations 4294967296
     ;;
+  outputs-never-clobber-inputs)
+    cp "$sample" t.swt; cp "$arch" a.json
+    expect_error "--out: names an input file ('t.swt'); it would be overwritten" run --arch a.json --trace t.swt --out t.swt
+    expect_error "--csv: names an input file ('a.json'); it would be overwritten" run --arch a.json --trace t.swt --csv a.json
+    expect_error "--csv: names the same file as --out ('r.json')" run --arch a.json --trace t.swt --out r.json --csv r.json
+    cmp t.swt "$sample" && cmp a.json "$arch" || fail "an input was changed"
+    ;;
   symlinked-config)  # a config reached through a symlink resolves its sections next to the real file
     mkdir -p real/pe elsewhere
     echo '{"type": "tensordash", "lookahead": 3}' > real/pe/td.json
