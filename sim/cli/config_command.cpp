@@ -31,7 +31,7 @@ int config_command(const std::vector<std::string>& args) {
   if (verb == "types" && args.size() > 2)
     throw InputError("command line", "types takes no arguments; see swatsim config --help");
   if (verb == "validate") {
-    if (args.size() < 3) throw InputError("command line", std::string("validate needs a file\n") + kConfigUsage);
+    if (args.size() < 3) throw InputError("command line", "validate needs a file; see swatsim config --help");
     for (size_t i = 2; i < args.size(); ++i) {
       (void)sim::load_accelerator_config(args[i]);
       std::cout << args[i] << ": ok\n";
@@ -39,7 +39,7 @@ int config_command(const std::vector<std::string>& args) {
     return 0;
   }
   if (verb == "show") {
-    if (args.size() != 3) throw InputError("command line", std::string("show needs one file\n") + kConfigUsage);
+    if (args.size() != 3) throw InputError("command line", "show needs one file; see swatsim config --help");
     std::cout << sim::to_json(sim::load_accelerator_config(args[2])).dump(2) << "\n";
     return 0;
   }
@@ -47,7 +47,7 @@ int config_command(const std::vector<std::string>& args) {
     std::cout << sim::describe_types().dump(2) << "\n";
     return 0;
   }
-  throw InputError("command line", fmt::format("unknown verb '{}'\n{}", verb, kConfigUsage));
+  throw InputError("command line", fmt::format("unknown verb '{}'; see swatsim config --help", verb));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <systemc>
 
 #include <cstdlib>
+#include <filesystem>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -57,14 +58,17 @@ int dispatch(const std::vector<std::string>& args) {
   auto& table = command_table();
   auto it = table.find(args[0]);
   if (it == table.end()) {
-    std::cerr << "swatsim: unknown command '" << args[0] << "'\n";
-    print_usage(std::cerr);
+    std::cerr << "swatsim: unknown command '" << args[0] << "'; see swatsim --help\n";
     return kExitBadInput;
   }
   try {
     return it->second.run(args);
   } catch (const InputError& e) {
     std::cerr << "swatsim " << args[0] << ": error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the system refuses (too long, not permitted, a NUL byte): bad input, not a bug.
+    std::cerr << "swatsim " << args[0] << ": error: " << e.path1().string() << ": " << e.code().message() << "\n";
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
     std::cerr << "swatsim " << args[0] << ": error: out of memory\n";

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +18,13 @@ bool parse_options(const std::vector<std::string>& args, po::options_description
                    const po::positional_options_description& positional, po::variables_map& vm,
                    const std::string& usage) {
   desc.add_options()("help,h", "show this help");
+  // No swatsim option takes a negative number; Boost would wrap "-1" into 4294967295 for an unsigned.
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") break;
+    if (args[i].size() > 1 && args[i][0] == '-' && (std::isdigit(static_cast<unsigned char>(args[i][1])) || args[i][1] == '.'))
+      throw InputError(i > 0 ? args[i - 1] : "command line",
+                       fmt::format("expected a non-negative number, got '{}'; see --help", args[i]));
+  }
   try {
     po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
     if (vm.count("help")) {
@@ -24,7 +33,16 @@ bool parse_options(const std::vector<std::string>& args, po::options_description
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    throw InputError("command line", std::string(e.what()) + "\n" + usage);
+    throw InputError("command line", std::string(e.what()) + "; see --help");
+  }
+  // No option takes an empty string (`--out ''` would write nothing, silently).
+  for (const auto& [name, value] : vm) {
+    const auto* opt = desc.find_nothrow(name, false);
+    if (opt && opt->semantic()->max_tokens() == 0) continue;  // a flag
+    const auto* text = boost::any_cast<std::string>(&value.value());
+    const auto* list = boost::any_cast<std::vector<std::string>>(&value.value());
+    if ((text && text->empty()) || (list && std::find(list->begin(), list->end(), "") != list->end()))
+      throw InputError("--" + name, "expected a value, got an empty string");
   }
   return true;
 }

@@ -313,7 +313,7 @@ int trace_command(const std::vector<std::string>& args) {
   if (verb == "synth") return trace_synth(rest);
   if (verb == "merge") return trace_merge(rest);
   if (verb == "slice") return trace_slice(rest);
-  throw InputError("command line", "unknown verb 'trace " + verb + "'\n" + kUsage);
+  throw InputError("command line", "unknown verb 'trace " + verb + "'; see swatsim trace --help");
 }
 
 }  // namespace

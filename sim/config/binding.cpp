@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "swatsim/common/error.hpp"
+#include "swatsim/common/strict_json.hpp"
 
 namespace swatsim::sim::binding {
 
@@ -40,8 +41,10 @@ json read_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot open config file");
   try {
-    return json::parse(in);
+    return parse_json_strict<json>(in, path);
   } catch (const json::parse_error& e) {
+    throw InputError(path, fmt::format("invalid JSON: {}", e.what()));
+  } catch (const json::exception& e) {  // e.g. a number out of double range (1e400)
     throw InputError(path, fmt::format("invalid JSON: {}", e.what()));
   } catch (const std::ios_base::failure& e) {
     throw InputError(path, fmt::format("cannot read config file: {}", e.what()));
@@ -53,10 +56,14 @@ Section resolve_section(const json& v, const std::string& file, const std::strin
   if (v.is_string()) {
     const fs::path p = fs::path(dir) / v.get<std::string>();
     const std::string path = p.lexically_normal().string();
-    if (!fs::exists(p)) throw InputError(file, fmt::format("{}: section file '{}' does not exist", pointer, path));
-    if (!fs::is_regular_file(p))
+    std::error_code ec;
+    const auto st = fs::status(p, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)  // too long, not permitted, ...
+      throw InputError(file, fmt::format("{}: section file '{}': {}", pointer, path, ec.message()));
+    if (!fs::exists(st)) throw InputError(file, fmt::format("{}: section file '{}' does not exist", pointer, path));
+    if (!fs::is_regular_file(st))
       throw InputError(file, fmt::format("{}: section file '{}' is not a regular file{}", pointer, path,
-                                         fs::is_directory(p) ? " (a directory)" : ""));
+                                         fs::is_directory(st) ? " (a directory)" : ""));
     json inner = read_json(path);
     if (!inner.is_object()) throw InputError(path, fmt::format("expected a JSON object, got {}", type_name(inner)));
     return {std::move(inner), path, "", base_dir(path)};

@@ -47,7 +47,17 @@ float half_to_float(uint16_t h) {
   return f;
 }
 
+/// Opening a FIFO blocks and a directory reads as nothing: only regular files are inputs.
+void require_regular_file(const fs::path& p) {
+  std::error_code ec;
+  const auto st = fs::status(p, ec);
+  if (!ec && fs::exists(st) && !fs::is_regular_file(st))
+    throw InputError(p.string(), fs::is_directory(st) ? "is a directory, not a file"
+                                                      : "is not a regular file (a FIFO or device)");
+}
+
 std::string read_text(const fs::path& p) {
+  require_regular_file(p);
   std::ifstream in(p, std::ios::binary);
   if (!in) throw InputError(p.string(), std::string("cannot open: ") + std::strerror(errno));
   std::ostringstream ss;
@@ -55,11 +65,19 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
+/// Header text for a message: control and non-ASCII bytes as \xNN, at most 80 characters.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? std::string(1, char(c)) : fmt::format("\\x{:02x}", c);
+  return s.size() > 80 ? out + "..." : out;
+}
+
 // A .npy file whose header has been read and checked; the data are read on demand.
 class NpyFile {
 public:
   explicit NpyFile(fs::path path) : path_(std::move(path)) {
     const std::string file = path_.string();
+    require_regular_file(path_);
     std::ifstream in(path_, std::ios::binary);  // closed again here: a model may have thousands of files
     if (!in) throw InputError(file, std::string("cannot open: ") + std::strerror(errno));
     char pre[12] = {};
@@ -142,6 +160,10 @@ public:
           }
         }
       }
+      for (uint64_t i = 0; i < n; ++i)
+        if (!std::isfinite(f[i]))
+          fail(fmt::format("element {} is {}: a dump of a finished training step has finite values", base + i,
+                           std::isnan(f[i]) ? "NaN" : "infinite"));
       for (uint64_t g = 0; g < n; g += 64) {
         const uint64_t end = std::min<uint64_t>(n - g, 64);
         uint64_t w = 0;
@@ -193,14 +215,14 @@ private:
       char* end = nullptr;
       errno = 0;
       const unsigned long long v = std::strtoull(tok.c_str(), &end, 10);
-      if (*end != '\0' || errno != 0 || v > 0xffffffffull || tok[0] == '-') fail("malformed 'shape' in npy header: (" + dims + ")");
+      if (*end != '\0' || errno != 0 || v > 0xffffffffull || tok[0] == '-') fail("malformed 'shape' in npy header: (" + printable(dims) + ")");
       shape_.push_back(uint32_t(v));
       if (__builtin_mul_overflow(numel_, uint64_t(v), &numel_) || numel_ > kMaxTensorElements)
         fail(fmt::format("shape ({}) exceeds {} elements", dims, kMaxTensorElements));
     }
     if (descr_.size() != 3 || descr_[1] != 'f' || (descr_[2] != '2' && descr_[2] != '4' && descr_[2] != '8') ||
         (descr_[0] != '<' && descr_[0] != '>' && descr_[0] != '='))
-      fail(fmt::format("dtype '{}' is not supported (expected float16, float32 or float64)", descr_));
+      fail(fmt::format("dtype '{}' is not supported (expected float16, float32 or float64)", printable(descr_)));
     width_ = size_t(descr_[2] - '0');
   }
 
@@ -234,6 +256,7 @@ struct CsvLayer {
 
 // name,stride,padding[,kind][,dilation]; stride, padding and dilation may be written HxW ("1x2").
 std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
+  require_regular_file(path);
   std::ifstream in(path);
   if (!in) throw InputError(path.string(), "cannot open (expected lines name,stride,padding in forward order)");
   std::vector<CsvLayer> layers;
@@ -246,6 +269,7 @@ std::vector<CsvLayer> read_layers_csv(const fs::path& path) {
     std::stringstream ss(line);
     for (std::string tok; std::getline(ss, tok, ',');) f.push_back(tok);
     const std::string where = fmt::format("{}: line {}", path.string(), no);
+    if (line.back() == ',') throw InputError(where, "a trailing comma: expected name,stride,padding[,kind][,dilation]");
     if (f.size() < 3 || f.size() > 5) throw InputError(where, "expected name,stride,padding[,kind][,dilation]");
     CsvLayer l;
     l.name = f[0];

@@ -11,6 +11,7 @@
 
 #include "layout.hpp"
 #include "swatsim/common/error.hpp"
+#include "swatsim/common/strict_json.hpp"
 #include "swatsim/traces/io.hpp"
 #include "swatsim/traces/tools.hpp"
 
@@ -62,8 +63,12 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
   std::string json(header_len, '\0');
   read_at(layout::kPreambleSize, json.data(), header_len);
   if (layout::crc32(json.data(), json.size()) != header_crc) fail("header checksum mismatch");
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) fail("header is not valid JSON");
+  nlohmann::json j;
+  try {
+    j = parse_json_strict<nlohmann::json>(json, path_ + ": header");
+  } catch (const nlohmann::json::exception&) {
+    fail("header is not valid JSON");
+  }
   header_ = layout::header_from_json(j, path_);
   if (header_.version != version)
     fail(fmt::format("header version {} disagrees with the file's version {}", header_.version, version));
