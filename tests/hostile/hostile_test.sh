@@ -66,11 +66,28 @@ PY
     refused "fifo3/trace-header.json: is not a regular file (a FIFO or device)" trace import-npy fifo3 -o x.swt
     [ ! -e x.swt ] || fail "an output was written"
     ;;
-  outputs)  # an output never replaces an input
+  outputs)  # an output never replaces an input, a device or a pipe; signals and kills leave nothing
     cp "$sample" t.swt
     refused "--out: names an input file ('t.swt')" run --arch "$arch" --trace t.swt --out t.swt
     refused "--output: names an input file ('t.swt')" trace slice t.swt --iterations 0 -o t.swt
     cmp t.swt "$sample" || fail "the trace was changed"
+    # devices and pipes are written, not replaced; - is standard output
+    ln -s /dev/null null && "$swatsim" run --arch "$arch" --trace t.swt --out null -q
+    [ -L null ] && [ -c /dev/null ] || fail "/dev/null was replaced"
+    "$swatsim" run --arch "$arch" --trace t.swt --csv - -q | head -1 | grep -q "^iteration,layer,pass," || fail "--csv -"
+    mkfifo pipe; (cat pipe > from-pipe.json &); "$swatsim" run --arch "$arch" --trace t.swt --out pipe -q; sleep 0.2
+    [ -p pipe ] && grep -q '"total"' from-pipe.json || fail "writing into a FIFO"
+    # SIGTERM and SIGINT remove the temporary; the next write removes those of dead processes
+    for sig in TERM INT; do
+      env --default-signal=INT "$swatsim" trace synth --model resnet50-imagenet --samples 4 --iterations 2 -o big.swt > /dev/null &
+      pid=$!; sleep 1; kill -$sig $pid; set +e; wait $pid; rc=$?; set -e
+      [ $rc -ge 128 ] || fail "synth was not interrupted by SIG$sig (exit $rc): make the job longer"
+      [ -z "$(ls | grep 'big.swt')" ] || fail "SIG$sig left: $(ls | grep big.swt)"
+    done
+    touch r.json.tmp.999999999 r.json.tmp.1
+    "$swatsim" run --arch "$arch" --trace t.swt --out r.json -q
+    [ ! -e r.json.tmp.999999999 ] || fail "a dead process's temporary was left"
+    [ -e r.json.tmp.1 ] || fail "a live process's temporary (pid 1) was removed"
     ;;
   *) fail "unknown case" ;;
 esac

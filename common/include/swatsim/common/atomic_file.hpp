@@ -1,11 +1,17 @@
 #pragma once
 // Outputs are never half-written: data go to PATH.tmp.PID, which is flushed to disk and renamed over
 // PATH only by commit(). An AtomicFile destroyed before commit() (an exception, an error) removes
-// its temporary; a killed process leaves only the temporary, never a partial PATH.
+// its temporary, and so does SIGINT or SIGTERM; a SIGKILLed process leaves only the temporary, never
+// a partial PATH, and the next AtomicFile for PATH removes temporaries of processes that are gone.
+// A PATH that is a character device or FIFO (/dev/null, /dev/stdout, a pipe) is written directly:
+// renaming over it would replace the device with a regular file. "-" is standard output.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -17,20 +23,93 @@
 
 namespace swatsim {
 
+namespace detail {
+// The temporaries being written, for the signal handler: a fixed table of C strings, so that the
+// handler only reads memory and calls unlink (async-signal-safe).
+inline constexpr int kMaxTemporaries = 32;
+inline char g_temporaries[kMaxTemporaries][4096];
+inline volatile std::sig_atomic_t g_temporary_used[kMaxTemporaries];
+
+inline void remove_temporaries_and_reraise(int sig) {
+  for (int i = 0; i < kMaxTemporaries; ++i)
+    if (g_temporary_used[i]) ::unlink(g_temporaries[i]);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+inline int register_temporary(const std::string& path) {
+  static const bool installed = [] {
+    for (int sig : {SIGINT, SIGTERM}) {
+      struct sigaction sa {};
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_DFL) continue;  // someone else's
+      sa.sa_handler = &remove_temporaries_and_reraise;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(sig, &sa, nullptr);
+    }
+    return true;
+  }();
+  (void)installed;
+  if (path.size() >= sizeof g_temporaries[0]) return -1;
+  for (int i = 0; i < kMaxTemporaries; ++i)
+    if (!g_temporary_used[i]) {
+      std::memcpy(g_temporaries[i], path.c_str(), path.size() + 1);
+      g_temporary_used[i] = 1;
+      return i;
+    }
+  return -1;  // more at once than the table holds: only the SIGINT cleanup is lost
+}
+
+inline void unregister_temporary(int slot) {
+  if (slot >= 0) g_temporary_used[slot] = 0;
+}
+
+/// Removes PATH.tmp.PID files of processes that no longer exist.
+inline void remove_stale_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  const std::string prefix = p.filename().string() + ".tmp.";
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
+    if (::kill(pid_t(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
+}
+}  // namespace detail
+
 class AtomicFile {
 public:
   explicit AtomicFile(std::string path)
-      : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(::getpid())) {
+      : path_(path == "-" ? std::string("/dev/stdout") : std::move(path)),
+        tmp_(path_ + ".tmp." + std::to_string(::getpid())) {
+    namespace fs = std::filesystem;
+    if (path_.empty()) throw InputError("output", "expected a file path, got an empty string");
     std::error_code ec;
-    if (std::filesystem::is_directory(path_, ec)) throw InputError(path_, "is a directory, cannot write a file there");
-    out_.open(tmp_, std::ios::binary | std::ios::trunc);
-    if (!out_) throw InputError(path_, std::string("cannot open for writing: ") + std::strerror(errno));
+    const auto st = fs::status(path_, ec);
+    if (fs::is_directory(st)) throw InputError(path_, "is a directory, cannot write a file there");
+    if (fs::is_character_file(st) || fs::is_fifo(st)) {
+      direct_ = true;  // write into the device or pipe itself
+      tmp_ = path_;
+    } else {
+      detail::remove_stale_temporaries(path_);
+      slot_ = detail::register_temporary(tmp_);
+    }
+    out_.open(tmp_, std::ios::binary | (direct_ ? std::ios::out : std::ios::trunc | std::ios::out));
+    if (!out_) {
+      detail::unregister_temporary(slot_);
+      throw InputError(path_, std::string("cannot open for writing: ") + std::strerror(errno));
+    }
   }
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile() {
     if (out_.is_open()) out_.close();
-    if (!committed_) std::remove(tmp_.c_str());
+    if (!committed_ && !direct_) std::remove(tmp_.c_str());
+    detail::unregister_temporary(slot_);
   }
 
   std::ostream& stream() { return out_; }
@@ -44,6 +123,7 @@ public:
     const bool ok = bool(out_);
     out_.close();
     if (!ok || out_.fail()) throw InputError(path_, "write failed (disk full?)");
+    if (direct_) return;
     const int fd = ::open(tmp_.c_str(), O_RDONLY);
     const bool synced = fd >= 0 && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
@@ -53,16 +133,21 @@ public:
   /// close_temp(), then renames the temporary over the path.
   void commit() {
     close_temp();
-    std::error_code ec;
-    std::filesystem::rename(tmp_, path_, ec);
-    if (ec) throw InputError(path_, "cannot rename into place: " + ec.message());
+    if (!direct_) {
+      std::error_code ec;
+      std::filesystem::rename(tmp_, path_, ec);
+      if (ec) throw InputError(path_, "cannot rename into place: " + ec.message());
+    }
     committed_ = true;
+    detail::unregister_temporary(slot_);
+    slot_ = -1;
   }
 
 private:
   std::string path_, tmp_;
   std::ofstream out_;
-  bool committed_ = false;
+  bool committed_ = false, direct_ = false;
+  int slot_ = -1;
 };
 
 inline void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
