@@ -282,6 +282,15 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   const TraceSelection sel = select_in_trace(reader, o.iterations, o.layers, o.layer_names);
   const std::vector<uint32_t>& iterations = sel.iterations;
   const std::vector<uint32_t>& layers = sel.layers;
+  // Checked before the simulation: an error thrown after SystemC has switched coroutine stacks
+  // makes AddressSanitizer report a false stack-buffer-overflow.
+  bool work = false;
+  for (uint32_t layer : layers)
+    for (arch::Pass pass : o.passes) work |= !(pass == arch::Pass::InputGrad && layer == 0);
+  if (iterations.empty()) throw InputError(o.trace, "records no iterations: nothing to replay");
+  if (!work)
+    throw InputError(o.trace, "the selection (--iterations, --layers, --passes) has no work (input-grad is not "
+                              "computed for the network's first layer)");
 
   arch::Accelerator acc("accelerator", o.config, true);
   const bool named = o.baseline.has_value();
@@ -293,11 +302,6 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   driver.layers = layers;
   sc_core::sc_start();
   if (driver.error) std::rethrow_exception(driver.error);
-  if (driver.result.rows.empty())
-    throw InputError(o.trace, iterations.empty()
-                                  ? "records no iterations: nothing to replay"
-                                  : "the selection (--iterations, --layers, --passes) has no work (input-grad is not "
-                                    "computed for the network's first layer)");
   return std::move(driver.result);
 }
 
