@@ -3,6 +3,7 @@
 #include <systemc>
 
 #include <algorithm>
+#include <cassert>
 #include <memory>
 
 #include <fmt/format.h>
@@ -90,20 +91,46 @@ arch::BitTensorView view_of(const tr::Mask& m, uint64_t id) {
   return v;
 }
 
-/// The SystemC process that reads the trace and feeds both accelerators.
-class Driver : public sc_core::sc_module {
-public:
-  Driver(sc_core::sc_module_name name, const ReplayOptions& o, tr::TraceReader& reader,
-         arch::Accelerator& acc, arch::Accelerator& base, const ProgressFn& progress)
-      : sc_module(name), o_(o), reader_(reader), acc_(acc), base_(base), progress_(progress) {
-    SC_HAS_PROCESS(Driver);
-    SC_THREAD(run);
-    set_stack_size(16u << 20);  // zlib and the trace reader run here
+/// The tensors the selected passes need of one layer (its saved activation is its input activation
+/// when the trace does not store one).
+std::vector<tr::TensorKind> needed_tensors(const tr::LayerInfo& info, uint32_t layer, const std::vector<arch::Pass>& passes) {
+  bool act = false, wgt = false, saved = false, grad = false;
+  for (arch::Pass p : passes) {
+    if (p == arch::Pass::Forward) act = wgt = true;
+    if (p == arch::Pass::InputGrad && layer != 0) grad = wgt = true;
+    if (p == arch::Pass::WeightGrad) saved = grad = true;
   }
+  const bool saved_is_act = !info.has(tr::TensorKind::SavedAct);
+  if (saved && saved_is_act) act = true;
+  std::vector<tr::TensorKind> out;
+  if (act) out.push_back(tr::TensorKind::InputAct);
+  if (wgt) out.push_back(tr::TensorKind::Weight);
+  if (saved && !saved_is_act) out.push_back(tr::TensorKind::SavedAct);
+  if (grad) out.push_back(tr::TensorKind::OutputGrad);
+  return out;
+}
+
+/// Reads the trace and feeds both accelerators, one job (a pass of one sample) at a time. It is not
+/// a SystemC process: it runs in sc_main, hands a job over with nb_write and lets the simulation run
+/// (sc_start) until both accelerators have answered and wait for the next. So the trace reader's
+/// errors are thrown on the main stack, outside SystemC's coroutines (AddressSanitizer reports a
+/// false stack-buffer-overflow for an exception thrown on a coroutine's stack).
+class Driver {
+public:
+  Driver(const ReplayOptions& o, tr::TraceReader& reader, arch::Accelerator& acc, arch::Accelerator& base,
+         const ProgressFn& progress)
+      : o_(o), reader_(reader), acc_(acc), base_(base), progress_(progress) {}
 
   ReplayResult result;
-  std::exception_ptr error;
   std::vector<uint32_t> iterations, layers;
+
+  void run() {
+    body();
+    // Let both controllers end.
+    acc_.jobs.nb_write(nullptr);
+    base_.jobs.nb_write(nullptr);
+    sc_core::sc_start();
+  }
 
 private:
   const tr::Mask& load(uint32_t it, uint16_t layer, tr::TensorKind kind, tr::Mask& into) {
@@ -115,14 +142,17 @@ private:
     return into;
   }
 
-  void run() {
-    try {
-      body();
-    } catch (...) {
-      error = std::current_exception();
-    }
-    acc_.jobs.write(nullptr);
-    base_.jobs.write(nullptr);
+  /// Runs one job on both accelerators to completion.
+  void simulate(const arch::PassInput& in, ReplayRow& row) {
+    const bool handed = acc_.jobs.nb_write(&in) && base_.jobs.nb_write(&in);
+    assert(handed);  // the controllers take every job before they answer
+    (void)handed;
+    sc_core::sc_start();  // until both have answered and wait for the next job
+    const arch::JobResult* r = nullptr;
+    if (!acc_.results.nb_read(r)) throw std::logic_error("the accelerator did not finish its job");
+    accumulate(row.result, *r);
+    if (!base_.results.nb_read(r)) throw std::logic_error("the baseline did not finish its job");
+    accumulate(row.baseline, *r);
   }
 
   void body() {
@@ -140,18 +170,14 @@ private:
       for (uint32_t li : layers) {
         const tr::LayerInfo& info = hdr.layers[li];
         const uint16_t l16 = uint16_t(li);
-        bool need_act = false, need_wgt = false, need_saved = false, need_grad = false;
-        for (arch::Pass p : o_.passes) {
-          if (p == arch::Pass::Forward) need_act = need_wgt = true;
-          if (p == arch::Pass::InputGrad && li != 0) need_grad = need_wgt = true;
-          if (p == arch::Pass::WeightGrad) need_saved = need_grad = true;
-        }
         const bool saved_is_act = !info.has(tr::TensorKind::SavedAct);
-        if (need_saved && saved_is_act) need_act = true;
-        if (need_act) load(it, l16, tr::TensorKind::InputAct, act);
-        if (need_wgt) load(it, l16, tr::TensorKind::Weight, wgt);
-        if (need_saved && !saved_is_act) load(it, l16, tr::TensorKind::SavedAct, saved);
-        if (need_grad) load(it, l16, tr::TensorKind::OutputGrad, grad);
+        for (tr::TensorKind k : needed_tensors(info, li, o_.passes)) {
+          tr::Mask& into = k == tr::TensorKind::InputAct ? act
+                           : k == tr::TensorKind::Weight ? wgt
+                           : k == tr::TensorKind::SavedAct ? saved
+                                                           : grad;
+          load(it, l16, k, into);
+        }
         const uint64_t wid = next_id++;
         for (arch::Pass p : o_.passes) {
           if (p == arch::Pass::InputGrad && li == 0) continue;  // the network's first layer
@@ -180,13 +206,7 @@ private:
           }
           for (uint32_t n = 0; n < info.N; ++n) {
             in.sample = n;
-            acc_.jobs.write(&in);
-            base_.jobs.write(&in);
-            const arch::JobResult* r = nullptr;
-            acc_.results.read(r);
-            accumulate(row.result, *r);
-            base_.results.read(r);
-            accumulate(row.baseline, *r);
+            simulate(in, row);
             ++done;
             if (progress_) progress_(done, total);
           }
@@ -202,6 +222,22 @@ private:
   arch::Accelerator& base_;
   const ProgressFn& progress_;
 };
+
+/// Reads and checks every tensor the replay will read, before the simulation starts: a damaged or
+/// missing tensor is found here, on the main stack, rather than after SystemC has switched
+/// coroutine stacks (where AddressSanitizer reports a false stack-buffer-overflow for any throw).
+void check_inputs(tr::TraceReader& reader, const std::vector<uint32_t>& iterations, const std::vector<uint32_t>& layers,
+                  const std::vector<arch::Pass>& passes) {
+  tr::Mask scratch;
+  for (uint32_t it : iterations)
+    for (uint32_t li : layers)
+      for (tr::TensorKind k : needed_tensors(reader.header().layers[li], li, passes)) {
+        const tr::TensorRecord* rec = reader.find(it, uint16_t(li), k);
+        if (!rec)
+          throw InputError(tr::locate(reader.path(), reader.header(), it, li, k), "not stored, but a selected pass needs it");
+        reader.read_into(*rec, scratch, nullptr);
+      }
+}
 
 }  // namespace
 
@@ -297,11 +333,11 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   // A named baseline is another accelerator, run as built (sparsity exploited unless
   // baseline_sparsity is off); the default baseline is the same hardware treating every operand as dense.
   arch::Accelerator base("baseline", named ? *o.baseline : o.config, named && o.baseline_sparsity);
-  Driver driver("driver", o, reader, acc, base, progress);
+  check_inputs(reader, iterations, layers, o.passes);
+  Driver driver(o, reader, acc, base, progress);
   driver.iterations = iterations;
   driver.layers = layers;
-  sc_core::sc_start();
-  if (driver.error) std::rethrow_exception(driver.error);
+  driver.run();
   return std::move(driver.result);
 }
 

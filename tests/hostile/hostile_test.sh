@@ -89,6 +89,12 @@ PY
     [ ! -e r.json.tmp.999999999 ] || fail "a dead process's temporary was left"
     [ -e r.json.tmp.1 ] || fail "a live process's temporary (pid 1) was removed"
     ;;
+  damaged-mid-replay)  # an error found while replaying: one line, exit 2 (and no sanitizer report under asan)
+    cp "$sample" t.swt
+    $py -c "f=open('t.swt','r+b'); f.seek(300000); b=f.read(1); f.seek(300000); f.write(bytes([b[0]^0xff]))"
+    refused "checksum" run --arch "$arch" --trace t.swt --out r.json
+    [ ! -e r.json ] || fail "a report was written"
+    ;;
   *) fail "unknown case" ;;
 esac
 echo "ok: $case"
