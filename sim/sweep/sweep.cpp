@@ -187,7 +187,9 @@ Sweep load_sweep(const std::string& path) {
 
   if (auto it = j.find("run"); it != j.end()) {
     if (!it->is_object()) throw InputError(path, fmt::format("/run: expected an object, got {}", type_name(*it)));
-    for (const auto& [key, v] : it->items()) {
+    for (const auto& item : it->items()) {
+      const std::string key = item.key();
+      const json& v = item.value();
       const std::string at = "/run/" + key;
       auto text = [&]() {
         if (!v.is_string()) throw InputError(path, fmt::format("{}: expected a string, got {}", at, type_name(v)));
