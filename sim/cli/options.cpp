@@ -19,11 +19,23 @@ bool parse_options(const std::vector<std::string>& args, po::options_description
                    const std::string& usage) {
   desc.add_options()("help,h", "show this help");
   // No swatsim option takes a negative number; Boost would wrap "-1" into 4294967295 for an unsigned.
+  auto negative = [](const std::string& v) {
+    return v.size() > 1 && v[0] == '-' && (std::isdigit(static_cast<unsigned char>(v[1])) || v[1] == '.');
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--") break;
-    if (args[i].size() > 1 && args[i][0] == '-' && (std::isdigit(static_cast<unsigned char>(args[i][1])) || args[i][1] == '.'))
-      throw InputError(i > 0 ? args[i - 1] : "command line",
-                       fmt::format("expected a non-negative number, got '{}'; see --help", args[i]));
+    const auto eq = args[i].find('=');
+    if (args[i].rfind("--", 0) == 0 && eq != std::string::npos && negative(args[i].substr(eq + 1)))
+      throw InputError(args[i].substr(0, eq),
+                       fmt::format("expected a non-negative number, got '{}'; see --help", args[i].substr(eq + 1)));
+    // "-1" after an option that takes a value (not a positional argument such as a file "-1.swt")
+    if (i > 0 && negative(args[i]) && args[i - 1].size() > 1 && args[i - 1][0] == '-' &&
+        args[i - 1].find('=') == std::string::npos) {
+      const std::string opt = args[i - 1].rfind("--", 0) == 0 ? args[i - 1].substr(2) : args[i - 1].substr(1);
+      const auto* o = desc.find_nothrow(opt, false);
+      if (o && o->semantic()->max_tokens() > 0)
+        throw InputError(args[i - 1], fmt::format("expected a non-negative number, got '{}'; see --help", args[i]));
+    }
   }
   try {
     po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);

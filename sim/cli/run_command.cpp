@@ -128,7 +128,7 @@ int run_command(const std::vector<std::string>& args) {
   const sim::ReplayResult result = sim::replay(o, [&](uint64_t d, uint64_t t) { bar(d, t); });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const sim::Report report = sim::build_report(result, o);
-  if (!quiet) sim::write_text(report, std::cout);
+  if (!quiet && out != "-" && csv != "-") sim::write_text(report, std::cout);  // stdout holds a report
   if (out_file) {
     out_file->stream() << sim::to_json(report).dump(2) << "\n";
     out_file->close_temp();

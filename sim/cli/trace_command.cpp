@@ -114,7 +114,7 @@ std::vector<tr::NpyIteration> import_inputs(const std::vector<std::string>& args
   std::vector<std::pair<std::string, std::optional<uint32_t>>> dirs;
   for (const auto& a : args) {
     const auto colon = a.rfind(':');
-    if (colon != std::string::npos && colon + 1 < a.size() && colon + 10 > a.size() &&
+    if (colon != std::string::npos && colon + 1 < a.size() && colon + 10 >= a.size() &&
         std::all_of(a.begin() + long(colon) + 1, a.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
         fs::is_directory(a.substr(0, colon))) {
       dirs.emplace_back(a.substr(0, colon), uint32_t(std::stoul(a.substr(colon + 1))));
@@ -158,6 +158,7 @@ int trace_import(const std::vector<std::string>& args) {
     ("iteration", po::value<uint32_t>(), "iteration of a single dump directory (default: trace-export.json, else 0)")
     ("batch", po::value<uint32_t>(), "training batch size (default: from DIR/trace-header.json, else the dumps' N)")
     ("values", po::bool_switch(), "store the values beside the masks (default: masks only; the PE models read masks)")
+    ("no-values", po::bool_switch(), "masks only (the default; kept for older scripts)")
     ("ignore-unlisted", po::bool_switch(), "skip .npy files of layers that layers.csv does not list (default: an error)");
   add_header_options(desc);
   po::positional_options_description pos;
@@ -168,7 +169,8 @@ int trace_import(const std::vector<std::string>& args) {
                      "NumPy dumps of a PyTorch run (docs/trace-format.md) -> a trace. Each DIR holds one\n"
                      "iteration's dumps (layers.csv and one .npy per tensor); a directory without layers.csv whose\n"
                      "subdirectories have one is a run, one subdirectory per iteration. The iteration of a DIR\n"
-                     "is ITERATION, else its trace-export.json's, else the digits ending its name (iter-0005: 5).\n"
+                     "is ITERATION, else its trace-export.json's, else (with several) the digits ending its name\n"
+                     "(iter-0005: 5); a single DIR defaults to --iteration or 0.\n"
                      "Header fields come from the first DIR's trace-header.json, overridden by the options."))
     return 0;
   dirs.insert(dirs.end(), inputs.begin(), inputs.end());
@@ -192,8 +194,18 @@ int trace_import(const std::vector<std::string>& args) {
   std::vector<std::string> in_dirs;
   for (const auto& i : its) in_dirs.push_back(i.dir);
   refuse_same_file(out, "--output", in_dirs, "a dump directory");
+  {
+    std::error_code ec;
+    const auto parent = std::filesystem::weakly_canonical(std::filesystem::absolute(out, ec).parent_path(), ec);
+    const std::string name = std::filesystem::path(out).filename().string();
+    const bool read_by_import = name == "layers.csv" || name == "trace-header.json" || name == "trace-export.json" ||
+                                (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0);
+    for (const auto& d : in_dirs)
+      if (read_by_import && !ec && std::filesystem::weakly_canonical(d, ec) == parent)
+        throw InputError("--output", fmt::format("'{}' is a file the import reads in the dump directory {}", out, d));
+  }
   tr::import_npy(its, out, o);
-  std::cout << fmt::format("wrote {} ({} iteration{})\n", out, its.size(), its.size() > 1 ? "s" : "");
+  if (out != "-") std::cout << fmt::format("wrote {} ({} iteration{})\n", out, its.size(), its.size() > 1 ? "s" : "");
   return 0;
 }
 
@@ -209,6 +221,7 @@ int trace_export(const std::vector<std::string>& args) {
   if (!parse_options(args, desc, pos, vm, "usage: swatsim trace export-npy TRACE -o DIR [--iteration N]")) return 0;
   std::optional<uint32_t> iteration;
   if (vm.count("iteration")) iteration = vm["iteration"].as<uint32_t>();
+  if (out == "-") throw InputError("--output", "export-npy writes a directory, not standard output");
   const uint32_t it = tr::export_npy(path, out, iteration);
   std::cout << fmt::format("wrote iteration {} to {}\n", it, out);
   return 0;
@@ -240,7 +253,7 @@ int trace_synth(const std::vector<std::string>& args) {
   o.model = h.model;
   if (o.iterations == 0) throw InputError("--iterations", "expected an integer >= 1");
   tr::synthesize(out, o);
-  std::cout << fmt::format("wrote {}\n", out);
+  if (out != "-") std::cout << fmt::format("wrote {}\n", out);
   return 0;
 }
 
@@ -261,7 +274,7 @@ int trace_merge(const std::vector<std::string>& args) {
     return 0;
   refuse_same_file(out, "--output", inputs);
   tr::merge_traces(inputs, out);
-  std::cout << fmt::format("wrote {}\n", out);
+  if (out != "-") std::cout << fmt::format("wrote {}\n", out);
   return 0;
 }
 
@@ -295,7 +308,8 @@ int trace_slice(const std::vector<std::string>& args) {
     sel = sim::select_in_trace(reader, its, lays, names);
   }
   tr::slice_trace(path, out, sel.iterations, sel.layers);
-  std::cout << fmt::format("wrote {} ({} iterations, {} layers)\n", out, sel.iterations.size(), sel.layers.size());
+  if (out != "-")
+    std::cout << fmt::format("wrote {} ({} iterations, {} layers)\n", out, sel.iterations.size(), sel.layers.size());
   return 0;
 }
 

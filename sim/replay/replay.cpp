@@ -223,9 +223,21 @@ private:
   const ProgressFn& progress_;
 };
 
-/// Reads and checks every tensor the replay will read, before the simulation starts: a damaged or
-/// missing tensor is found here, on the main stack, rather than after SystemC has switched
-/// coroutine stacks (where AddressSanitizer reports a false stack-buffer-overflow for any throw).
+/// Checks that every tensor the replay will read is stored, before the simulation starts. Under
+/// AddressSanitizer it also reads and checks each one: any exception after SystemC has switched
+/// coroutine stacks makes ASan report a false stack-buffer-overflow, so a damaged blob must be found
+/// here. Other builds find it when the replay reads it (reading everything twice costs ~9%).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kReadAheadForSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kReadAheadForSanitizer = true;
+#else
+constexpr bool kReadAheadForSanitizer = false;
+#endif
+#else
+constexpr bool kReadAheadForSanitizer = false;
+#endif
 void check_inputs(tr::TraceReader& reader, const std::vector<uint32_t>& iterations, const std::vector<uint32_t>& layers,
                   const std::vector<arch::Pass>& passes) {
   tr::Mask scratch;
@@ -235,7 +247,7 @@ void check_inputs(tr::TraceReader& reader, const std::vector<uint32_t>& iteratio
         const tr::TensorRecord* rec = reader.find(it, uint16_t(li), k);
         if (!rec)
           throw InputError(tr::locate(reader.path(), reader.header(), it, li, k), "not stored, but a selected pass needs it");
-        reader.read_into(*rec, scratch, nullptr);
+        if (kReadAheadForSanitizer) reader.read_into(*rec, scratch, nullptr);
       }
 }
 

@@ -40,6 +40,9 @@ case $case in
     refused "--batch: expected a non-negative number, got '-1'" trace import-npy x -o y.swt --batch -1
     refused "--seed: expected a non-negative number, got '-1'" trace synth --model sample-cnn -o y.swt --seed -1
     refused "--iteration: expected a non-negative number, got '-1'" trace export-npy "$sample" -o d --iteration -1
+    refused "--batch: expected a non-negative number, got '-1'" trace import-npy x -o y.swt --batch=-1
+    refused "--iterations: expected a non-negative number, got '-1'" trace synth --model sample-cnn -o y.swt --iterations=-1
+    refused "-1.swt: cannot open" trace info -- -1.swt
     refused "--out: expected a value, got an empty string" run --arch "$arch" --trace "$sample" --out ''
     refused "--output: expected a value, got an empty string" trace synth --model sample-cnn -o ''
     [ ! -e y.swt ] && [ ! -e d ] || fail "an output was written"
@@ -75,7 +78,9 @@ PY
     ln -s /dev/null null && "$swatsim" run --arch "$arch" --trace t.swt --out null -q
     [ -L null ] && [ -c /dev/null ] || fail "/dev/null was replaced"
     "$swatsim" run --arch "$arch" --trace t.swt --csv - -q | head -1 | grep -q "^iteration,layer,pass," || fail "--csv -"
-    mkfifo pipe; (cat pipe > from-pipe.json &); "$swatsim" run --arch "$arch" --trace t.swt --out pipe -q; sleep 0.2
+    mkfifo pipe; cat pipe > from-pipe.json & catpid=$!; sleep 0.3
+    timeout 20 "$swatsim" run --arch "$arch" --trace t.swt --out pipe -q || fail "writing into a FIFO: exit $?"
+    wait $catpid
     [ -p pipe ] && grep -q '"total"' from-pipe.json || fail "writing into a FIFO"
     # SIGTERM and SIGINT remove the temporary; the next write removes those of dead processes
     for sig in TERM INT; do
@@ -84,10 +89,22 @@ PY
       [ $rc -ge 128 ] || fail "synth was not interrupted by SIG$sig (exit $rc): make the job longer"
       [ -z "$(ls | grep 'big.swt')" ] || fail "SIG$sig left: $(ls | grep big.swt)"
     done
-    touch r.json.tmp.999999999 r.json.tmp.1
+    host=$(hostname | tr '/.' '__')
+    touch "r.json.tmp.$host.999999999" "r.json.tmp.$host.1" r.json.tmp.otherhost.999999999
     "$swatsim" run --arch "$arch" --trace t.swt --out r.json -q
-    [ ! -e r.json.tmp.999999999 ] || fail "a dead process's temporary was left"
-    [ -e r.json.tmp.1 ] || fail "a live process's temporary (pid 1) was removed"
+    [ ! -e "r.json.tmp.$host.999999999" ] || fail "a dead process's temporary was left"
+    [ -e "r.json.tmp.$host.1" ] || fail "a live process's temporary (pid 1) was removed"
+    [ -e r.json.tmp.otherhost.999999999 ] || fail "another host's temporary was removed"
+    # - into a redirected file, and a trace to stdout is a whole trace
+    "$swatsim" run --arch "$arch" --trace t.swt --csv - > csv.txt
+    head -1 csv.txt | grep -q "^iteration,layer,pass," || fail "--csv - redirected: $(head -2 csv.txt)"
+    [ -L /dev/stdout ] || [ -c /dev/stdout ] || fail "/dev/stdout was replaced"
+    "$swatsim" trace slice t.swt --iterations 1 -o - > piped.swt
+    "$swatsim" trace validate piped.swt > /dev/null || fail "a trace written to stdout"
+    mkfifo lonely
+    refused "lonely: is a FIFO with no reader" run --arch "$arch" --trace t.swt --out lonely -q
+    "$swatsim" trace export-npy t.swt -o dump > /dev/null
+    refused "is a file the import reads in the dump directory" trace import-npy dump -o dump/layers.csv
     ;;
   damaged-mid-replay)  # an error found while replaying: one line, exit 2 (and no sanitizer report under asan)
     cp "$sample" t.swt

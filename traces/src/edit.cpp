@@ -22,11 +22,12 @@ void copy_record(TraceReader& in, const TensorRecord& r, TraceWriter& out, uint1
   out.add(r.iteration, layer, r.kind, mask, r.values == ValueType::None ? nullptr : &values, r.values);
 }
 
-/// The header a merged trace keeps: everything but the producer must agree.
+/// What makes two traces different runs: everything but the producer must agree.
 std::string header_difference(const TraceHeader& a, const TraceHeader& b) {
   if (a.model != b.model) return fmt::format("model '{}' vs '{}'", a.model, b.model);
   if (a.dataset != b.dataset) return fmt::format("dataset '{}' vs '{}'", a.dataset, b.dataset);
   if (a.batch_size != b.batch_size) return fmt::format("batch size {} vs {}", a.batch_size, b.batch_size);
+  if (a.seed != b.seed) return fmt::format("seed {} vs {}", a.seed, b.seed);
   const SwatSettings &x = a.swat, &y = b.swat;
   if (x.sparsity != y.sparsity || x.activation_sparsity != y.activation_sparsity || x.distribution != y.distribution ||
       x.structure != y.structure || x.topk_period != y.topk_period || x.sparsify_first != y.sparsify_first)
@@ -85,9 +86,12 @@ void merge_traces(const std::vector<std::string>& inputs, const std::string& out
   TraceWriter out(out_path, in[0]->header());
   Mask mask;
   std::vector<float> values;
-  for (const auto& [iteration, i] : owner)  // increasing iterations, as the writer requires
-    for (const TensorRecord& r : in[i]->records())
-      if (r.iteration == iteration) copy_record(*in[i], r, out, r.layer, mask, values);
+  for (const auto& [iteration, i] : owner) {  // increasing iterations, as the writer requires
+    const auto& recs = in[i]->records();        // sorted by (iteration, layer, kind)
+    auto first = std::partition_point(recs.begin(), recs.end(),
+                                      [it = iteration](const TensorRecord& r) { return r.iteration < it; });
+    for (auto r = first; r != recs.end() && r->iteration == iteration; ++r) copy_record(*in[i], *r, out, r->layer, mask, values);
+  }
   out.finish();
 }
 

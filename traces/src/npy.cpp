@@ -157,6 +157,7 @@ public:
             std::memcpy(&v, b, 8);
             f[i] = float(v);
             if (f[i] == 0.0f && v != 0.0) f[i] = std::copysign(FLT_TRUE_MIN, float(v));
+            if (std::isfinite(v) && !std::isfinite(f[i])) f[i] = std::copysign(FLT_MAX, float(v));  // beyond float32
           }
         }
       }

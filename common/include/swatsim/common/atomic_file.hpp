@@ -16,7 +16,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <functional>
+#include <iostream>
 #include <string>
 
 #include "swatsim/common/error.hpp"
@@ -54,6 +56,7 @@ inline int register_temporary(const std::string& path) {
   for (int i = 0; i < kMaxTemporaries; ++i)
     if (!g_temporary_used[i]) {
       std::memcpy(g_temporaries[i], path.c_str(), path.size() + 1);
+      std::atomic_signal_fence(std::memory_order_release);  // the name before the flag, for the handler
       g_temporary_used[i] = 1;
       return i;
     }
@@ -64,12 +67,26 @@ inline void unregister_temporary(int slot) {
   if (slot >= 0) g_temporary_used[slot] = 0;
 }
 
-/// Removes PATH.tmp.PID files of processes that no longer exist.
+/// This machine's name, part of a temporary's name: a process id means something on one host only
+/// (shards of a sweep on other nodes may write temporaries into the same shared directory).
+inline const std::string& host_name() {
+  static const std::string name = [] {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return std::string("host");
+    std::string n(buf);
+    for (char& c : n)
+      if (c == '/' || c == '.') c = '_';
+    return n;
+  }();
+  return name;
+}
+
+/// Removes PATH.tmp.HOST.PID files of this host's processes that no longer exist.
 inline void remove_stale_temporaries(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path p(path);
-  const std::string prefix = p.filename().string() + ".tmp.";
+  const std::string prefix = p.filename().string() + ".tmp." + host_name() + ".";
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
@@ -83,15 +100,30 @@ inline void remove_stale_temporaries(const std::string& path) {
 
 class AtomicFile {
 public:
-  explicit AtomicFile(std::string path)
-      : path_(path == "-" ? std::string("/dev/stdout") : std::move(path)),
-        tmp_(path_ + ".tmp." + std::to_string(::getpid())) {
+  explicit AtomicFile(std::string path) : path_(std::move(path)) {
     namespace fs = std::filesystem;
     if (path_.empty()) throw InputError("output", "expected a file path, got an empty string");
+    if (path_ == "-") {  // standard output, as it is (a terminal, a pipe or a file)
+      stdout_ = direct_ = true;
+      return;
+    }
     std::error_code ec;
+    if (fs::is_symlink(path_, ec)) {  // write next to the target and rename over it, not over the link
+      const fs::path target = fs::weakly_canonical(path_, ec);
+      if (!ec) path_ = target.string();
+    }
+    tmp_ = path_ + ".tmp." + detail::host_name() + "." + std::to_string(::getpid());
     const auto st = fs::status(path_, ec);
     if (fs::is_directory(st)) throw InputError(path_, "is a directory, cannot write a file there");
+    if (fs::is_block_file(st) || fs::is_socket(st))
+      throw InputError(path_, fs::is_socket(st) ? "is a socket, cannot write a file there"
+                                                : "is a block device, cannot write a file there");
+    int probe = -1;  // held open until the stream is: closing it first would end the reader's input
     if (fs::is_character_file(st) || fs::is_fifo(st)) {
+      if (fs::is_fifo(st)) {  // a pipe nobody reads would block forever
+        probe = ::open(path_.c_str(), O_WRONLY | O_NONBLOCK);
+        if (probe < 0 && errno == ENXIO) throw InputError(path_, "is a FIFO with no reader");
+      }
       direct_ = true;  // write into the device or pipe itself
       tmp_ = path_;
     } else {
@@ -99,6 +131,7 @@ public:
       slot_ = detail::register_temporary(tmp_);
     }
     out_.open(tmp_, std::ios::binary | (direct_ ? std::ios::out : std::ios::trunc | std::ios::out));
+    if (probe >= 0) ::close(probe);
     if (!out_) {
       detail::unregister_temporary(slot_);
       throw InputError(path_, std::string("cannot open for writing: ") + std::strerror(errno));
@@ -112,12 +145,17 @@ public:
     detail::unregister_temporary(slot_);
   }
 
-  std::ostream& stream() { return out_; }
+  std::ostream& stream() { return stdout_ ? std::cout : out_; }
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return tmp_; }
 
   /// Flushes, checks, syncs and closes the temporary; throws InputError if any write failed.
   void close_temp() {
+    if (stdout_) {
+      std::cout.flush();
+      if (!std::cout) throw InputError("standard output", "write failed");
+      return;
+    }
     if (!out_.is_open()) return;
     out_.flush();
     const bool ok = bool(out_);
@@ -146,7 +184,7 @@ public:
 private:
   std::string path_, tmp_;
   std::ofstream out_;
-  bool committed_ = false, direct_ = false;
+  bool committed_ = false, direct_ = false, stdout_ = false;
   int slot_ = -1;
 };
 

@@ -25,7 +25,12 @@ Json parse_json_strict(Input&& text, const std::string& where) {
   std::vector<Frame> stack;
   auto pointer = [&]() {
     std::string p;
-    for (const Frame& f : stack) p += "/" + (f.array ? std::to_string(f.index) : f.key);
+    for (const Frame& f : stack) {
+      std::string token = f.array ? std::to_string(f.index) : f.key;
+      for (size_t i = 0; i < token.size(); ++i)  // RFC 6901: ~ as ~0, / as ~1
+        if (token[i] == '~' || token[i] == '/') token.replace(i, 1, token[i] == '~' ? "~0" : "~1"), ++i;
+      p += "/" + token;
+    }
     return p;
   };
   using event = typename Json::parse_event_t;

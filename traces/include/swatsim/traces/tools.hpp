@@ -64,7 +64,7 @@ bool valid_layer_name(const std::string& name);
 
 /// Defaults for import_npy from what export_npy leaves in DIR (trace-header.json: the header without
 /// its layer table; trace-export.json: the iteration and each tensor's value type), so that
-/// import_npy(export_npy(T)) reproduces T byte for byte. Without those files: producer
+/// import_npy(export_npy(T)) reproduces T byte for byte (with the values kept). Without those files: producer
 /// "swatsim import-npy", iteration 0, float32 values.
 NpyImportOptions npy_default_options(const std::string& dir);
 
