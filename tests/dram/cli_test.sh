@@ -7,15 +7,8 @@ mkdir -p "$work/$case"
 cd "$work/$case"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 echo '{"preset": "ddr4-3200", "refresh": "off"}' > ddr4.json
-fail() { echo "FAIL ($case): $*" >&2; exit 1; }
-# expect_error EXPECTED_MESSAGE_PART ARGS...: exit status 2 and one line naming the place
-expect_error() {
-  local want=$1; shift
-  set +e; "$swatsim" dram "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ $rc -eq 2 ] || fail "exit $rc, expected 2: $(cat err.txt)"
-  [ "$(wc -l < err.txt)" -eq 1 ] || fail "expected one line on stderr: $(cat err.txt)"
-  grep -qF -- "$want" err.txt || fail "expected '$want' in: $(cat err.txt)"
-}
+cli=("$swatsim" dram)
+source "$src/tests/cli_lib.sh"
 json() { $py -c "import json,sys; r=json.load(open('$1')); print(eval(sys.argv[1]))" "$2"; }
 
 case $case in

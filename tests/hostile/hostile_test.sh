@@ -1,78 +1,72 @@
 #!/usr/bin/env bash
-# Hostile inputs, one class per named ctest test: every one is refused with one line on stderr
+# Hostile inputs, one class per named ctest test: every one is expect_error with one line on stderr
 # naming the place, exit status 2, no crash, no hang, no output file. hostile_test.sh SWATSIM SRC WORK CASE
 set -euo pipefail
 swatsim=$1 src=$2 work=$3 case=$4
 rm -rf "$work/$case"; mkdir -p "$work/$case"; cd "$work/$case"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 py=/usr/bin/python3
-fail() { echo "FAIL ($case): $*" >&2; exit 1; }
-refused() {  # refused MESSAGE ARGS...
-  local want=$1; shift
-  set +e; timeout 20 "$swatsim" "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ $rc -eq 2 ] || fail "exit $rc, expected 2 for: $* :: $(cat err.txt)"
-  [ "$(wc -l < err.txt)" -eq 1 ] || fail "expected one line on stderr for: $* :: $(cat err.txt)"
-  grep -qF -- "$want" err.txt || fail "expected '$want' in: $(cat err.txt)"
-}
+cli=("$swatsim")
+source "$src/tests/cli_lib.sh"
 sample=$src/traces/samples/sample.swt
 arch=$src/configs/arch/tensordash-td.json
 
 case $case in
   config-values)  # numbers out of range, duplicate keys, NUL and over-long paths
     echo '{"name": "x", "pe": {"type": "tensordash", "lookahead": 1e400}}' > big.json
-    refused "big.json: invalid JSON" config validate big.json
+    expect_error "big.json: invalid JSON" config validate big.json
     echo '{"name": "x", "pe": {"type": "tensordash", "lookahead": 2, "lookahead": 3}}' > dup.json
-    refused "dup.json: /pe/lookahead: duplicate key" config validate dup.json
+    expect_error "dup.json: /pe/lookahead: duplicate key" config validate dup.json
     echo '{"name": "x", "name": "y", "pe": {"type": "tensordash"}}' > dup2.json
-    refused "dup2.json: /name: duplicate key" run --arch dup2.json --trace "$sample"
+    expect_error "dup2.json: /name: duplicate key" run --arch dup2.json --trace "$sample"
     printf '{"name": "x", "pe": "pe\\u0000.json"}' > nul.json
-    refused "nul.json" config validate nul.json
+    expect_error "nul.json" config validate nul.json
     long=$(head -c 300 /dev/zero | tr '\0' a)
     echo "{\"name\": \"x\", \"pe\": \"$long.json\"}" > long.json
-    refused "long.json: /pe: section file '$long.json': File name too long" config validate long.json
+    expect_error "long.json: /pe: section file '$long.json': File name too long" config validate long.json
     echo '{"preset": "hbm2", "tRP": 14, "tRP": 15}' > dram.json
-    refused "dram.json: /tRP: duplicate key" dram --dram dram.json --trace dram.json
+    expect_error "dram.json: /tRP: duplicate key" dram --dram dram.json --trace dram.json
     ;;
   command-lines)  # one line and "see --help", never the usage text; no negative numbers wrapping
-    refused "unrecognised option '--bogus'; see --help" run --bogus
-    refused "unknown command 'rn'; see swatsim --help" rn
-    refused "unknown verb 'bogus'; see swatsim config --help" config bogus
-    refused "--batch: expected a non-negative number, got '-1'" trace import-npy x -o y.swt --batch -1
-    refused "--seed: expected a non-negative number, got '-1'" trace synth --model sample-cnn -o y.swt --seed -1
-    refused "--iteration: expected a non-negative number, got '-1'" trace export-npy "$sample" -o d --iteration -1
-    refused "--batch: expected a non-negative number, got '-1'" trace import-npy x -o y.swt --batch=-1
-    refused "--iterations: expected a non-negative number, got '-1'" trace synth --model sample-cnn -o y.swt --iterations=-1
-    refused "-1.swt: cannot open" trace info -- -1.swt
-    refused "--out: expected a value, got an empty string" run --arch "$arch" --trace "$sample" --out ''
-    refused "--output: expected a value, got an empty string" trace synth --model sample-cnn -o ''
+    expect_error "unrecognised option '--bogus'; see --help" run --bogus
+    expect_error "unknown command 'rn'; see swatsim --help" rn
+    expect_error "unknown verb 'bogus'; see swatsim config --help" config bogus
+    expect_error "--batch: expected a non-negative number, got '-1'" trace import-npy x -o y.swt --batch -1
+    expect_error "--seed: expected a non-negative number, got '-1'" trace synth --model sample-cnn -o y.swt --seed -1
+    expect_error "--iteration: expected a non-negative number, got '-1'" trace export-npy "$sample" -o d --iteration -1
+    expect_error "--batch: expected a non-negative number, got '-1'" trace import-npy x -o y.swt --batch=-1
+    expect_error "--iterations: expected a non-negative number, got '-1'" trace synth --model sample-cnn -o y.swt --iterations=-1
+    expect_error "-1.swt: cannot open" trace info -- -1.swt
+    expect_error "--out: expected a value, got an empty string" run --arch "$arch" --trace "$sample" --out ''
+    expect_error "--output: expected a value, got an empty string" trace synth --model sample-cnn -o ''
     [ ! -e y.swt ] && [ ! -e d ] || fail "an output was written"
     ;;
   npy-dumps)  # NaN/Inf values, control characters in headers, trailing commas, --batch 0, FIFOs
     "$swatsim" trace export-npy "$sample" -o d > /dev/null
     cp -r d nan && $py -c "import numpy as np; a=np.load('nan/conv2-grad.npy'); a.flat[5]=np.nan; np.save('nan/conv2-grad.npy', a)"
-    refused "nan/conv2-grad.npy: element 5 is NaN" trace import-npy nan -o x.swt
+    expect_error "nan/conv2-grad.npy: element 5 is NaN" trace import-npy nan -o x.swt
     cp -r d inf && $py -c "import numpy as np; a=np.load('inf/fc-act.npy'); a.flat[0]=np.inf; np.save('inf/fc-act.npy', a)"
-    refused "inf/fc-act.npy: element 0 is infinite" trace import-npy inf -o x.swt
+    expect_error "inf/fc-act.npy: element 0 is infinite" trace import-npy inf -o x.swt
     cp -r d ctl && $py - <<'PY'
 h = open('ctl/fc-wgt.npy', 'rb').read()
 open('ctl/fc-wgt.npy', 'wb').write(h.replace(b"'<f4'", b"'\x1b[31m'", 1))
 PY
-    refused "dtype '\\x1b[31m' is not supported" trace import-npy ctl -o x.swt
+    expect_error "dtype '\\x1b[31m' is not supported" trace import-npy ctl -o x.swt
     cp -r d comma && sed -i 's/^fc,1,0$/fc,1,0,/' comma/layers.csv
-    refused "comma/layers.csv: line 4: a trailing comma" trace import-npy comma -o x.swt
-    refused "--batch: expected an integer >= 1, got 0" trace import-npy d -o x.swt --batch 0
+    expect_error "comma/layers.csv: line 4: a trailing comma" trace import-npy comma -o x.swt
+    expect_error "--batch: expected an integer >= 1, got 0" trace import-npy d -o x.swt --batch 0
     cp -r d fifo && rm fifo/layers.csv && mkfifo fifo/layers.csv
-    refused "fifo/layers.csv: is not a regular file (a FIFO or device)" trace import-npy fifo -o x.swt
+    expect_error "fifo/layers.csv: is not a regular file (a FIFO or device)" trace import-npy fifo -o x.swt
     cp -r d fifo2 && rm fifo2/conv1-act.npy && mkfifo fifo2/conv1-act.npy
-    refused "fifo2/conv1-act.npy: is not a regular file (a FIFO or device)" trace import-npy fifo2 -o x.swt
+    expect_error "fifo2/conv1-act.npy: is not a regular file (a FIFO or device)" trace import-npy fifo2 -o x.swt
     cp -r d fifo3 && rm fifo3/trace-header.json && mkfifo fifo3/trace-header.json
-    refused "fifo3/trace-header.json: is not a regular file (a FIFO or device)" trace import-npy fifo3 -o x.swt
+    expect_error "fifo3/trace-header.json: is not a regular file (a FIFO or device)" trace import-npy fifo3 -o x.swt
     [ ! -e x.swt ] || fail "an output was written"
     ;;
   outputs)  # an output never replaces an input, a device or a pipe; signals and kills leave nothing
     cp "$sample" t.swt
-    refused "--out: names an input file ('t.swt')" run --arch "$arch" --trace t.swt --out t.swt
-    refused "--output: names an input file ('t.swt')" trace slice t.swt --iterations 0 -o t.swt
+    expect_error "--out: names an input file ('t.swt')" run --arch "$arch" --trace t.swt --out t.swt
+    expect_error "--output: names an input file ('t.swt')" trace slice t.swt --iterations 0 -o t.swt
     cmp t.swt "$sample" || fail "the trace was changed"
     # devices and pipes are written, not replaced; - is standard output
     ln -s /dev/null null && "$swatsim" run --arch "$arch" --trace t.swt --out null -q
@@ -102,14 +96,14 @@ PY
     "$swatsim" trace slice t.swt --iterations 1 -o - > piped.swt
     "$swatsim" trace validate piped.swt > /dev/null || fail "a trace written to stdout"
     mkfifo lonely
-    refused "lonely: is a FIFO with no reader" run --arch "$arch" --trace t.swt --out lonely -q
+    expect_error "lonely: is a FIFO with no reader" run --arch "$arch" --trace t.swt --out lonely -q
     "$swatsim" trace export-npy t.swt -o dump > /dev/null
-    refused "is a file the import reads in the dump directory" trace import-npy dump -o dump/layers.csv
+    expect_error "is a file the import reads in the dump directory" trace import-npy dump -o dump/layers.csv
     ;;
   damaged-mid-replay)  # an error found while replaying: one line, exit 2 (and no sanitizer report under asan)
     cp "$sample" t.swt
     $py -c "f=open('t.swt','r+b'); f.seek(300000); b=f.read(1); f.seek(300000); f.write(bytes([b[0]^0xff]))"
-    refused "checksum" run --arch "$arch" --trace t.swt --out r.json
+    expect_error "checksum" run --arch "$arch" --trace t.swt --out r.json
     [ ! -e r.json ] || fail "a report was written"
     ;;
   *) fail "unknown case" ;;

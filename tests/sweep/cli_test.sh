@@ -5,14 +5,8 @@ swatsim=$1 src=$2 work=$3 case=$4
 rm -rf "$work/$case"; mkdir -p "$work/$case"
 cd "$work/$case"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-fail() { echo "FAIL ($case): $*" >&2; exit 1; }
-expect_error() {  # expect_error MESSAGE ARGS...: exit 2, one line on stderr containing MESSAGE
-  local want=$1; shift
-  set +e; "$swatsim" sweep "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ $rc -eq 2 ] || fail "exit $rc, expected 2: $(cat err.txt)"
-  [ "$(wc -l < err.txt)" -eq 1 ] || fail "expected one line on stderr: $(cat err.txt)"
-  grep -qF -- "$want" err.txt || fail "expected '$want' in: $(cat err.txt)"
-}
+cli=("$swatsim" sweep)
+source "$src/tests/cli_lib.sh"
 cp "$src/traces/samples/sample.swt" sample.swt
 cat > td.json <<'J'
 {"name": "td", "tiles": 1, "pe": {"type": "tensordash", "rows": 4, "cols": 16, "lanes": 16}}

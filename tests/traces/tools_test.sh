@@ -4,14 +4,8 @@ set -euo pipefail
 swatsim=$1 src=$2 work=$3 case=$4
 rm -rf "$work/$case"; mkdir -p "$work/$case"; cd "$work/$case"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-fail() { echo "FAIL ($case): $*" >&2; exit 1; }
-expect_error() {  # expect_error MESSAGE ARGS...: exit 2, one line on stderr containing MESSAGE, no output file
-  local want=$1; shift
-  set +e; "$swatsim" trace "$@" >out.txt 2>err.txt; local rc=$?; set -e
-  [ $rc -eq 2 ] || fail "exit $rc, expected 2: $(cat err.txt)"
-  [ "$(wc -l < err.txt)" -eq 1 ] || fail "expected one line on stderr: $(cat err.txt)"
-  grep -qF -- "$want" err.txt || fail "expected '$want' in: $(cat err.txt)"
-}
+cli=("$swatsim" trace)
+source "$src/tests/cli_lib.sh"
 "$swatsim" trace synth --model sample-cnn --iterations 3 --sparsity 0.8 --values -o s3.swt > /dev/null
 
 case $case in
