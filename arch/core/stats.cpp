@@ -9,6 +9,10 @@ const char* to_string(Unit u) {
     case Unit::Count: return "count";
     case Unit::Ratio: return "ratio";
     case Unit::Seconds: return "s";
+    case Unit::Bytes: return "bytes";
+    case Unit::PicoJoules: return "pJ";
+    case Unit::BytesPerCycle: return "bytes/cycle";
+    case Unit::GigabytesPerSecond: return "GB/s";
   }
   return "?";
 }

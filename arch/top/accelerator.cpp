@@ -1,6 +1,8 @@
 #include "swatsim/arch/accelerator.hpp"
 
+#include <algorithm>
 #include <cassert>
+#include <queue>
 #include <string>
 
 namespace swatsim::arch {
@@ -14,8 +16,7 @@ uint64_t to_cycles(const sc_time& t) { return t.value() / kCycle.value(); }
 constexpr size_t kStackBytes = 16u << 20;  // the controller runs the PE models' planning code
 }  // namespace
 
-Tile::Tile(sc_core::sc_module_name name, MemoryModel& memory)
-    : sc_module(name), work(1), done(1), memory_(memory) {
+Tile::Tile(sc_core::sc_module_name name) : sc_module(name), work(1), done(1) {
   SC_HAS_PROCESS(Tile);
   SC_THREAD(run);
 }
@@ -23,21 +24,20 @@ Tile::Tile(sc_core::sc_module_name name, MemoryModel& memory)
 void Tile::begin(const PassPlan* plan) {
   plan_ = plan;
   state_ = 0;
-  busy_ = memwait_ = 0;
+  busy_ = 0;
 }
+
+void Tile::wait_cycles(uint64_t n) { wait(sc_time::from_value(kCycle.value() * n)); }
 
 void Tile::run() {
   for (;;) {
     int64_t u = 0;
     work.read(u);
-    const WorkUnit& unit = plan_->units[size_t(u)];
-    const uint64_t mw = memory_.operand_wait_cycles(*plan_, unit);
-    const Segment& seg = plan_->segments[unit.segment];
+    const Segment& seg = plan_->segments[plan_->units[size_t(u)].segment];
     const uint64_t c = seg.cost[state_];
     state_ = seg.out[state_];
-    wait(sc_time::from_value(kCycle.value() * (mw + c)));
+    wait_cycles(c);
     busy_ += c;
-    memwait_ += mw;
     done.write(1);
   }
 }
@@ -47,8 +47,17 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& 
     : sc_module(name), jobs(1), results(1), config_(config), exploit_(exploit_sparsity),
       pe_(make_pe(config)), memory_(make_memory(config)) {
   pe_->set_tiles(config_.tiles);
+  MemoryContext ctx;
+  ctx.tiles = config_.tiles;
+  ctx.clock_ghz = config_.clock_ghz;
+  const auto feed = pe_->feed_values();
+  ctx.feed_values[0] = feed[0];
+  ctx.feed_values[1] = feed[1];
+  ctx.dram = config_.dram ? &*config_.dram : nullptr;
+  memory_->attach(ctx);
+  pe_->set_chunk_budget(memory_->chunk_budget_bytes(), memory_->value_bytes());
   for (uint32_t t = 0; t < config_.tiles; ++t)
-    tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), *memory_));
+    tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str()));
   SC_HAS_PROCESS(Accelerator);
   SC_THREAD(control);
   set_stack_size(kStackBytes);
@@ -65,39 +74,25 @@ void Accelerator::control() {
     if (on_plan) on_plan(plan);
     for (auto& t : tiles_) t->begin(&plan);
     const sc_time start = sc_core::sc_time_stamp();
-    // Greedy hand-out: every tile gets a unit; whenever one finishes, it gets the next one.
-    size_t next = 0, outstanding = 0;
-    for (auto& t : tiles_) {
-      if (next >= plan.units.size()) break;
-      t->work.write(int64_t(next++));
-      ++outstanding;
-    }
-    sc_core::sc_event_or_list any_done;
-    for (auto& t : tiles_) any_done |= t->done.data_written_event();
-    while (outstanding > 0) {
-      bool got = false;
-      int token;
-      for (auto& t : tiles_) {
-        while (t->done.nb_read(token)) {
-          got = true;
-          --outstanding;
-          if (next < plan.units.size()) {
-            t->work.write(int64_t(next++));
-            ++outstanding;
-          }
-        }
-      }
-      if (!got) wait(any_done);
+    std::vector<TileTotals> totals(tiles_.size());
+    if (memory_->ideal()) {
+      run_job(plan);
+      for (size_t t = 0; t < tiles_.size(); ++t) totals[t].busy = tiles_[t]->busy_cycles();
+    } else {
+      const uint64_t begin = to_cycles(start);
+      memory_->begin_job(*in, plan, exploit_, begin);
+      const uint64_t end = memory_->end_job(run_hierarchy_job(plan, begin, totals));
+      wait(sc_time::from_value(kCycle.value() * (end - begin)));
     }
     const uint64_t cycles = to_cycles(sc_core::sc_time_stamp() - start);
     JobResult& r = result_;
     r = JobResult{};
     r.cycles = cycles;
     r.units = plan.units.size();
-    for (auto& t : tiles_) {
-      r.busy_cycles += t->busy_cycles();
-      r.memory_wait_cycles += t->memory_wait_cycles();
-      r.tile_wait_cycles += cycles - t->busy_cycles() - t->memory_wait_cycles();
+    for (const auto& t : totals) {
+      r.busy_cycles += t.busy;
+      r.memory_wait_cycles += t.memory_wait;
+      r.tile_wait_cycles += cycles - t.busy - t.memory_wait;
     }
     r.macs_dense = plan.macs_dense;
     uint64_t idle = 0;
@@ -109,7 +104,107 @@ void Accelerator::control() {
     r.row_idle_cycles = double(idle) / double(plan.row_divisor);
     r.macs_issued = r.busy_cycles * pe_->macs_per_cycle();
     r.peak_macs = cycles * tiles_.size() * pe_->macs_per_cycle();
+    r.jobs = 1;
+    r.memory = memory_->job_counters();
     results.write(&result_);
+  }
+}
+
+uint64_t Accelerator::run_hierarchy_job(const PassPlan& plan, uint64_t begin, std::vector<TileTotals>& totals) {
+  // The tiles of a memory hierarchy as a plain C++ event loop in (cycle, tile) order: every memory
+  // call comes in simulated-time order, and tiles acting in the same cycle act in index order, so the
+  // result does not depend on how the SystemC kernel orders processes (or on other accelerators in
+  // the same simulation). The controller then wait()s the job's cycles once.
+  const std::vector<uint32_t> order = memory_->order(plan);
+  size_t next = 0;
+  auto take = [&]() -> int64_t { return next < order.size() ? int64_t(order[next++]) : -1; };
+  const bool prefetch = memory_->double_buffered();
+  enum class Step : uint8_t { Start, Compute, Posted };
+  struct TileRun {
+    int64_t unit = -1, next = -1;
+    uint64_t ready = 0, next_ready = 0;
+    uint8_t state = 0;
+    Step step = Step::Start;
+  };
+  std::vector<TileRun> run(tiles_.size());
+  using Event = std::pair<uint64_t, uint32_t>;  // (cycle, tile): smallest first
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events;
+  for (uint32_t t = 0; t < tiles_.size(); ++t) {
+    run[t].unit = take();
+    if (run[t].unit < 0) break;
+    run[t].ready = memory_->fetch(t, plan.units[size_t(run[t].unit)], begin);
+    events.push({begin, t});
+  }
+  uint64_t last = begin;
+  while (!events.empty()) {
+    const auto [now, t] = events.top();
+    events.pop();
+    TileRun& r = run[t];
+    const WorkUnit& unit = plan.units[size_t(r.unit)];
+    switch (r.step) {
+      case Step::Start:  // wait for the operands, then start computing
+        if (r.ready > now) {
+          memory_->stalled(t, now, r.ready);
+          totals[t].memory_wait += r.ready - now;
+        }
+        r.step = Step::Compute;
+        events.push({std::max(now, r.ready), t});
+        break;
+      case Step::Compute: {
+        if (prefetch && (r.next = take()) >= 0) r.next_ready = memory_->fetch(t, plan.units[size_t(r.next)], now);
+        const Segment& seg = plan.segments[unit.segment];
+        const uint64_t c = seg.cost[r.state];
+        r.state = seg.out[r.state];
+        const uint64_t fed = memory_->feed_cycles(unit, c);
+        totals[t].busy += c;
+        totals[t].memory_wait += fed - c;
+        r.step = Step::Posted;
+        events.push({now + fed, t});
+        break;
+      }
+      case Step::Posted: {  // results leave; the output buffer may hold the tile back
+        const uint64_t free_at = std::max(now, memory_->write(t, unit, now));
+        totals[t].memory_wait += free_at - now;
+        if (!prefetch && (r.next = take()) >= 0) r.next_ready = memory_->fetch(t, plan.units[size_t(r.next)], free_at);
+        r.unit = r.next;
+        r.ready = r.next_ready;
+        r.next = -1;
+        r.step = Step::Start;
+        if (r.unit >= 0)
+          events.push({free_at, t});
+        else
+          last = std::max(last, free_at);
+        break;
+      }
+    }
+  }
+  return last;
+}
+
+void Accelerator::run_job(const PassPlan& plan) {
+  // Greedy hand-out: every tile gets a unit; whenever one finishes, it gets the next one.
+  size_t next = 0, outstanding = 0;
+  for (auto& t : tiles_) {
+    if (next >= plan.units.size()) break;
+    t->work.write(int64_t(next++));
+    ++outstanding;
+  }
+  sc_core::sc_event_or_list any_done;
+  for (auto& t : tiles_) any_done |= t->done.data_written_event();
+  while (outstanding > 0) {
+    bool got = false;
+    int token;
+    for (auto& t : tiles_) {
+      while (t->done.nb_read(token)) {
+        got = true;
+        --outstanding;
+        if (next < plan.units.size()) {
+          t->work.write(int64_t(next++));
+          ++outstanding;
+        }
+      }
+    }
+    if (!got) wait(any_done);
   }
 }
 

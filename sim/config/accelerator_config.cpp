@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <ios>
@@ -9,6 +10,7 @@
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/config.hpp"
 #include "swatsim/sim/dram_config.hpp"
+#include "swatsim/sim/energy_config.hpp"
 #include "binding.hpp"
 
 namespace swatsim::sim {
@@ -55,6 +57,7 @@ std::pair<std::string, arch::ParamSet> bind_component(const Section& sec, const 
 arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string& file, const std::string& dir) {
   if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
   arch::AcceleratorConfig c;
+  c.energy = default_energy_table();
   const auto top = arch::accelerator_params();
   bool have_pe = false, have_memory = false;
   for (const auto& [key, v] : j.items()) {
@@ -73,6 +76,25 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
         throw InputError(sec.file, fmt::format("{}/{}", sec.pointer, e.what()));
       }
       have_pe = true;
+    } else if (key == "energy") {
+      c.energy = bind_energy_section(v, file, ptr, dir);
+    } else if (key == "dram") {
+      // A preset's name, or a DRAM section (inline or a path; docs/dram.md).
+      json section = v;
+      if (v.is_string()) {
+        const auto names = dram_preset_names();
+        const std::string name = v.get<std::string>();
+        std::error_code ec;
+        if (std::find(names.begin(), names.end(), name) != names.end())
+          section = json{{"preset", name}};
+        else if (!fs::exists(fs::path(dir.empty() ? "." : dir) / name, ec) && !fs::exists(name, ec))
+          throw InputError(file, fmt::format("{}: expected a DRAM preset ({}) or a section file, got \"{}\" (neither)", ptr,
+                                             known_keys(names), name));
+      }
+      DramConfig d = bind_dram_config(section, file, ptr, dir);
+      c.dram = d.spec;
+      c.dram_preset = d.preset;
+      c.dram_params = std::move(d.values);
     } else if (key == "memory") {
       const Section sec = resolve_section(v, file, ptr, dir);
       auto [type, values] =
@@ -85,7 +107,7 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
       for (const auto& p : top)
         if (p.name == key) spec = &p;
       if (!spec)
-        throw InputError(file, fmt::format("{}: unknown key (known: name, clock_ghz, tiles, pe, memory)", ptr));
+        throw InputError(file, fmt::format("{}: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy)", ptr));
       const arch::ParamValue pv = bind_param(*spec, v, file, ptr);
       if (key == "clock_ghz") c.clock_ghz = std::get<double>(pv);
       if (key == "tiles") c.tiles = uint32_t(std::get<int64_t>(pv));
@@ -96,20 +118,32 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
     c.memory_type = "ideal";
     c.memory = arch::ParamSet(arch::find_memory_type("ideal")->params);
   }
+  const bool ideal = c.memory_type == "ideal";
+  if (ideal && c.dram)
+    throw InputError(file, "/dram: a DRAM needs a memory hierarchy in front of it: set /memory/type to \"hierarchy\" "
+                           "or remove /dram (ideal memory has no DRAM)");
+  if (!ideal && !c.dram)
+    throw InputError(file, fmt::format("/dram: missing; memory type \"{}\" needs a DRAM: a preset ({}) or a section",
+                                       c.memory_type, known_keys(dram_preset_names())));
   return c;
 }
 
 const std::vector<std::string>& config_section_keys() {
-  static const std::vector<std::string> keys{"pe", "memory"};  // the keys bind_accelerator_config reads as sections
+  static const std::vector<std::string> keys{"pe", "memory", "dram"};  // the keys bind_accelerator_config reads as sections
   return keys;
 }
 
 json inline_sections(const json& j, const std::string& file, const std::string& dir) {
   if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
   json out = j;
+  const auto presets = dram_preset_names();
   for (const auto& key : config_section_keys())
-    if (auto it = out.find(key); it != out.end() && it->is_string())
-      *it = resolve_section(*it, file, "/" + key, dir).value;
+    if (auto it = out.find(key); it != out.end() && it->is_string()) {
+      if (key == "dram" && std::find(presets.begin(), presets.end(), it->get<std::string>()) != presets.end())
+        *it = json{{"preset", it->get<std::string>()}};  // a preset's name, not a path
+      else
+        *it = resolve_section(*it, file, "/" + key, dir).value;
+    }
   return out;
 }
 
@@ -133,6 +167,13 @@ json to_json(const arch::AcceleratorConfig& c) {
   if (const auto* info = arch::find_memory_type(c.memory_type))
     for (const auto& p : info->params) mem[p.name] = param_json(c.memory.values().at(p.name));
   j["memory"] = mem;
+  if (c.dram) {
+    DramConfig d;
+    d.preset = c.dram_preset;
+    d.values = c.dram_params;
+    j["dram"] = to_json(d);
+  }
+  if (!c.energy.actions.empty()) j["energy"] = to_json(c.energy);
   return j;
 }
 

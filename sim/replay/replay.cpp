@@ -70,6 +70,9 @@ void accumulate(arch::JobResult& into, const arch::JobResult& r) {
   into.macs_issued += r.macs_issued;
   into.row_idle_cycles += r.row_idle_cycles;
   into.peak_macs += r.peak_macs;
+  into.jobs += r.jobs;
+  if (into.memory.size() < r.memory.size()) into.memory.resize(r.memory.size(), 0.0);
+  for (size_t i = 0; i < r.memory.size(); ++i) into.memory[i] += r.memory[i];
 }
 
 namespace {
@@ -178,7 +181,7 @@ private:
                                                            : grad;
           load(it, l16, k, into);
         }
-        const uint64_t wid = next_id++;
+        const uint64_t wid = next_id++, act_id = next_id++, grad_id = next_id++, saved_id = next_id++;
         for (arch::Pass p : o_.passes) {
           if (p == arch::Pass::InputGrad && li == 0) continue;  // the network's first layer
           ReplayRow row;
@@ -192,16 +195,16 @@ private:
           in.pass = p;
           switch (p) {
             case arch::Pass::Forward:
-              in.a = view_of(act, 0);
+              in.a = view_of(act, act_id);
               in.b = view_of(wgt, wid);
               break;
             case arch::Pass::InputGrad:
-              in.a = view_of(grad, 0);
+              in.a = view_of(grad, grad_id);
               in.b = view_of(wgt, wid);
               break;
             case arch::Pass::WeightGrad:
-              in.a = view_of(saved_is_act ? act : saved, 0);
-              in.b = view_of(grad, 0);
+              in.a = saved_is_act ? view_of(act, act_id) : view_of(saved, saved_id);
+              in.b = view_of(grad, grad_id);
               break;
           }
           for (uint32_t n = 0; n < info.N; ++n) {

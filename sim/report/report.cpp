@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <ostream>
 
 #include <fmt/format.h>
 
 #include "swatsim/common/error.hpp"
+#include "swatsim/arch/energy.hpp"
 #include "swatsim/sim/config.hpp"
 #include "swatsim/sim/version.hpp"
 
@@ -17,6 +19,43 @@ namespace swatsim::sim {
 
 using json = nlohmann::ordered_json;
 using arch::Unit;
+
+namespace {
+/// What the report needs to know of one accelerator besides its results.
+struct Side {
+  arch::AcceleratorConfig config;
+  bool exploit = true;
+  std::unique_ptr<arch::PeModel> pe;
+  std::unique_ptr<arch::MemoryModel> memory;
+  explicit Side(const arch::AcceleratorConfig& c, bool exploit_sparsity)
+      : config(c), exploit(exploit_sparsity), pe(arch::make_pe(c)), memory(arch::make_memory(c)) {}
+  arch::StatSet energy(const arch::JobResult& r) const {
+    if (config.energy.actions.empty()) return {};
+    arch::EnergyCounts e;
+    e.macs_effectual = r.macs_effectual;
+    e.macs_issued = r.macs_issued;
+    e.busy_cycles = r.busy_cycles;
+    e.cycles = r.cycles;
+    e.tiles = config.tiles;
+    e.multipliers_per_tile = pe->macs_per_cycle();
+    const auto shape = pe->control_shape();
+    e.pe_rows_per_tile = shape.schedulers;
+    e.lanes_per_tile = shape.mux_lanes;
+    e.sparse_control = exploit && shape.schedulers > 0;
+    e.gates_zeros = e.sparse_control;
+    e.value_bytes = memory->value_bytes();
+    e.memory_defs = &memory->counter_defs();
+    e.memory = &r.memory;
+    e.srams = memory->srams();
+    return arch::energy_stats(config.energy, e);
+  }
+};
+
+double find(const arch::StatSet& s, const char* name) {
+  const arch::Stat* x = s.find(name);
+  return x ? x->value : 0.0;
+}
+}  // namespace
 
 arch::StatSet row_stats(const arch::JobResult& r, const arch::JobResult& b, double clock_ghz) {
   arch::StatSet s;
@@ -35,12 +74,47 @@ arch::StatSet row_stats(const arch::JobResult& r, const arch::JobResult& b, doub
   s.add("tiles.wait_cycles", double(r.tile_wait_cycles), Unit::Cycles,
         "sum over tiles of cycles idle while another tile still worked (imbalance between tiles)");
   s.add("tiles.memory_wait_cycles", double(r.memory_wait_cycles), Unit::Cycles,
-        "sum over tiles of cycles waiting on operands (0 with ideal memory)");
+        "sum over tiles of cycles stalled by the memory system (0 with ideal memory; causes under stall.*)");
   s.add("pe.row_imbalance_cycles", r.row_idle_cycles, Unit::Cycles,
         "cycles a PE row (two-sided: a PE) idled while another of its array worked, averaged over rows");
   s.add("work_units", double(r.units), Unit::Count, "work units the controller handed out");
   return s;
 }
+
+namespace {
+/// Everything one row reports: the compute stats, the memory model's counters, derived memory
+/// figures and energy of both sides.
+arch::StatSet full_row_stats(const arch::JobResult& r, const arch::JobResult& b, const Side& acc, const Side& base) {
+  arch::StatSet s = row_stats(r, b, acc.config.clock_ghz);
+  const auto& defs = acc.memory->counter_defs();
+  for (size_t i = 0; i < defs.size(); ++i)
+    s.add(defs[i].name, i < r.memory.size() ? r.memory[i] : 0.0, defs[i].unit, defs[i].description);
+  if (!defs.empty()) {
+    const double bytes = find(s, "dram.read_bytes") + find(s, "dram.write_bytes");
+    const double per_cycle = r.cycles ? bytes / double(r.cycles) : 0.0;
+    s.add("dram.bandwidth_bytes_per_cycle", per_cycle, Unit::BytesPerCycle, "DRAM bytes moved per accelerator cycle (achieved)");
+    s.add("dram.bandwidth_gb_per_s", per_cycle * acc.config.clock_ghz, Unit::GigabytesPerSecond,
+          "achieved DRAM bandwidth at the configured clock");
+    // Roofline: memory-bound if moving the DRAM bytes at peak bandwidth takes longer than the
+    // tiles' compute with perfect balance.
+    const double compute = double(r.busy_cycles) / double(std::max<uint32_t>(1, acc.config.tiles));
+    s.add("roofline.compute_cycles", compute, Unit::Cycles, "tiles.busy_cycles / tiles (compute time, perfectly balanced)");
+    s.add("roofline.memory_bound", find(s, "dram.peak_cycles") > compute ? 1.0 : 0.0, Unit::Count,
+          "1 if dram.peak_cycles exceeds roofline.compute_cycles (memory-bound), else 0");
+  }
+  const arch::StatSet e = acc.energy(r), eb = base.energy(b);
+  for (const auto& x : e.all()) s.add(x.name, x.value, x.unit, x.description);
+  if (!e.all().empty()) {
+    const double total = find(e, "energy.total_pj"), btotal = find(eb, "energy.total_pj");
+    s.add("baseline.energy.total_pj", btotal, Unit::PicoJoules, "the baseline's energy for the same work (same table)");
+    s.add("baseline.energy.dram_pj", find(eb, "energy.dram_pj"), Unit::PicoJoules, "the baseline's DRAM energy");
+    s.add("energy_efficiency", total > 0 ? btotal / total : 0.0, Unit::Ratio, "baseline energy / energy");
+    const double edp = total * double(r.cycles), bedp = btotal * double(b.cycles);
+    s.add("edp_gain", edp > 0 ? bedp / edp : 0.0, Unit::Ratio, "baseline energy-delay product / energy-delay product");
+  }
+  return s;
+}
+}  // namespace
 
 Report build_report(const ReplayResult& res, const ReplayOptions& o) {
   Report rep;
@@ -53,6 +127,10 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
   } else {
     rep.baseline = json{{"kind", "same hardware with sparsity exploitation off"}, {"exploit_sparsity", false}};
   }
+  const Side acc(o.config, true);
+  arch::AcceleratorConfig base_config = o.baseline ? *o.baseline : o.config;
+  base_config.energy = o.config.energy;  // one table prices both sides
+  const Side base(base_config, o.baseline ? o.baseline_sparsity : false);
   std::map<int, std::pair<arch::JobResult, arch::JobResult>> by_pass;
   std::pair<arch::JobResult, arch::JobResult> all;
   for (const auto& row : res.rows) {
@@ -62,7 +140,7 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
     r.layer_name = row.layer_name;
     r.pass = arch::to_string(row.pass);
     r.samples = row.samples;
-    r.stats = row_stats(row.result, row.baseline, o.config.clock_ghz);
+    r.stats = full_row_stats(row.result, row.baseline, acc, base);
     rep.rows.push_back(std::move(r));
     auto& p = by_pass[int(row.pass)];
     accumulate(p.first, row.result);
@@ -74,30 +152,30 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
     ReportRow r;
     r.layer_name = "total";
     r.pass = arch::to_string(arch::Pass(pass));
-    r.stats = row_stats(v.first, v.second, o.config.clock_ghz);
+    r.stats = full_row_stats(v.first, v.second, acc, base);
     rep.pass_totals.push_back(std::move(r));
   }
   rep.total.layer_name = "total";
   rep.total.pass = "all";
-  rep.total.stats = row_stats(all.first, all.second, o.config.clock_ghz);
+  rep.total.stats = full_row_stats(all.first, all.second, acc, base);
   return rep;
 }
 
 namespace {
-double stat(const ReportRow& r, const char* name) {
-  const arch::Stat* s = r.stats.find(name);
-  return s ? s->value : 0.0;
+// Units whose values are whole numbers (cycles, MACs, bytes, counts); the others are reals.
+bool counts_whole(Unit u) {
+  return u == Unit::Cycles || u == Unit::Macs || u == Unit::Count || u == Unit::Bytes;
 }
 std::string fmt_value(const arch::Stat& s) {
   if (s.unit == Unit::Ratio) return fmt::format("{:.6f}", s.value);
   if (s.unit == Unit::Seconds) return fmt::format("{:.9e}", s.value);
   if (s.name == "pe.row_imbalance_cycles") return fmt::format("{:.2f}", s.value);
+  if (!counts_whole(s.unit) || std::floor(s.value) != s.value) return fmt::format("{:.4f}", s.value);
   return fmt::format("{:.0f}", s.value);
 }
 // Counts (cycles, MACs, units) are whole numbers and appear in JSON as integers.
 json json_value(const arch::Stat& s) {
-  const bool whole = s.unit != Unit::Ratio && s.unit != Unit::Seconds && s.value >= 0 && s.value < 9.0e18 &&
-                     std::floor(s.value) == s.value;
+  const bool whole = counts_whole(s.unit) && s.value >= 0 && s.value < 9.0e18 && std::floor(s.value) == s.value;
   return whole ? json(uint64_t(s.value)) : json(s.value);
 }
 std::string csv_field(const std::string& v) {
@@ -108,30 +186,56 @@ std::string csv_field(const std::string& v) {
 }
 }  // namespace
 
+namespace {
+/// The text table: a chosen subset of the stats (every stat is in JSON and CSV).
+struct TextColumn {
+  const char* header;
+  const char* stat;
+  int width;
+  int decimals;
+  double scale;
+};
+const TextColumn kTextColumns[] = {
+    {"cycles", "cycles", 14, 0, 1},
+    {"baseline", "baseline_cycles", 14, 0, 1},
+    {"speedup", "speedup", 8, 3, 1},
+    {"util", "utilization", 6, 3, 1},
+    {"row-imbal", "pe.row_imbalance_cycles", 12, 0, 1},
+    {"tile-wait", "tiles.wait_cycles", 12, 0, 1},
+    {"mem-stall", "tiles.memory_wait_cycles", 12, 0, 1},
+    {"DRAM-MB", "dram.read_bytes", 9, 2, 1e-6},
+    {"uJ", "energy.total_pj", 10, 2, 1e-6},
+    {"E-eff", "energy_efficiency", 7, 3, 1},
+};
+}  // namespace
+
 void write_text(const Report& r, std::ostream& out) {
-  out << fmt::format("swatsim {} replay of {} on '{}' ({} x {}), baseline: {}\n\n", version(), r.trace,
+  out << fmt::format("swatsim {} replay of {} on '{}' ({} x {}, memory {}), baseline: {}\n\n", version(), r.trace,
                      r.config["name"].get<std::string>(), r.config["tiles"].get<uint32_t>(),
-                     r.config["pe"]["type"].get<std::string>(),
+                     r.config["pe"]["type"].get<std::string>(), r.config["memory"]["type"].get<std::string>(),
                      r.baseline.contains("config") ? r.baseline["config"]["name"].get<std::string>()
                                                    : r.baseline["kind"].get<std::string>());
-  const auto header = fmt::format("{:>5} {:>5} {:<20} {:<12} {:>14} {:>14} {:>8} {:>6} {:>12} {:>12}\n", "iter",
-                                  "layer", "name", "pass", "cycles", "baseline", "speedup", "util",
-                                  "row-imbal", "tile-wait");
-  out << header;
+  std::string header = fmt::format("{:>5} {:>5} {:<20} {:<12}", "iter", "layer", "name", "pass");
+  for (const auto& c : kTextColumns) header += fmt::format(" {:>{}}", c.header, c.width);
+  out << header << "\n";
   auto line = [&](const std::string& it, const std::string& layer, const ReportRow& row) {
-    out << fmt::format("{:>5} {:>5} {:<20} {:<12} {:>14.0f} {:>14.0f} {:>8.3f} {:>6.3f} {:>12.0f} {:>12.0f}\n", it,
-                       layer, row.layer_name.substr(0, 20), row.pass, stat(row, "cycles"),
-                       stat(row, "baseline_cycles"), stat(row, "speedup"), stat(row, "utilization"),
-                       stat(row, "pe.row_imbalance_cycles"), stat(row, "tiles.wait_cycles"));
+    std::string l = fmt::format("{:>5} {:>5} {:<20} {:<12}", it, layer, row.layer_name.substr(0, 20), row.pass);
+    for (const auto& c : kTextColumns) {
+      const arch::Stat* st = row.stats.find(c.stat);
+      l += st ? fmt::format(" {:>{}.{}f}", st->value * c.scale, c.width, c.decimals) : fmt::format(" {:>{}}", "-", c.width);
+    }
+    out << l << "\n";
   };
   for (const auto& row : r.rows) line(std::to_string(row.iteration), std::to_string(row.layer), row);
-  out << std::string(header.size() - 1, '-') << "\n";
+  out << std::string(header.size(), '-') << "\n";
   for (const auto& row : r.pass_totals) line("", "", row);
   line("", "", r.total);
   out << "\ncycles: accelerator cycles; baseline: baseline cycles for the same work; speedup = baseline / cycles;\n"
          "util: effectual MACs / (cycles x tiles x multipliers per tile); row-imbal: cycles a PE row idled while\n"
          "another row of its array worked (averaged over rows); tile-wait: cycles tiles idled while another tile\n"
-         "still worked (summed over tiles).\n";
+         "still worked (summed over tiles); mem-stall: cycles tiles stalled on the memory system (summed over tiles);\n"
+         "DRAM-MB: megabytes read from DRAM; uJ: energy in microjoules; E-eff: baseline energy / energy.\n"
+         "'-': not modelled by this memory type. Every statistic: --format json or csv.\n";
 }
 
 json to_json(const Report& r) {

@@ -68,7 +68,7 @@ TEST(Config, ShowFillsEveryDefault) {
   TempDir t;
   const auto c = load_accelerator_config(t.write("d.json", R"({"pe": {"type": "dense-systolic"}})"));
   const auto j = swatsim::sim::to_json(c);
-  EXPECT_EQ(j.dump(), R"({"name":"accelerator","clock_ghz":1.0,"tiles":1,"pe":{"type":"dense-systolic","rows":32,"cols":32,"dataflow":"os"},"memory":{"type":"ideal"}})");
+  EXPECT_EQ(j.dump(), R"({"name":"accelerator","clock_ghz":1.0,"tiles":1,"pe":{"type":"dense-systolic","rows":32,"cols":32,"dataflow":"os"},"memory":{"type":"ideal"},"energy":{"table":"45nm","node_nm":45.0,"voltage":0.9}})");
 }
 
 TEST(Config, ErrorsNameFileAndKeyPath) {
@@ -91,9 +91,19 @@ TEST(Config, ErrorsNameFileAndKeyPath) {
   check(R"({"pe": {"type": "tensordash"}, "tiles": 0})", "/tiles: expected an integer in [1, 4096], got 0");
   check(R"({"pe": {"type": "tensordash"}, "clock_ghz": 0})", "/clock_ghz: expected a number in (0, 100], got 0");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hbm9"}})",
-        "/memory/type: expected one of ideal, got \"hbm9\"");
+        "/memory/type: expected one of hierarchy, ideal, got \"hbm9\"");
   check(R"({"pe": {"type": "tensordash"}, "tile": 2})",
-        "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory)");
+        "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy)");
+  check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}})",
+        "/dram: missing; memory type \"hierarchy\" needs a DRAM: a preset (ddr4-3200, hbm2) or a section");
+  check(R"({"pe": {"type": "tensordash"}, "dram": "hbm2"})",
+        "/dram: a DRAM needs a memory hierarchy in front of it: set /memory/type to \"hierarchy\" or remove /dram (ideal memory has no DRAM)");
+  check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "weight_format": "coo"}, "dram": "hbm2"})",
+        "/memory/weight_format: expected one of \"dense\", \"bitmap\", \"csr\", \"rle\", got \"coo\"");
+  check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": "ddr5"})",
+        "/dram: expected a DRAM preset (ddr4-3200, hbm2) or a section file, got \"ddr5\" (neither)");
+  check(R"({"pe": {"type": "tensordash"}, "energy": {"table": "45nm", "node_nm": 0}})",
+        "/energy/node_nm: expected a number > 0, got 0");
   check(R"({"tiles": 2})", "/: missing key \"pe\" (the PE array: {\"type\": ..., ...})");
   check(R"({"pe": 5})", "/pe: expected an object or a path to a JSON file, got 5");
   check(R"([1, 2])", "expected a JSON object, got an array");

@@ -1,4 +1,4 @@
-// memory type `ideal`: every operand is in place when a tile wants it (no stalls).
+// memory type `ideal`: every operand is in place when a tile wants it (no stalls, no traffic).
 #include "swatsim/arch/memory.hpp"
 
 namespace swatsim::arch {
@@ -12,9 +12,9 @@ public:
     static const std::string t = "ideal";
     return t;
   }
-  uint64_t operand_wait_cycles(const PassPlan&, const WorkUnit&) override { return 0; }
+  bool ideal() const override { return true; }
 };
 
 }  // namespace
-SWATSIM_REGISTER_MEMORY(IdealMemory, "ideal", "operands are always in place; no memory stalls");
+SWATSIM_REGISTER_MEMORY(IdealMemory, "ideal", "operands are always in place; no memory stalls, no traffic");
 }  // namespace swatsim::arch

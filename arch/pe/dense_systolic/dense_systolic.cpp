@@ -1,6 +1,8 @@
 #include "dense_systolic.hpp"
 #include "../common/arith.hpp"
 
+#include <algorithm>
+
 namespace swatsim::arch::dense_systolic {
 
 namespace {
@@ -58,6 +60,33 @@ const std::string& DenseSystolic::type() const {
   return t;
 }
 
+GemmBlock DenseSystolic::fold_block(const PassInput& in, const Gemm& g, uint32_t group, uint64_t fold) const {
+  // Folds are enumerated row fold outer: fold = row_fold * column_folds + column_fold.
+  const uint64_t Sr = df_ == Dataflow::OS ? g.M : g.K, Sc = df_ == Dataflow::IS ? g.M : g.N;
+  const uint64_t col_folds = ceil_div(Sc, cols_), rf = fold / col_folds, cf = fold % col_folds;
+  const uint64_t r0 = rf * rows_, r1 = std::min(Sr, r0 + rows_), c0 = cf * cols_, c1 = std::min(Sc, c0 + cols_);
+  uint64_t m0 = 0, m1 = g.M, n0 = 0, n1 = g.N;
+  GemmBlock b;
+  b.group = group;
+  switch (df_) {
+    case Dataflow::OS: m0 = r0; m1 = r1; n0 = c0; n1 = c1; break;
+    case Dataflow::WS: n0 = c0; n1 = c1; b.k_part = uint32_t(rf); b.k_parts = uint32_t(ceil_div(Sr, rows_)); break;
+    case Dataflow::IS: m0 = c0; m1 = c1; b.k_part = uint32_t(rf); b.k_parts = uint32_t(ceil_div(Sr, rows_)); break;
+  }
+  // Partial sums stay in the array's accumulators until the last reduction slice.
+  b.output_elements = b.k_part + 1 == b.k_parts ? (m1 - m0) * (n1 - n0) : 0;
+  if (in.pass == Pass::WeightGrad) {  // M counts (channel, kernel position): a row range reads whole channels
+    const uint64_t rs = uint64_t(in.layer.R) * in.layer.S;
+    m0 /= rs;
+    m1 = ceil_div(m1, rs);
+  }
+  b.m_begin = uint32_t(m0);
+  b.m_end = uint32_t(m1);
+  b.n_begin = uint32_t(n0);
+  b.n_end = uint32_t(n1);
+  return b;
+}
+
 PassPlan DenseSystolic::plan(const PassInput& in, bool) const {
   // One work unit per fold; the last fold of each GEMM is one cycle shorter so that the folds of a
   // GEMM sum to SCALE-Sim's F*(...) - 1. Zeros are not skipped: every MAC is effectual work done.
@@ -74,7 +103,7 @@ PassPlan DenseSystolic::plan(const PassInput& in, bool) const {
   for (uint32_t grp = 0; grp < in.layer.groups; ++grp)
     for (uint64_t i = 0; i < f.folds; ++i) {
       const uint64_t extra = i + 1 == f.folds ? g.M * g.N * g.K - macs_per_fold * f.folds : 0;
-      plan.units.push_back(WorkUnit{i + 1 == f.folds ? 1u : 0u, macs_per_fold + extra, 0});
+      plan.units.push_back(WorkUnit{i + 1 == f.folds ? 1u : 0u, macs_per_fold + extra, 0, fold_block(in, g, grp, i)});
     }
   return plan;
 }

@@ -22,6 +22,13 @@ public:
   static std::vector<ParamSpec> params();
   const std::string& type() const override;
   uint64_t macs_per_cycle() const override { return uint64_t(p_.rows) * p_.cols * p_.lanes; }
+  // A scheduler per PE row; a multiplexer per multiplier lane picks the promoted value (MICRO 2020).
+  ControlShape control_shape() const override {
+    return {uint64_t(p_.rows), uint64_t(p_.rows) * p_.cols * p_.lanes};
+  }
+  std::array<uint64_t, 2> feed_values() const override {
+    return {uint64_t(p_.rows) * p_.lanes, uint64_t(p_.cols) * p_.lanes};  // REFERENCE §2: a step per row and column
+  }
   PassPlan plan(const PassInput& in, bool exploit_sparsity) const override;
   const Params& parameters() const { return p_; }
 

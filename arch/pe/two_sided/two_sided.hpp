@@ -32,6 +32,13 @@ public:
   static std::vector<ParamSpec> params();
   const std::string& type() const override;
   uint64_t macs_per_cycle() const override { return uint64_t(p_.rows) * p_.cols * p_.pairs_per_cycle; }
+  // An intersection unit per PE; a multiplexer per issued pair.
+  ControlShape control_shape() const override {
+    return {uint64_t(p_.rows) * p_.cols, uint64_t(p_.rows) * p_.cols * p_.pairs_per_cycle};
+  }
+  std::array<uint64_t, 2> feed_values() const override {
+    return {uint64_t(p_.rows) * p_.pairs_per_cycle, uint64_t(p_.cols) * p_.pairs_per_cycle};  // matched values issued
+  }
   PassPlan plan(const PassInput& in, bool exploit_sparsity) const override;
 
 private:

@@ -1,8 +1,13 @@
 #pragma once
 // The SystemC accelerator: a controller that cuts each pass of each sample into work units (via the
-// PE model) and hands them to `tiles` tiles over sc_fifo channels; a tile waits for its operands
-// (memory model; `ideal` = no wait) and then for the unit's cycles, computed by the PE model's
-// timing kernel. Time advances per work unit (wait(n cycles)); there is no clock.
+// PE model) and hands them to `tiles` tiles; a tile computes a unit for the cycles the PE model's
+// timing kernel gives. Time advances per work unit (wait(n cycles)); there is no clock.
+//
+// With `ideal` memory the controller hands each tile one unit over an sc_fifo and the next when it
+// finishes (the compute-only model the reference simulators check). With a memory hierarchy the
+// tiles take units in the memory model's loop order, ask it when each unit's operands are in their
+// buffers, fetch unit k+1 while computing unit k (double buffering) and post results; the controller
+// runs them as a C++ event loop in (cycle, tile) order and waits the job's cycles once.
 //
 // Jobs come in through `jobs` (a PassInput*, nullptr ends the controller) and results go out
 // through `results`. Inside SystemC one cycle is 1 ns; clock_ghz only scales reported seconds.
@@ -24,31 +29,33 @@ struct JobResult {
   uint64_t cycles = 0;           ///< from the first unit handed out to the last unit finished
   uint64_t units = 0;            ///< work units
   uint64_t busy_cycles = 0;      ///< sum over tiles of compute cycles
-  uint64_t memory_wait_cycles = 0;  ///< sum over tiles of cycles waiting on operands
+  uint64_t memory_wait_cycles = 0;  ///< sum over tiles of cycles stalled by the memory system
   uint64_t tile_wait_cycles = 0; ///< sum over tiles of cycles idle while another tile worked
   uint64_t macs_dense = 0;       ///< the dense GEMM's MACs
   uint64_t macs_effectual = 0;   ///< as the PE type defines them (docs/pe-models.md)
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers per tile
   double row_idle_cycles = 0;    ///< PE-row (or PE) imbalance inside the arrays, in cycles
   uint64_t peak_macs = 0;        ///< cycles x tiles x multipliers per tile
+  uint64_t jobs = 0;             ///< passes of one sample summed here
+  CounterValues memory;          ///< the memory model's counters (its counter_defs())
 };
+
 
 class Tile : public sc_core::sc_module {
 public:
-  Tile(sc_core::sc_module_name name, MemoryModel& memory);
+  explicit Tile(sc_core::sc_module_name name);
   sc_core::sc_fifo<int64_t> work;  ///< unit index into the current plan
   sc_core::sc_fifo<int> done;
   /// Called by the controller between jobs: new plan, PE state back to 0.
   void begin(const PassPlan* plan);
   uint64_t busy_cycles() const { return busy_; }
-  uint64_t memory_wait_cycles() const { return memwait_; }
 
 private:
   void run();
-  MemoryModel& memory_;
+  void wait_cycles(uint64_t n);
   const PassPlan* plan_ = nullptr;
   uint8_t state_ = 0;
-  uint64_t busy_ = 0, memwait_ = 0;
+  uint64_t busy_ = 0;
 };
 
 class Accelerator : public sc_core::sc_module {
@@ -61,6 +68,7 @@ public:
 
   const AcceleratorConfig& config() const { return config_; }
   const PeModel& pe() const { return *pe_; }
+  const MemoryModel& memory() const { return *memory_; }
   /// Plans of the jobs are passed to this hook if set (tests compare with the kernel).
   std::function<void(const PassPlan&)> on_plan;
 
@@ -72,6 +80,14 @@ private:
   std::unique_ptr<MemoryModel> memory_;
   std::vector<std::unique_ptr<Tile>> tiles_;
   JobResult result_;
+  struct TileTotals {
+    uint64_t busy = 0, memory_wait = 0;
+  };
+  /// Ideal memory: hands units to the SystemC tiles, one each and the next when one finishes.
+  void run_job(const PassPlan& plan);
+  /// A memory hierarchy: runs the tiles of one job from cycle `begin`; returns the cycle the last
+  /// tile is done.
+  uint64_t run_hierarchy_job(const PassPlan& plan, uint64_t begin, std::vector<TileTotals>& totals);
 };
 
 }  // namespace swatsim::arch

@@ -2,8 +2,11 @@
 // An accelerator's resolved configuration as plain structs (sim/config fills them from JSON).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "swatsim/arch/dram.hpp"
+#include "swatsim/arch/energy.hpp"
 #include "swatsim/arch/memory.hpp"
 #include "swatsim/arch/params.hpp"
 #include "swatsim/arch/pe_model.hpp"
@@ -18,6 +21,10 @@ struct AcceleratorConfig {
   ParamSet pe;               ///< values for the PE type's declared parameters
   std::string memory_type = "ideal";
   ParamSet memory;
+  std::optional<dram::Spec> dram;  ///< the DRAM behind a `hierarchy` memory
+  std::string dram_preset;         ///< the preset it started from ("" for a custom set)
+  ParamSet dram_params;            ///< its resolved parameters
+  EnergyTable energy;              ///< prices the actions after the run (empty: no energy reported)
 };
 
 /// Top-level keys of an accelerator config besides the `pe` and `memory` sections.

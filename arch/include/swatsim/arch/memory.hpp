@@ -1,24 +1,80 @@
 #pragma once
-// The memory system between the controller and the tiles. Only `ideal` exists now (operands are
-// always there); buffers and DRAM come with the memory-system issue and register the same way.
+// The memory system between DRAM and the tiles (docs/memory.md). A memory model is a set of
+// resources that answer "ready at which cycle" for a tile at its current time: tiles call in
+// simulated-time order, so a first-come timeline per resource is exact with one wait per unit.
+//
+// `ideal` (operands always in place) keeps the compute-only model: the accelerator then hands units
+// out exactly as before and cycle counts equal the reference simulators'. `hierarchy` adds a global
+// buffer, per-tile operand buffers, a network and DRAM; a tile fetches unit k+1 while it computes k.
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "swatsim/arch/counters.hpp"
+#include "swatsim/arch/layer.hpp"
 #include "swatsim/arch/params.hpp"
 #include "swatsim/arch/pe_model.hpp"
+#include "swatsim/arch/registry.hpp"
 
 namespace swatsim::arch {
+
+namespace dram {
+struct Spec;
+}
+
+/// What the memory system knows of the accelerator around it.
+struct MemoryContext {
+  uint32_t tiles = 1;
+  double clock_ghz = 1.0;
+  /// Values a tile's PE array reads per compute cycle from its scheduled and its dense operand
+  /// buffer (TensorDash: rows x lanes and cols x lanes); 0 where the PE type does not say.
+  uint64_t feed_values[2] = {0, 0};
+  const dram::Spec* dram = nullptr;  ///< the DRAM behind the buffers (none: the model's default)
+};
+
+/// An SRAM of the model: its counters "<name>.read_bytes" and "<name>.write_bytes" are priced by the
+/// energy table's SRAM rule for its capacity.
+struct SramInstance {
+  std::string name;
+  uint64_t bytes = 0;
+};
 
 class MemoryModel {
 public:
   virtual ~MemoryModel() = default;
   virtual const std::string& type() const = 0;
-  /// Cycles a tile waits for the operands of `unit` before it can compute it.
-  virtual uint64_t operand_wait_cycles(const PassPlan& plan, const WorkUnit& unit) = 0;
+  /// True for a memory that never stalls: the accelerator keeps its compute-only hand-out.
+  virtual bool ideal() const { return false; }
+  /// True if a tile fetches its next unit while it computes the current one.
+  virtual bool double_buffered() const { return false; }
+  virtual void attach(const MemoryContext&) {}
+  /// Bytes of one tile buffer a PE model may fill with one unit's operand chunk (0: no limit).
+  virtual uint64_t chunk_budget_bytes() const { return 0; }
+  /// Value bytes of the data type (bf16 2, fp32 4).
+  virtual uint32_t value_bytes() const { return 2; }
+
+  /// A pass of a sample starts at cycle `now`; `exploit` is false on a dense baseline (dense formats).
+  virtual void begin_job(const PassInput&, const PassPlan&, bool /*exploit*/, uint64_t /*now*/) {}
+  /// The order the units are handed out in (a permutation of plan.units): the loop order.
+  virtual std::vector<uint32_t> order(const PassPlan& plan);
+  /// Tile `tile` starts fetching `unit`'s operands at `now`; returns the cycle they are all in its
+  /// buffers.
+  virtual uint64_t fetch(uint32_t /*tile*/, const WorkUnit&, uint64_t now) { return now; }
+  /// The tile waited from `from` to `to` for the operands of its last fetch (stall accounting).
+  virtual void stalled(uint32_t /*tile*/, uint64_t /*from*/, uint64_t /*to*/) {}
+  /// Cycles to compute a unit whose PE timing is `compute` cycles, when the tile buffers must feed it.
+  virtual uint64_t feed_cycles(const WorkUnit&, uint64_t compute) { return compute; }
+  /// The unit's results leave the tile at `now` (posted); returns the cycle its output buffer can
+  /// take the next unit's results.
+  virtual uint64_t write(uint32_t /*tile*/, const WorkUnit&, uint64_t now) { return now; }
+  /// The tiles are done at `now`; returns the cycle the last result is in DRAM.
+  virtual uint64_t end_job(uint64_t now) { return now; }
+
+  /// Counters this model keeps (the same list for every job) and their values for the last job.
+  virtual const std::vector<CounterDef>& counter_defs() const;
+  virtual std::vector<double> job_counters() const { return {}; }
+  virtual std::vector<SramInstance> srams() const { return {}; }
 };
 
 using MemoryTypeInfo = TypeInfo<MemoryModel>;

@@ -2,6 +2,8 @@
 // The interface every PE type implements, and the registry that maps `pe.type` to a factory.
 // A PE type lives in its own folder under arch/pe/ and registers itself with SWATSIM_REGISTER_PE;
 // adding one touches no other file (arch is linked whole-archive so the registrars survive).
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "swatsim/arch/layer.hpp"
+#include "swatsim/arch/operand_blocks.hpp"
 #include "swatsim/arch/params.hpp"
 #include "swatsim/arch/registry.hpp"
 
@@ -33,6 +36,7 @@ struct WorkUnit {
   uint32_t segment = 0;           ///< index into PassPlan::segments
   uint64_t macs_effectual = 0;    ///< as the model defines them (docs/pe-models.md)
   uint64_t row_idle = 0;          ///< PE-row-cycles a row idled while another in its array worked
+  GemmBlock block;                ///< the part of the pass's GEMM it covers (what it reads and writes)
 };
 
 /// One pass of one sample, cut into work units in the model's order.
@@ -60,6 +64,20 @@ public:
   /// order or total) so that there are about kUnitsPerTile units per tile where it can.
   void set_tiles(uint32_t tiles) { tiles_ = tiles ? tiles : 1; }
   uint32_t tiles() const { return tiles_; }
+  /// Bytes a tile buffer holds for the operand chunk of one unit (0: no limit, the compute-only
+  /// model): a model cuts its chunks so that their dense size fits (never changing one-tile cycles).
+  void set_chunk_budget(uint64_t bytes, uint32_t value_bytes) {
+    chunk_budget_ = bytes;
+    value_bytes_ = value_bytes ? value_bytes : 1;
+  }
+  /// Sparse-control hardware of one tile, for energy: schedulers (priced per active cycle each) and
+  /// multiplexed multiplier lanes. A dense array has none.
+  struct ControlShape {
+    uint64_t schedulers = 0, mux_lanes = 0;
+  };
+  virtual ControlShape control_shape() const { return {}; }
+  /// Values the array reads per compute cycle from its scheduled (0) and dense (1) operand buffer.
+  virtual std::array<uint64_t, 2> feed_values() const { return {0, 0}; }
   static constexpr uint32_t kUnitsPerTile = 4;
 
   /// How many contiguous chunks to cut `inner` items into when there are `outer` units otherwise
@@ -71,8 +89,20 @@ public:
     return uint32_t(s < inner ? s : inner);
   }
 
+protected:
+  /// How many chunks to cut `items` items (each `item_values` values dense) into: at least `want`,
+  /// and enough that no chunk's dense bytes exceed the chunk budget (one item at least per chunk).
+  uint32_t budget_splits(uint32_t want, uint64_t items, uint64_t item_values) const {
+    if (chunk_budget_ == 0 || items == 0) return want;
+    const uint64_t per = std::max<uint64_t>(1, chunk_budget_ / std::max<uint64_t>(1, item_values * value_bytes_));
+    const uint64_t need = (items + per - 1) / per;
+    return uint32_t(std::max<uint64_t>(want, std::min<uint64_t>(need, items)));
+  }
+
 private:
   uint32_t tiles_ = 1;
+  uint64_t chunk_budget_ = 0;
+  uint32_t value_bytes_ = 2;
 };
 
 using PeTypeInfo = TypeInfo<PeModel>;

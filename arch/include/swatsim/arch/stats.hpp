@@ -7,8 +7,9 @@
 
 namespace swatsim::arch {
 
-enum class Unit : uint8_t { Cycles, Macs, Count, Ratio, Seconds };
-const char* to_string(Unit u);  ///< "cycles", "MACs", "count", "ratio", "s"
+enum class Unit : uint8_t { Cycles, Macs, Count, Ratio, Seconds, Bytes, PicoJoules, BytesPerCycle, GigabytesPerSecond };
+/// "cycles", "MACs", "count", "ratio", "s", "bytes", "pJ", "bytes/cycle", "GB/s"
+const char* to_string(Unit u);
 
 struct Stat {
   std::string name;  ///< dotted path, e.g. "accelerator.tiles.wait_cycles"

@@ -1,0 +1,81 @@
+#include "swatsim/arch/energy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace swatsim::arch {
+
+double EnergyTable::scale() const {
+  const double v = target_voltage / voltage;
+  return (target_node_nm / node_nm) * v * v;
+}
+
+double EnergyTable::pj(const std::string& action) const {
+  auto it = actions.find(action);
+  if (it == actions.end()) throw std::logic_error("energy table '" + name + "' has no action " + action);
+  return it->second.pj * scale();
+}
+
+double EnergyTable::sram_pj_per_byte(uint64_t bytes) const {
+  if (sram_points.empty()) throw std::logic_error("energy table '" + name + "' has no SRAM points");
+  if (sram_points.size() == 1) return sram_points[0].second / 8.0 * scale();
+  // Log-log interpolation on the segment holding `bytes` (the first or last one outside the range).
+  const double x = std::log(double(std::max<uint64_t>(bytes, 1)));
+  size_t i = 1;
+  while (i + 1 < sram_points.size() && x > std::log(sram_points[i].first)) ++i;
+  const double x0 = std::log(sram_points[i - 1].first), x1 = std::log(sram_points[i].first);
+  const double y0 = std::log(sram_points[i - 1].second), y1 = std::log(sram_points[i].second);
+  const double y = y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+  return std::exp(y) / 8.0 * scale();  // per 64-bit access -> per byte
+}
+
+const std::vector<std::string>& energy_actions() {
+  static const std::vector<std::string> a{"mac.bf16",         "mac.fp32",     "mac.zero_slot",
+                                          "pe.mux_lane_cycle", "pe.scheduler_row_cycle", "noc.byte_hop",
+                                          "leakage.multiplier_cycle"};
+  return a;
+}
+
+namespace {
+double counter(const EnergyCounts& c, const std::string& name) {
+  if (!c.memory_defs || !c.memory) return 0;
+  for (size_t i = 0; i < c.memory_defs->size() && i < c.memory->size(); ++i)
+    if ((*c.memory_defs)[i].name == name) return (*c.memory)[i];
+  return 0;
+}
+}  // namespace
+
+StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
+  StatSet s;
+  const double mac = t.pj(c.value_bytes == 4 ? "mac.fp32" : "mac.bf16");
+  const uint64_t zero_slots = c.macs_issued > c.macs_effectual ? c.macs_issued - c.macs_effectual : 0;
+  // A dense array multiplies every zero it is given: every issued slot is a MAC.
+  const double e_mac = c.gates_zeros ? double(c.macs_effectual) * mac + double(zero_slots) * t.pj("mac.zero_slot")
+                                     : double(c.macs_issued) * mac;
+  const double active_tile_cycles = double(c.busy_cycles);
+  const double e_control =
+      c.sparse_control ? active_tile_cycles * (double(c.lanes_per_tile) * t.pj("pe.mux_lane_cycle") +
+                                               double(c.pe_rows_per_tile) * t.pj("pe.scheduler_row_cycle"))
+                       : 0.0;
+  double e_sram_gbuf = 0, e_sram_tile = 0;
+  for (const auto& sram : c.srams) {
+    const double bytes = counter(c, sram.name + ".read_bytes") + counter(c, sram.name + ".write_bytes");
+    (sram.name == "gbuf" ? e_sram_gbuf : e_sram_tile) += bytes * t.sram_pj_per_byte(sram.bytes);
+  }
+  const double e_noc = counter(c, "noc.byte_hops") * t.pj("noc.byte_hop");
+  const double e_dram = counter(c, "dram.energy_pj");
+  const double e_leak = double(c.cycles) * double(c.tiles) * double(c.multipliers_per_tile) * t.pj("leakage.multiplier_cycle");
+  const double total = e_mac + e_control + e_sram_gbuf + e_sram_tile + e_noc + e_dram + e_leak;
+  s.add("energy.mac_pj", e_mac, Unit::PicoJoules, "multipliers: effectual MACs, and slots issued on zeros");
+  s.add("energy.pe_control_pj", e_control, Unit::PicoJoules, "sparse PEs' schedulers and operand multiplexers, per active cycle");
+  s.add("energy.gbuf_pj", e_sram_gbuf, Unit::PicoJoules, "global buffer reads and writes");
+  s.add("energy.tile_buffers_pj", e_sram_tile, Unit::PicoJoules, "tile operand and output buffer reads and writes");
+  s.add("energy.noc_pj", e_noc, Unit::PicoJoules, "network, per byte per hop");
+  s.add("energy.dram_pj", e_dram, Unit::PicoJoules, "DRAM, from the DRAM model (IDD method)");
+  s.add("energy.leakage_pj", e_leak, Unit::PicoJoules, "leakage of the tiles over the row's cycles");
+  s.add("energy.total_pj", total, Unit::PicoJoules, "sum of the components above");
+  return s;
+}
+
+}  // namespace swatsim::arch

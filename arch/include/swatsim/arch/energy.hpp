@@ -1,0 +1,62 @@
+#pragma once
+// Energy after the run (Accelergy style, docs/energy.md): components count actions, a table gives
+// each action's energy with its unit and source, and energy = counts x table. A new technology node
+// is a new table (or the scaling rule), not a new simulation.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "swatsim/arch/counters.hpp"
+#include "swatsim/arch/memory.hpp"
+#include "swatsim/arch/stats.hpp"
+
+namespace swatsim::arch {
+
+struct EnergyEntry {
+  double pj = 0;        ///< at the table's node and voltage
+  std::string source;
+};
+
+struct EnergyTable {
+  std::string name;
+  std::string origin;  ///< a built-in table's name or the absolute path of the file (binds again)
+  double node_nm = 45, voltage = 0.9;             ///< where the entries were measured
+  double target_node_nm = 45, target_voltage = 0.9;  ///< where they are used (the scaling rule)
+  std::map<std::string, EnergyEntry> actions;     ///< "mac.bf16", "noc.byte_hop", ...
+  std::vector<std::pair<double, double>> sram_points;  ///< (bytes, pJ per 64-bit access), sorted
+  std::string sram_source;
+  /// Constant-field scaling (docs/energy.md): switching energy ~ C V^2 with C ~ feature size, so
+  /// E(node, V) = E x (node / node_table) x (V / V_table)^2. DRAM energy comes from the DRAM model.
+  double scale() const;
+  /// pJ of one action at the target node; an action the table lacks is a bug in the table (throws).
+  double pj(const std::string& action) const;
+  /// pJ per byte read or written of an SRAM of `bytes` capacity (log-log interpolation, scaled).
+  double sram_pj_per_byte(uint64_t bytes) const;
+};
+
+/// The actions the table must price (checked when a table is loaded).
+const std::vector<std::string>& energy_actions();
+
+/// What one accelerator did in one row (a job, or a sum of jobs).
+struct EnergyCounts {
+  uint64_t macs_effectual = 0;
+  uint64_t macs_issued = 0;      ///< busy cycles x multipliers
+  uint64_t busy_cycles = 0;      ///< summed over tiles
+  uint64_t cycles = 0;
+  uint32_t tiles = 1;
+  uint64_t multipliers_per_tile = 0;
+  uint64_t pe_rows_per_tile = 0, lanes_per_tile = 0;  ///< sparse PEs' scheduler rows and multiplexed lanes
+  bool sparse_control = false;   ///< the PE's scheduler and multiplexers are active (a sparse PE exploiting sparsity)
+  bool gates_zeros = false;      ///< issued slots on zeros cost mac.zero_slot (else a full MAC: a dense array)
+  uint32_t value_bytes = 2;
+  const std::vector<CounterDef>* memory_defs = nullptr;
+  const CounterValues* memory = nullptr;
+  std::vector<SramInstance> srams;
+};
+
+/// Energy by component in pJ, as named stats ("energy.mac_pj", ..., "energy.total_pj").
+StatSet energy_stats(const EnergyTable& table, const EnergyCounts& c);
+
+}  // namespace swatsim::arch

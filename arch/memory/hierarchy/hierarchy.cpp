@@ -1,0 +1,408 @@
+// memory type `hierarchy` (docs/memory.md): DRAM -> global buffer -> network -> per-tile operand
+// buffers -> PE array, and results back the same way. Every resource is a first-come timeline: tiles
+// call in simulated-time order, so one answer per unit and operand is exact for the model.
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "swatsim/arch/dram.hpp"
+#include "swatsim/arch/memory.hpp"
+#include "swatsim/arch/operand_blocks.hpp"
+
+namespace swatsim::arch {
+namespace {
+
+// Counter indices (their definitions, in this order, are in kDefs below).
+enum Counter : size_t {
+  kStallDram, kStallNetwork, kStallBufferWidth, kStallOutput, kDrain,
+  kDramRead, kDramWrite, kDramEnergy, kDramPeakCycles,
+  kGbufRead, kGbufWrite, kGbufHits, kGbufMisses,
+  kTileRead, kTileWrite, kTileLocalHits, kOutWrite, kOutRead,
+  kNocBytes, kNocByteHops, kNocMulticastSaved,
+  kBOuterJobs, kCounters
+};
+
+const std::vector<CounterDef>& defs() {
+  static const std::vector<CounterDef> d = {
+      {"stall.dram_cycles", Unit::Cycles, "tile-cycles waiting for operands still on their way from DRAM (bandwidth and latency)"},
+      {"stall.network_cycles", Unit::Cycles, "tile-cycles waiting for operands in the global buffer to cross the network"},
+      {"stall.buffer_width_cycles", Unit::Cycles, "tile-cycles the tile buffers' width could not feed the PE array"},
+      {"stall.output_cycles", Unit::Cycles, "tile-cycles waiting for the output buffer to drain"},
+      {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
+      {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
+      {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM (results, dense in the data type)"},
+      {"dram.energy_pj", Unit::PicoJoules, "DRAM energy by the DRAM model's IDD method (commands and background)"},
+      {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
+      {"gbuf.read_bytes", Unit::Bytes, "global-buffer bytes read (to the network, multicasts once; results to DRAM)"},
+      {"gbuf.write_bytes", Unit::Bytes, "global-buffer bytes written (fills from DRAM; results from the tiles)"},
+      {"gbuf.hits", Unit::Count, "operand blocks found in the global buffer"},
+      {"gbuf.misses", Unit::Count, "operand blocks read from DRAM"},
+      {"tile.operand.read_bytes", Unit::Bytes, "tile operand-buffer bytes read by the PE arrays (compute cycles x feed)"},
+      {"tile.operand.write_bytes", Unit::Bytes, "tile operand-buffer bytes written (blocks arriving over the network)"},
+      {"tile.local_hits", Unit::Count, "operand blocks a tile already held (no transfer)"},
+      {"tile.output.write_bytes", Unit::Bytes, "tile output-buffer bytes written (completed results)"},
+      {"tile.output.read_bytes", Unit::Bytes, "tile output-buffer bytes read (results drained to the global buffer)"},
+      {"noc.bytes", Unit::Bytes, "bytes crossing the network (a multicast counts once)"},
+      {"noc.byte_hops", Unit::Bytes, "bytes x hops on the network (per-tile deliveries)"},
+      {"noc.multicast_saved_bytes", Unit::Bytes, "bytes a multicast to a tile already in flight saved"},
+      {"tiling.b_outer_jobs", Unit::Count, "jobs run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
+  };
+  assert(d.size() == kCounters);
+  return d;
+}
+
+enum class LoopOrder { Auto, AOuter, BOuter };
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
+/// A least-recently-used set of blocks with a byte capacity (the global buffer's contents).
+class BlockCache {
+public:
+  explicit BlockCache(uint64_t capacity) : capacity_(capacity) {}
+  /// The cycle the block is (or will be) in the buffer, if it is there; marks it used.
+  std::optional<uint64_t> find(uint64_t key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    return it->second.ready;
+  }
+  /// Keeps a block (if it fits at all), evicting the least recently used.
+  void insert(uint64_t key, uint64_t bytes, uint64_t ready) {
+    if (bytes > capacity_) return;  // streamed through, never resident
+    while (used_ + bytes > capacity_) {
+      const uint64_t victim = lru_.back();
+      used_ -= map_[victim].bytes;
+      map_.erase(victim);
+      lru_.pop_back();
+    }
+    lru_.push_front(key);
+    map_[key] = Entry{bytes, ready, lru_.begin()};
+    used_ += bytes;
+  }
+  void clear() {
+    map_.clear();
+    lru_.clear();
+    used_ = 0;
+  }
+
+private:
+  struct Entry {
+    uint64_t bytes, ready;
+    std::list<uint64_t>::iterator pos;
+  };
+  uint64_t capacity_, used_ = 0;
+  std::list<uint64_t> lru_;
+  std::unordered_map<uint64_t, Entry> map_;
+};
+
+class Hierarchy final : public MemoryModel {
+public:
+  explicit Hierarchy(const ParamSet& p)
+      : gbuf_bytes_(uint64_t(p.get_int("gbuf_kib")) * 1024),
+        gbuf_width_(uint64_t(p.get_int("gbuf_banks")) * uint64_t(p.get_int("gbuf_bank_bytes"))),
+        tile_bytes_(uint64_t(p.get_int("tile_buffer_kib")) * 1024),
+        tile_out_bytes_(uint64_t(p.get_int("tile_output_kib")) * 1024),
+        tile_width_(uint64_t(p.get_int("tile_buffer_bytes_per_cycle"))),
+        noc_width_(uint64_t(p.get_int("noc_bytes_per_cycle"))),
+        noc_hops_(uint64_t(p.get_int("noc_hops"))),
+        noc_hop_cycles_(uint64_t(p.get_int("noc_hop_cycles"))),
+        multicast_(p.get_choice("noc_multicast") == "on"),
+        double_(p.get_choice("double_buffering") == "on"),
+        gbuf_(gbuf_bytes_) {
+    formats_.value_bytes = p.get_choice("data_type") == "fp32" ? 4 : 2;
+    const char* keys[3] = {"activation_format", "weight_format", "gradient_format"};
+    for (int r = 0; r < 3; ++r) formats_.format[r] = *storage_format_from_string(p.get_choice(keys[r]));
+    const std::string& lo = p.get_choice("loop_order");
+    order_ = lo == "a-outer" ? LoopOrder::AOuter : lo == "b-outer" ? LoopOrder::BOuter : LoopOrder::Auto;
+  }
+
+  static std::vector<ParamSpec> params() {
+    const std::vector<std::string> formats{"dense", "bitmap", "csr", "rle"};
+    return {
+        ParamSpec::choice("data_type", "value type of operands and results: bf16 (2 bytes) or fp32 (4)", "bf16", {"bf16", "fp32"}),
+        ParamSpec::choice("activation_format", "storage format of activations in DRAM and buffers", "bitmap", formats),
+        ParamSpec::choice("weight_format", "storage format of weights", "bitmap", formats),
+        ParamSpec::choice("gradient_format", "storage format of output gradients", "bitmap", formats),
+        ParamSpec::integer("gbuf_kib", "global buffer capacity, KiB (shared by the tiles)", 2048, 1, 1 << 22),
+        ParamSpec::integer("gbuf_banks", "global buffer banks", 16, 1, 1024),
+        ParamSpec::integer("gbuf_bank_bytes", "bytes per cycle one global-buffer bank reads or writes", 32, 1, 4096),
+        ParamSpec::integer("tile_buffer_kib", "capacity of each tile operand buffer (scheduled, dense), KiB", 64, 1, 1 << 20),
+        ParamSpec::integer("tile_output_kib", "capacity of each tile output buffer, KiB", 32, 1, 1 << 20),
+        ParamSpec::integer("tile_buffer_bytes_per_cycle", "bytes per cycle each tile operand buffer feeds its PE array", 512, 1, 1 << 20),
+        ParamSpec::integer("noc_bytes_per_cycle", "global buffer -> tiles network width, bytes per cycle", 256, 1, 1 << 20),
+        ParamSpec::integer("noc_hops", "hops from the global buffer to a tile (energy per byte per hop)", 2, 1, 64),
+        ParamSpec::integer("noc_hop_cycles", "latency of one hop, cycles", 1, 0, 1024),
+        ParamSpec::choice("noc_multicast", "on: a block several tiles want crosses the network once", "on", {"on", "off"}),
+        ParamSpec::choice("double_buffering", "on: a tile fetches its next unit while it computes", "on", {"on", "off"}),
+        ParamSpec::choice("loop_order", "a-outer: operand-0 blocks outer; b-outer: operand-1 blocks outer; auto: the one "
+                          "with less DRAM traffic per pass", "auto", {"auto", "a-outer", "b-outer"}),
+    };
+  }
+
+  const std::string& type() const override {
+    static const std::string t = "hierarchy";
+    return t;
+  }
+
+  void attach(const MemoryContext& c) override {
+    if (!c.dram) throw std::invalid_argument("a hierarchy memory needs a DRAM (the config's dram section)");
+    ctx_ = c;
+    dram_spec_ = *c.dram;
+    dram_ = std::make_unique<dram::System>(dram_spec_, dram_spec_.channels);
+    dram_ratio_ = 1.0 / (c.clock_ghz * dram_spec_.tCK_ns);  // DRAM cycles per accelerator cycle
+    tiles_.assign(c.tiles, TileState{});
+    const double peak_per_ns = dram_spec_.peak_bandwidth() / 1e9;
+    peak_bytes_per_cycle_ = peak_per_ns / c.clock_ghz;
+    feed_factor_ = 1;
+    for (int op = 0; op < 2; ++op)
+      feed_factor_ = std::max<uint64_t>(feed_factor_, ceil_div(c.feed_values[op] * formats_.value_bytes, tile_width_));
+  }
+
+  bool double_buffered() const override { return double_; }
+  uint64_t chunk_budget_bytes() const override { return double_ ? tile_bytes_ / 2 : tile_bytes_; }
+  uint32_t value_bytes() const override { return formats_.value_bytes; }
+
+  void begin_job(const PassInput& in, const PassPlan& plan, bool exploit, uint64_t) override {
+    FormatChoice f = formats_;
+    if (!exploit)  // the dense baseline stores every operand dense
+      for (auto& x : f.format) x = StorageFormat::Dense;
+    operands_.emplace(in, f);
+    plan_ = &plan;
+    blocks_.assign(plan.units.size() * 2, OperandBlock{});
+    have_block_.assign(plan.units.size(), false);
+    counters_.assign(kCounters, 0.0);
+    dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
+    // The job's results get one region; they are written in unit order as they complete.
+    uint64_t out_bytes = 0;
+    for (const auto& u : plan.units) out_bytes += operands_->output_bytes(u.block);
+    out_base_ = allocate(out_bytes);
+    out_next_ = 0;
+    last_done_ = 0;
+    sending_.clear();
+  }
+
+  std::vector<uint32_t> order(const PassPlan& plan) override {
+    std::vector<uint32_t> a = MemoryModel::order(plan);
+    std::vector<uint32_t> b = a;
+    std::stable_sort(b.begin(), b.end(), [&](uint32_t x, uint32_t y) {
+      const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
+      return std::tie(p.group, p.outer, p.n_begin) < std::tie(q.group, q.outer, q.n_begin);
+    });
+    bool use_b = order_ == LoopOrder::BOuter;
+    if (order_ == LoopOrder::Auto && a != b) use_b = dram_traffic(b) < dram_traffic(a);
+    if (use_b) counters_[kBOuterJobs] += 1;
+    return use_b ? b : a;
+  }
+
+  uint64_t fetch(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
+    const size_t u = size_t(&unit - plan_->units.data());
+    TileState& t = tiles_[tile];
+    uint64_t ready = now, in_gbuf = now;
+    for (int op = 0; op < 2; ++op) {
+      const OperandBlock& b = block(u, op);
+      if (b.bytes == 0) continue;
+      // Already in this tile's buffer (the current or the prefetched block of this operand)?
+      bool local = false;
+      for (const auto& h : t.held[op])
+        if (h.key == b.key) {
+          ready = std::max(ready, h.ready);
+          local = true;
+        }
+      if (local) {
+        counters_[kTileLocalHits] += 1;
+        continue;
+      }
+      // In the global buffer, or from DRAM.
+      uint64_t at_gbuf;
+      if (auto r = gbuf_.find(b.key)) {
+        counters_[kGbufHits] += 1;
+        at_gbuf = std::max(now, *r);
+      } else {
+        counters_[kGbufMisses] += 1;
+        at_gbuf = dram_read(b, now);
+        gbuf_.insert(b.key, b.bytes, at_gbuf);
+        counters_[kGbufWrite] += double(b.bytes);
+      }
+      in_gbuf = std::max(in_gbuf, at_gbuf);
+      // Across the network: join a multicast of the same block still in flight, or send it.
+      uint64_t arrive;
+      auto inflight = sending_.find(b.key);
+      if (multicast_ && inflight != sending_.end() && inflight->second >= now) {
+        arrive = inflight->second;
+        counters_[kNocMulticastSaved] += double(b.bytes);
+      } else {
+        const uint64_t start = std::max({now, at_gbuf, path_free_});
+        const uint64_t width = std::min(gbuf_width_, noc_width_);
+        path_free_ = start + ceil_div(b.bytes, width);
+        arrive = path_free_ + noc_hops_ * noc_hop_cycles_;
+        sending_[b.key] = arrive;
+        counters_[kNocBytes] += double(b.bytes);
+        counters_[kGbufRead] += double(b.bytes);
+      }
+      counters_[kNocByteHops] += double(b.bytes * noc_hops_);
+      counters_[kTileWrite] += double(b.bytes);
+      // The tile keeps this block (beside the one it computes on, with double buffering) if it fits.
+      auto& held = t.held[op];
+      if (b.bytes <= chunk_budget_bytes()) {
+        if (held.size() >= (double_ ? 2u : 1u)) held.erase(held.begin());
+        held.push_back(Held{b.key, arrive});
+      }
+      ready = std::max(ready, arrive);
+    }
+    t.fetched_in_gbuf = in_gbuf;
+    return ready;
+  }
+
+  void stalled(uint32_t tile, uint64_t from, uint64_t to) override {
+    const uint64_t dram_part = std::min(to, std::max(from, tiles_[tile].fetched_in_gbuf)) - from;
+    counters_[kStallDram] += double(dram_part);
+    counters_[kStallNetwork] += double(to - from - dram_part);
+  }
+
+  uint64_t feed_cycles(const WorkUnit&, uint64_t compute) override {
+    const uint64_t c = compute * feed_factor_;
+    counters_[kStallBufferWidth] += double(c - compute);
+    uint64_t values = 0;
+    for (int op = 0; op < 2; ++op) values += ctx_.feed_values[op];
+    counters_[kTileRead] += double(compute * values * formats_.value_bytes);
+    return c;
+  }
+
+  uint64_t write(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
+    const uint64_t bytes = operands_->output_bytes(unit.block);
+    TileState& t = tiles_[tile];
+    if (bytes == 0) return now;
+    counters_[kOutWrite] += double(bytes);
+    counters_[kOutRead] += double(bytes);
+    // Tile -> global buffer over the network's return path, then posted to DRAM.
+    const uint64_t start = std::max(now, write_path_free_);
+    write_path_free_ = start + ceil_div(bytes, std::min(gbuf_width_, noc_width_));
+    const uint64_t drained = write_path_free_ + noc_hops_ * noc_hop_cycles_;
+    counters_[kNocBytes] += double(bytes);
+    counters_[kNocByteHops] += double(bytes * noc_hops_);
+    counters_[kGbufWrite] += double(bytes);
+    counters_[kGbufRead] += double(bytes);
+    const uint64_t done = dram_write(out_base_ + out_next_, bytes, now);
+    out_next_ += bytes;
+    last_done_ = std::max({last_done_, done, drained});
+    // The output buffer holds one unit's results (two with double buffering): the tile may start
+    // the next unit's results once the slot it reuses has drained.
+    const uint64_t free_at = std::max(now, double_ ? t.last_drain : drained);
+    t.last_drain = drained;
+    counters_[kStallOutput] += double(free_at - now);
+    return free_at;
+  }
+
+  uint64_t end_job(uint64_t now) override {
+    const uint64_t end = std::max(now, last_done_);
+    counters_[kDrain] += double(end - now);
+    counters_[kDramEnergy] = dram::energy(dram_spec_, dram_->counters()).total() - dram_energy_before_;
+    counters_[kDramPeakCycles] =
+        std::ceil((counters_[kDramRead] + counters_[kDramWrite]) / std::max(1e-12, peak_bytes_per_cycle_));
+    plan_ = nullptr;
+    return end;
+  }
+
+  const std::vector<CounterDef>& counter_defs() const override { return defs(); }
+  std::vector<double> job_counters() const override { return counters_; }
+  std::vector<SramInstance> srams() const override {
+    return {{"gbuf", gbuf_bytes_}, {"tile.operand", tile_bytes_}, {"tile.output", tile_out_bytes_}};
+  }
+
+private:
+  struct Held {
+    uint64_t key, ready;
+  };
+  struct TileState {
+    std::vector<Held> held[2];
+    uint64_t fetched_in_gbuf = 0, last_drain = 0;
+  };
+
+  const OperandBlock& block(size_t unit, int op) {
+    if (!have_block_[unit]) {
+      for (int o = 0; o < 2; ++o) blocks_[unit * 2 + o] = operands_->block(o, plan_->units[unit].block);
+      have_block_[unit] = true;
+    }
+    return blocks_[unit * 2 + op];
+  }
+
+  /// DRAM bytes a unit order reads with this global buffer (its LRU, no timing): what `auto` compares.
+  uint64_t dram_traffic(const std::vector<uint32_t>& order) {
+    BlockCache cache(gbuf_bytes_);
+    uint64_t bytes = 0;
+    for (uint32_t u : order)
+      for (int op = 0; op < 2; ++op) {
+        const OperandBlock& b = block(u, op);
+        if (b.bytes == 0 || cache.find(b.key)) continue;
+        bytes += b.bytes;
+        cache.insert(b.key, b.bytes, 0);
+      }
+    return bytes;
+  }
+
+  /// Bump allocator over DRAM (docs/memory.md): regions in order of first use, each aligned to 8 KiB
+  /// (a DRAM row of every channel for the presets' mappings), wrapping at capacity.
+  uint64_t allocate(uint64_t bytes) {
+    constexpr uint64_t kAlign = 8192;
+    const uint64_t size = std::max<uint64_t>(kAlign, ceil_div(bytes, kAlign) * kAlign);
+    const uint64_t cap = dram_spec_.capacity_bytes();
+    if (next_free_ + size > cap) next_free_ = 0;
+    const uint64_t base = next_free_;
+    next_free_ += size;
+    return base;
+  }
+  uint64_t to_dram(uint64_t cycle) const { return uint64_t(std::ceil(double(cycle) * dram_ratio_ - 1e-9)); }
+  uint64_t from_dram(uint64_t cycle) const { return uint64_t(std::ceil(double(cycle) / dram_ratio_ - 1e-9)); }
+
+  uint64_t dram_address(uint64_t addr, uint64_t bytes) const {
+    const uint64_t cap = dram_spec_.capacity_bytes();
+    addr -= addr % dram_spec_.burst_bytes();
+    if (addr + bytes > cap) addr = 0;  // a block never wraps: start it over at 0
+    return addr;
+  }
+  uint64_t dram_read(const OperandBlock& b, uint64_t now) {
+    auto it = bases_.find(b.tensor);
+    if (it == bases_.end()) it = bases_.emplace(b.tensor, allocate(b.tensor_bytes)).first;
+    counters_[kDramRead] += double(b.bytes);
+    const uint64_t addr = dram_address(it->second + b.offset, b.bytes);
+    return from_dram(dram_->transfer(addr, b.bytes, false, to_dram(now)));
+  }
+  uint64_t dram_write(uint64_t addr, uint64_t bytes, uint64_t now) {
+    counters_[kDramWrite] += double(bytes);
+    return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, true, to_dram(now)));
+  }
+
+  uint64_t gbuf_bytes_, gbuf_width_, tile_bytes_, tile_out_bytes_, tile_width_, noc_width_, noc_hops_, noc_hop_cycles_;
+  bool multicast_, double_;
+  FormatChoice formats_;
+  LoopOrder order_ = LoopOrder::Auto;
+  MemoryContext ctx_;
+  dram::Spec dram_spec_;
+  std::unique_ptr<dram::System> dram_;
+  double dram_ratio_ = 1, peak_bytes_per_cycle_ = 1;
+  uint64_t feed_factor_ = 1;
+  BlockCache gbuf_;
+  std::unordered_map<uint64_t, uint64_t> sending_;  // block key -> cycle its last network send arrives
+  std::unordered_map<uint64_t, uint64_t> bases_;    // tensor -> DRAM base address
+  uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
+  std::vector<TileState> tiles_;
+  // the current job
+  std::optional<PassOperands> operands_;
+  const PassPlan* plan_ = nullptr;
+  std::vector<OperandBlock> blocks_;
+  std::vector<bool> have_block_;
+  std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
+  double dram_energy_before_ = 0;
+  uint64_t out_base_ = 0, out_next_ = 0, last_done_ = 0;
+};
+
+}  // namespace
+SWATSIM_REGISTER_MEMORY(Hierarchy, "hierarchy",
+                        "global buffer, per-tile operand buffers, a network and DRAM (the config's dram section); "
+                        "operands in compressed formats from their real masks (docs/memory.md)");
+}  // namespace swatsim::arch

@@ -1,0 +1,123 @@
+// Storage formats and the pass-to-operand mapping: hand-worked byte counts of real masks.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "swatsim/arch/operand_blocks.hpp"
+
+using namespace swatsim::arch;
+
+namespace {
+struct Mask {
+  std::vector<uint64_t> words;
+  BitTensorView view;
+  Mask(std::array<uint32_t, 4> dims, std::vector<uint64_t> set, uint64_t id = 1) {
+    view.dims = dims;
+    words.assign((view.numel() + 63) / 64 + 1, 0);
+    for (uint64_t i : set) words[i >> 6] |= uint64_t(1) << (i & 63);
+    view.words = words.data();
+    view.id = id;
+  }
+};
+}  // namespace
+
+TEST(Formats, HandWorkedBox) {
+  // One 2x40 plane; non-zeros at 0, 1, 39 (row 0) and 40+35 (row 1, after 35 zeros).
+  Mask m({1, 1, 2, 40}, {0, 1, 39, 75});
+  TensorBox whole;
+  whole.hi = {1, 1, 2, 40};
+  const BoxContents c = count_box(m.view, whole, 2, true);
+  EXPECT_EQ(c.elements, 80u);
+  EXPECT_EQ(c.nonzeros, 4u);
+  EXPECT_EQ(c.rows, 1u);           // one channel plane
+  EXPECT_EQ(c.row_length, 80u);
+  // Gaps before each non-zero: 0, 0, 37, 35; runs over 31 zeros need one extra entry each.
+  EXPECT_EQ(c.rle_entries, 4u + 1 + 1);
+  EXPECT_EQ(format_bytes(c, StorageFormat::Dense, 2), 160u);
+  EXPECT_EQ(format_bytes(c, StorageFormat::Bitmap, 2), 10u + 8);
+  EXPECT_EQ(format_bytes(c, StorageFormat::Csr, 2), 4u * (2 + 2) + 2 * 4);
+  EXPECT_EQ(format_bytes(c, StorageFormat::Rle, 2), (6u * 21 + 7) / 8);  // 6 entries of 16+5 bits
+  EXPECT_EQ(format_bytes(c, StorageFormat::Bitmap, 4), 10u + 16);
+}
+
+TEST(Formats, SubBoxSkipsWhatIsOutside) {
+  Mask m({1, 2, 3, 4}, {0, 5, 6, 13, 23});  // (c,h,w): (0,0,0) (0,1,1) (0,1,2) (1,0,1) (1,2,3)
+  TensorBox b;
+  b.lo = {0, 0, 1, 1};
+  b.hi = {1, 2, 3, 3};  // rows 1-2, columns 1-2 of both channels
+  const BoxContents c = count_box(m.view, b, 2, true);
+  EXPECT_EQ(c.elements, 8u);
+  EXPECT_EQ(c.nonzeros, 2u);  // (0,1,1) and (0,1,2)
+  EXPECT_EQ(c.rows, 2u);
+  EXPECT_EQ(c.row_length, 4u);
+  EXPECT_EQ(c.rle_entries, 2u);
+}
+
+TEST(Formats, RoundTripNames) {
+  for (auto f : {StorageFormat::Dense, StorageFormat::Bitmap, StorageFormat::Csr, StorageFormat::Rle})
+    EXPECT_EQ(*storage_format_from_string(to_string(f)), f);
+  EXPECT_FALSE(storage_format_from_string("coo"));
+}
+
+TEST(PassOperands, ForwardWindowsReadTheInputUnderThem) {
+  // 3x3 kernel, stride 1, padding 1, one 4x4 map of 2 channels, 3 filters: windows are enumerated
+  // output column first (m = ox*Ho + oy).
+  LayerShape l;
+  l.N = 1; l.C = 2; l.H = 4; l.W = 4; l.K = 3; l.R = 3; l.S = 3; l.stride = 1; l.padding = 1; l.Ho = 4; l.Wo = 4;
+  std::vector<uint64_t> all_act, all_w;
+  for (uint64_t i = 0; i < 32; ++i) all_act.push_back(i);
+  for (uint64_t i = 0; i < 54; i += 2) all_w.push_back(i);
+  Mask a({1, 2, 4, 4}, all_act, 7), w({3, 2, 3, 3}, all_w, 8);
+  PassInput in;
+  in.layer = l;
+  in.pass = Pass::Forward;
+  in.a = a.view;
+  in.b = w.view;
+  FormatChoice f;
+  f.format[0] = StorageFormat::Dense;
+  f.format[1] = StorageFormat::Bitmap;
+  PassOperands ops(in, f);
+  GemmBlock b;
+  b.m_begin = 0;
+  b.m_end = 4;  // output column 0, rows 0-3: input columns 0-1 (padding 1), every row
+  b.n_begin = 1;
+  b.n_end = 3;
+  b.output_elements = 8;
+  const OperandBlock x = ops.block(0, b);
+  EXPECT_EQ(x.contents.elements, 2u * 4 * 2);
+  EXPECT_EQ(x.bytes, 2u * 4 * 2 * 2);
+  EXPECT_EQ(x.role, TensorRole::Activation);
+  const OperandBlock y = ops.block(1, b);  // filters 1-2: 36 weights, every other set -> 18
+  EXPECT_EQ(y.contents.elements, 36u);
+  EXPECT_EQ(y.contents.nonzeros, 18u);
+  EXPECT_EQ(y.bytes, (36u + 7) / 8 + 18 * 2);
+  EXPECT_EQ(ops.output_bytes(b), 16u);
+  // The same block twice has the same key; another block another.
+  EXPECT_EQ(ops.block(0, b).key, x.key);
+  GemmBlock b2 = b;
+  b2.m_begin = 4;
+  b2.m_end = 8;
+  EXPECT_NE(ops.block(0, b2).key, x.key);
+  EXPECT_EQ(ops.block(0, b2).contents.elements, 2u * 4 * 3);  // columns 0-2
+}
+
+TEST(PassOperands, WeightGradBlocksIgnoreKernelPosition) {
+  LayerShape l;
+  l.N = 2; l.C = 4; l.H = 3; l.W = 3; l.K = 2; l.R = 3; l.S = 3; l.stride = 1; l.padding = 1; l.Ho = 3; l.Wo = 3;
+  Mask a({2, 4, 3, 3}, {0, 9, 40, 71}, 3), g({2, 2, 3, 3}, {1, 20}, 4);
+  PassInput in;
+  in.layer = l;
+  in.pass = Pass::WeightGrad;
+  in.sample = 1;
+  in.a = a.view;
+  in.b = g.view;
+  PassOperands ops(in, FormatChoice{});
+  GemmBlock b;
+  b.m_begin = 0; b.m_end = 4; b.n_begin = 0; b.n_end = 2; b.outer = 0;
+  GemmBlock c = b;
+  c.outer = 5;
+  EXPECT_EQ(ops.block(0, b).key, ops.block(0, c).key);
+  EXPECT_EQ(ops.block(0, b).contents.nonzeros, 2u);  // sample 1 holds elements 40 and 71
+  EXPECT_EQ(ops.block(1, b).contents.nonzeros, 1u);  // sample 1 of the gradient: element 20
+  EXPECT_EQ(ops.role(1), TensorRole::Gradient);
+}
