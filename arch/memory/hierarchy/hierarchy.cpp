@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <array>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -175,6 +177,7 @@ public:
     plan_ = &plan;
     blocks_.assign(plan.units.size() * 2, OperandBlock{});
     have_block_.assign(plan.units.size(), false);
+    sized_.clear();
     counters_.assign(kCounters, 0.0);
     dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
     // The job's results get one region; they are written in unit order as they complete.
@@ -325,10 +328,22 @@ private:
 
   const OperandBlock& block(size_t unit, int op) {
     if (!have_block_[unit]) {
-      for (int o = 0; o < 2; ++o) blocks_[unit * 2 + o] = operands_->block(o, plan_->units[unit].block);
+      // Units share blocks (every operand-0 set meets the same operand-1 chunks): size each once.
+      const GemmBlock& g = plan_->units[unit].block;
+      for (int o = 0; o < 2; ++o) {
+        const SizedKey id = sized_key(g, o);
+        auto it = sized_.find(id);
+        if (it == sized_.end()) it = sized_.emplace(id, operands_->block(o, g)).first;
+        blocks_[unit * 2 + o] = it->second;
+      }
       have_block_[unit] = true;
     }
     return blocks_[unit * 2 + op];
+  }
+  using SizedKey = std::array<uint32_t, 7>;  // operand and the block fields its box depends on
+  static SizedKey sized_key(const GemmBlock& g, int op) {
+    return {uint32_t(op), g.group, g.outer, op == 0 ? g.m_begin : g.n_begin, op == 0 ? g.m_end : g.n_end, g.k_part,
+            g.k_parts};
   }
 
   /// DRAM bytes a unit order reads with this global buffer (its LRU, no timing): what `auto` compares.
@@ -396,6 +411,7 @@ private:
   const PassPlan* plan_ = nullptr;
   std::vector<OperandBlock> blocks_;
   std::vector<bool> have_block_;
+  std::map<SizedKey, OperandBlock> sized_;  // operand-side block fields -> its sizing
   std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
   double dram_energy_before_ = 0;
   uint64_t out_base_ = 0, out_next_ = 0, last_done_ = 0;

@@ -38,7 +38,37 @@ uint64_t TensorBox::elements() const {
   return n;
 }
 
-BoxContents count_box(const BitTensorView& v, const TensorBox& box, int row_dims, bool with_runs) {
+namespace {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
+void prefix_popcounts(const uint64_t* words, uint64_t n, uint64_t* out) {
+  uint64_t sum = 0;
+  out[0] = 0;
+  for (uint64_t w = 0; w < n; ++w) out[w + 1] = sum += uint64_t(__builtin_popcountll(words[w]));
+}
+
+/// count(begin, end) of set bits, in O(1) from per-word prefix sums when given (inlined into
+/// count_box_with, which is built with hardware popcount where the CPU has it).
+struct Counter {
+  const BitTensorView& v;
+  const uint64_t* prefix;  // nullptr: count word by word
+  inline __attribute__((always_inline)) uint64_t operator()(uint64_t begin, uint64_t end) const {
+    if (!prefix) return v.count(begin, end);
+    if (begin >= end) return 0;
+    const uint64_t wb = begin >> 6, we = (end - 1) >> 6;
+    uint64_t n = prefix[we + 1] - prefix[wb];
+    if (begin & 63) n -= uint64_t(__builtin_popcountll(v.words[wb] & ((uint64_t(1) << (begin & 63)) - 1)));
+    if (end & 63) n -= uint64_t(__builtin_popcountll(v.words[we] & (~uint64_t(0) << (end & 63))));
+    return n;
+  }
+};
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
+BoxContents count_box_with(const Counter& count, const TensorBox& box, int row_dims, bool with_runs) {
+  const BitTensorView& v = count.v;
   BoxContents c;
   c.elements = box.elements();
   c.rows = 1;
@@ -79,7 +109,7 @@ BoxContents count_box(const BitTensorView& v, const TensorBox& box, int row_dims
       });
       position += run;
     } else {
-      c.nonzeros += v.count(start, start + run);
+      c.nonzeros += count(start, start + run);
     }
     // Next tuple over dims 0..j-1.
     int d = j - 1;
@@ -90,6 +120,11 @@ BoxContents count_box(const BitTensorView& v, const TensorBox& box, int row_dims
     if (d < 0) break;
   }
   return c;
+}
+}  // namespace
+
+BoxContents count_box(const BitTensorView& v, const TensorBox& box, int row_dims, bool with_runs) {
+  return count_box_with(Counter{v, nullptr}, box, row_dims, with_runs);
 }
 
 uint64_t format_bytes(const BoxContents& c, StorageFormat f, uint32_t value_bytes) {
@@ -121,13 +156,17 @@ uint64_t mix(uint64_t h, uint64_t v) {  // splitmix64 step: keys only need to be
 PassOperands::PassOperands(const PassInput& in, const FormatChoice& formats) : in_(in), formats_(formats) {
   for (int op = 0; op < 2; ++op) {
     const BitTensorView& v = view(op);
+    const uint64_t words = (v.numel() + 63) / 64;
+    prefix_[op].resize(words + 1);
+    prefix_popcounts(v.words, words, prefix_[op].data());
     TensorBox whole;
     whole.hi = v.dims;
     if (role(op) != TensorRole::Weight) {  // one sample of a map
       whole.lo[0] = in.sample;
       whole.hi[0] = in.sample + 1;
     }
-    const BoxContents c = count_box(v, whole, row_dims_of(role(op)), formats.format[int(role(op))] == StorageFormat::Rle);
+    const BoxContents c = count_box_with(Counter{v, prefix_[op].data()}, whole, row_dims_of(role(op)),
+                                         formats.format[int(role(op))] == StorageFormat::Rle);
     tensor_bytes_[op] = format_bytes(c, formats.format[int(role(op))], formats.value_bytes);
   }
 }
@@ -208,6 +247,37 @@ TensorBox PassOperands::box(int op, const GemmBlock& b) const {
   return x;
 }
 
+BoxContents PassOperands::map_box(int op, const TensorBox& x) const {
+  // A map's boxes span many channel rows: count them in O(1) from 3-D prefix sums over this
+  // sample's (c, h, w), built on first use.
+  const BitTensorView& v = view(op);
+  const uint64_t C = v.dims[1], H = v.dims[2], W = v.dims[3], sh = W + 1, sc = (H + 1) * (W + 1);
+  std::vector<uint32_t>& P = prefix3d_[op];
+  if (P.empty()) {
+    P.assign((C + 1) * sc, 0);
+    const uint64_t base = v.index(in_.sample, 0, 0, 0);
+    for (uint64_t c = 0; c < C; ++c)
+      for (uint64_t h = 0; h < H; ++h) {
+        uint32_t row = 0;
+        for (uint64_t w = 0; w < W; ++w) {
+          row += v.test(base + (c * H + h) * W + w) ? 1u : 0u;
+          P[(c + 1) * sc + (h + 1) * sh + w + 1] =
+              row + P[(c + 1) * sc + h * sh + w + 1] + P[c * sc + (h + 1) * sh + w + 1] - P[c * sc + h * sh + w + 1];
+        }
+      }
+  }
+  auto at = [&](uint64_t c, uint64_t h, uint64_t w) { return int64_t(P[c * sc + h * sh + w]); };
+  const uint64_t c0 = x.lo[1], c1 = x.hi[1], h0 = x.lo[2], h1 = x.hi[2], w0 = x.lo[3], w1 = x.hi[3];
+  BoxContents out;
+  out.elements = x.elements();
+  out.rows = out.elements ? uint64_t(c1 - c0) : 0;
+  out.row_length = (h1 - h0) * (w1 - w0);
+  if (out.elements)
+    out.nonzeros = uint64_t(at(c1, h1, w1) - at(c0, h1, w1) - at(c1, h0, w1) - at(c1, h1, w0) + at(c0, h0, w1) +
+                            at(c0, h1, w0) + at(c1, h0, w0) - at(c0, h0, w0));
+  return out;
+}
+
 OperandBlock PassOperands::block(int op, const GemmBlock& b) const {
   const BitTensorView& v = view(op);
   const TensorRole r = role(op);
@@ -215,7 +285,10 @@ OperandBlock PassOperands::block(int op, const GemmBlock& b) const {
   const TensorBox x = box(op, b);
   OperandBlock out;
   out.role = r;
-  out.contents = count_box(v, x, row_dims_of(r), f == StorageFormat::Rle);
+  if (r != TensorRole::Weight && f != StorageFormat::Rle && x.lo[0] == in_.sample && x.hi[0] == in_.sample + 1)
+    out.contents = map_box(op, x);
+  else
+    out.contents = count_box_with(Counter{v, prefix_[op].data()}, x, row_dims_of(r), f == StorageFormat::Rle);
   uint64_t bytes = format_bytes(out.contents, f, formats_.value_bytes);
   // A reduction slice (dense arrays' WS/IS folds) reads its share of the block; the slices of a
   // block add up to the whole.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "swatsim/arch/layer.hpp"
 #include "swatsim/arch/operand.hpp"
@@ -94,6 +95,9 @@ private:
   PassInput in_;
   FormatChoice formats_;
   uint64_t tensor_bytes_[2] = {0, 0};
+  std::vector<uint64_t> prefix_[2];  ///< set bits before each word of each operand's mask
+  mutable std::vector<uint32_t> prefix3d_[2];  ///< maps: set bits in [0,c) x [0,h) x [0,w) of the sample
+  BoxContents map_box(int op, const TensorBox& x) const;
 };
 
 }  // namespace swatsim::arch
