@@ -1,5 +1,7 @@
 
 #include "swatsim/arch/layer.hpp"
+
+#include <ostream>
 #include "swatsim/arch/operand.hpp"
 
 namespace swatsim::arch {
@@ -32,5 +34,16 @@ uint64_t BitTensorView::count(uint64_t begin, uint64_t end) const {
   }
   return n;
 }
+
+const char* to_string(TensorRole r) {
+  switch (r) {
+    case TensorRole::Activation: return "activation";
+    case TensorRole::Weight: return "weight";
+    case TensorRole::Gradient: return "gradient";
+  }
+  return "?";
+}
+
+void PrintTo(Pass p, std::ostream* os) { *os << to_string(p); }
 
 }  // namespace swatsim::arch

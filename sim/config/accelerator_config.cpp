@@ -219,6 +219,11 @@ json describe_types() {
   dram["params"] = json::array();
   for (const auto& p : arch::dram::spec_params()) dram["params"].push_back(spec_json(p));
   j["dram"] = dram;
+  json energy;
+  energy["description"] = "energy tables (docs/energy.md): \"energy\": NAME, PATH or {\"table\", \"node_nm\", \"voltage\"}";
+  energy["tables"] = energy_table_names();
+  energy["actions"] = arch::energy_actions();
+  j["energy"] = energy;
   return j;
 }
 

@@ -160,62 +160,62 @@ private:
 
   void body() {
     const auto& hdr = reader_.header();
-    uint64_t total = 0, done = 0;
+    total_ = 0;
     for (uint32_t l : layers) {
       for (arch::Pass p : o_.passes)
-        if (!(p == arch::Pass::InputGrad && l == 0)) total += hdr.layers[l].N;
+        if (!(p == arch::Pass::InputGrad && l == 0)) total_ += hdr.layers[l].N;
     }
-    total *= iterations.size();
-    result.jobs = total;
-    tr::Mask act, wgt, saved, grad;
-    uint64_t next_id = 1;
-    for (uint32_t it : iterations) {
-      for (uint32_t li : layers) {
-        const tr::LayerInfo& info = hdr.layers[li];
-        const uint16_t l16 = uint16_t(li);
-        const bool saved_is_act = !info.has(tr::TensorKind::SavedAct);
-        for (tr::TensorKind k : needed_tensors(info, li, o_.passes)) {
-          tr::Mask& into = k == tr::TensorKind::InputAct ? act
-                           : k == tr::TensorKind::Weight ? wgt
-                           : k == tr::TensorKind::SavedAct ? saved
-                                                           : grad;
-          load(it, l16, k, into);
+    total_ *= iterations.size();
+    result.jobs = total_;
+    for (uint32_t it : iterations)
+      for (uint32_t li : layers) replay_layer(it, li);
+  }
+
+  /// Loads the tensors one layer of one iteration needs and replays its passes, sample by sample.
+  void replay_layer(uint32_t it, uint32_t li) {
+    const tr::LayerInfo& info = reader_.header().layers[li];
+    const bool saved_is_act = !info.has(tr::TensorKind::SavedAct);
+    for (tr::TensorKind k : needed_tensors(info, li, o_.passes)) {
+      tr::Mask& into = k == tr::TensorKind::InputAct ? act_
+                       : k == tr::TensorKind::Weight ? wgt_
+                       : k == tr::TensorKind::SavedAct ? saved_
+                                                        : grad_;
+      load(it, uint16_t(li), k, into);
+    }
+    // Every tensor of every layer gets its own identity (PE models reuse work by it; the memory
+    // model recognises blocks by it).
+    const uint64_t wid = next_id_++, act_id = next_id_++, grad_id = next_id_++, saved_id = next_id_++;
+    for (arch::Pass p : o_.passes) {
+      if (p == arch::Pass::InputGrad && li == 0) continue;  // the network's first layer
+      ReplayRow row;
+      row.iteration = it;
+      row.layer = li;
+      row.layer_name = info.name;
+      row.pass = p;
+      row.samples = info.N;
+      auto operand = [&](arch::TensorRole r) {
+        switch (r) {
+          case arch::TensorRole::Weight: return view_of(wgt_, wid);
+          case arch::TensorRole::Gradient: return view_of(grad_, grad_id);
+          case arch::TensorRole::Activation: break;
         }
-        const uint64_t wid = next_id++, act_id = next_id++, grad_id = next_id++, saved_id = next_id++;
-        for (arch::Pass p : o_.passes) {
-          if (p == arch::Pass::InputGrad && li == 0) continue;  // the network's first layer
-          ReplayRow row;
-          row.iteration = it;
-          row.layer = li;
-          row.layer_name = info.name;
-          row.pass = p;
-          row.samples = info.N;
-          arch::PassInput in;
-          in.layer = shape_of(info);
-          in.pass = p;
-          switch (p) {
-            case arch::Pass::Forward:
-              in.a = view_of(act, act_id);
-              in.b = view_of(wgt, wid);
-              break;
-            case arch::Pass::InputGrad:
-              in.a = view_of(grad, grad_id);
-              in.b = view_of(wgt, wid);
-              break;
-            case arch::Pass::WeightGrad:
-              in.a = saved_is_act ? view_of(act, act_id) : view_of(saved, saved_id);
-              in.b = view_of(grad, grad_id);
-              break;
-          }
-          for (uint32_t n = 0; n < info.N; ++n) {
-            in.sample = n;
-            simulate(in, row);
-            ++done;
-            if (progress_) progress_(done, total);
-          }
-          result.rows.push_back(std::move(row));
-        }
+        // The weight gradient reads the activation saved for it (the input itself when the trace
+        // stores no separate saved activation).
+        if (p == arch::Pass::WeightGrad && !saved_is_act) return view_of(saved_, saved_id);
+        return view_of(act_, act_id);
+      };
+      arch::PassInput in;
+      in.layer = shape_of(info);
+      in.pass = p;
+      in.a = operand(arch::operand_role(p, 0));
+      in.b = operand(arch::operand_role(p, 1));
+      for (uint32_t n = 0; n < info.N; ++n) {
+        in.sample = n;
+        simulate(in, row);
+        ++done_;
+        if (progress_) progress_(done_, total_);
       }
+      result.rows.push_back(std::move(row));
     }
   }
 
@@ -224,6 +224,8 @@ private:
   arch::Accelerator& acc_;
   arch::Accelerator& base_;
   const ProgressFn& progress_;
+  tr::Mask act_, wgt_, saved_, grad_;
+  uint64_t next_id_ = 1, total_ = 0, done_ = 0;
 };
 
 /// Checks that every tensor the replay will read is stored, before the simulation starts. Under

@@ -23,15 +23,6 @@ std::optional<StorageFormat> storage_format_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-const char* to_string(TensorRole r) {
-  switch (r) {
-    case TensorRole::Activation: return "activation";
-    case TensorRole::Weight: return "weight";
-    case TensorRole::Gradient: return "gradient";
-  }
-  return "?";
-}
-
 uint64_t TensorBox::elements() const {
   uint64_t n = 1;
   for (int d = 0; d < 4; ++d) n *= hi[d] > lo[d] ? hi[d] - lo[d] : 0;
@@ -169,15 +160,6 @@ PassOperands::PassOperands(const PassInput& in, const FormatChoice& formats) : i
                                          formats.format[int(role(op))] == StorageFormat::Rle);
     tensor_bytes_[op] = format_bytes(c, formats.format[int(role(op))], formats.value_bytes);
   }
-}
-
-TensorRole PassOperands::role(int op) const {
-  switch (in_.pass) {
-    case Pass::Forward: return op == 0 ? TensorRole::Activation : TensorRole::Weight;
-    case Pass::InputGrad: return op == 0 ? TensorRole::Gradient : TensorRole::Weight;
-    case Pass::WeightGrad: return op == 0 ? TensorRole::Activation : TensorRole::Gradient;
-  }
-  return TensorRole::Activation;
 }
 
 TensorBox PassOperands::box(int op, const GemmBlock& b) const {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "../common/set_plan.hpp"
 #include "../common/streams.hpp"
 
 namespace swatsim::arch::tensordash {
@@ -63,38 +64,18 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
   const int H = p_.lookahead;
   const bool sched0 = m.op0_sparser();
   const uint32_t size0 = sched0 ? rows : cols, size1 = sched0 ? cols : rows;
-  const uint32_t n0 = uint32_t(ceil_div(m.streams[0], size0)), n1 = uint32_t(ceil_div(m.streams[1], size1));
   // Work unit: one operand-0 set with a contiguous chunk of the operand-1 sets it is paired with
-  // (all of them unless there are too few units for the tiles); units in pair order.
-  const uint32_t nsplit = budget_splits(splits(uint64_t(m.groups) * m.outer * n0, n1), n1, uint64_t(size1) * T * m.lanes);
-  std::vector<uint32_t> chunk_begin(nsplit + 1);
-  for (uint32_t j = 0; j <= nsplit; ++j) chunk_begin[j] = uint32_t(uint64_t(j) * n1 / nsplit);
-  auto real1 = [&](uint32_t i1) { return std::min(size1, m.streams[1] - i1 * size1); };
-  // What unit (g, o, i0, j) reads and completes.
-  auto block = [&](uint32_t g, uint32_t o, uint32_t i0, uint32_t j) {
-    GemmBlock b;
-    b.group = g;
-    b.outer = o;
-    b.m_begin = i0 * size0;
-    b.m_end = std::min(m.streams[0], b.m_begin + size0);
-    b.n_begin = chunk_begin[j] * size1;
-    b.n_end = std::min(m.streams[1], chunk_begin[j + 1] * size1);
-    b.output_elements = uint64_t(b.m_end - b.m_begin) * (b.n_end - b.n_begin);
-    return b;
-  };
+  // (all of them unless there are too few units for the tiles, or they do not fit the chunk budget).
+  const uint32_t n0 = uint32_t(ceil_div(m.streams[0], size0)), n1 = uint32_t(ceil_div(m.streams[1], size1));
+  const streams::SetLayout sets(
+      m, size0, size1, budget_splits(splits(uint64_t(m.groups) * m.outer * n0, n1), n1, uint64_t(size1) * T * m.lanes));
+  const uint32_t nsplit = sets.chunks();
 
   PassPlan plan;
   plan.macs_dense = in.layer.macs_per_sample();
   plan.row_divisor = rows;
   if (!exploit) {
-    // Base cycles: every step of every pair costs one cycle (REFERENCE §2).
-    plan.states = 1;
-    for (uint32_t j = 0; j < nsplit; ++j)
-      plan.segments.push_back(Segment::constant(uint64_t(T) * (chunk_begin[j + 1] - chunk_begin[j])));
-    for (uint32_t g = 0; g < m.groups; ++g)
-      for (uint32_t o = 0; o < m.outer; ++o)
-        for (uint32_t i0 = 0; i0 < n0; ++i0)
-          for (uint32_t j = 0; j < nsplit; ++j) plan.units.push_back(WorkUnit{j, 0, 0, block(g, o, i0, j)});
+    sets.dense_plan(plan, T);  // base cycles: every step of every pair costs one cycle (REFERENCE §2)
     return plan;
   }
   plan.states = uint32_t(H) + 1;
@@ -114,7 +95,7 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
       if (cache.groups.size() <= g) {
         CachedGroup cg;
         for (uint32_t i1 = 0; i1 < n1; ++i1) {
-          const uint32_t count = real1(i1);
+          const uint32_t count = sets.streams1(i1);
           ps.build(1, 0, i1 * rows, count, rows, buf.data());
           sched_.schedule(buf.data(), T);
           const BufferSummary s = summarize(buf.data(), T, rows, count, H);
@@ -128,9 +109,9 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
       const uint32_t first = uint32_t(plan.segments.size());
       std::vector<uint64_t> nnz(nsplit, 0), idle(nsplit, 0);
       for (uint32_t j = 0; j < nsplit; ++j) {
-        Segment seq = cg.segments[chunk_begin[j]];
-        for (uint32_t i1 = chunk_begin[j]; i1 < chunk_begin[j + 1]; ++i1) {
-          if (i1 > chunk_begin[j]) seq = seq.then(cg.segments[i1]);
+        Segment seq = cg.segments[sets.chunk_begin(j)];
+        for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1) {
+          if (i1 > sets.chunk_begin(j)) seq = seq.then(cg.segments[i1]);
           nnz[j] += cg.nonzeros[i1];
           idle[j] += cg.row_idle[i1];
         }
@@ -140,7 +121,7 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
         for (uint32_t i0 = 0; i0 < n0; ++i0) {
           const uint64_t real0 = std::min(cols, m.streams[0] - i0 * cols);
           for (uint32_t j = 0; j < nsplit; ++j)
-            plan.units.push_back(WorkUnit{first + j, nnz[j] * real0, idle[j], block(g, o, i0, j)});
+            plan.units.push_back(WorkUnit{first + j, nnz[j] * real0, idle[j], sets.block(g, o, i0, j)});
         }
     } else {
       // Operand 0 is scheduled: each of its sets is scheduled once and reused for every
@@ -153,11 +134,11 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
           const BufferSummary s = summarize(buf.data(), T, rows, count, H);
           const Segment seg = to_segment(s, H);
           for (uint32_t j = 0; j < nsplit; ++j) {
-            const uint32_t len = chunk_begin[j + 1] - chunk_begin[j];
+            const uint32_t len = sets.chunk_sets(j);
             uint64_t dense = 0;
-            for (uint32_t i1 = chunk_begin[j]; i1 < chunk_begin[j + 1]; ++i1) dense += real1(i1);
+            for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1) dense += sets.streams1(i1);
             plan.units.push_back(
-                WorkUnit{uint32_t(plan.segments.size()), s.nonzeros * dense, s.row_idle * len, block(g, o, i0, j)});
+                WorkUnit{uint32_t(plan.segments.size()), s.nonzeros * dense, s.row_idle * len, sets.block(g, o, i0, j)});
             plan.segments.push_back(seg.repeat(len));
           }
         }

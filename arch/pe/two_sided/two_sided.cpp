@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../common/set_plan.hpp"
 #include "../common/streams.hpp"
 
 namespace swatsim::arch::two_sided {
@@ -84,32 +85,14 @@ PassPlan TwoSided::plan(const PassInput& in, bool exploit) const {
   const uint32_t rows = uint32_t(p_.rows), cols = uint32_t(p_.cols), T = m.T;
   const uint32_t P = uint32_t(p_.pairs_per_cycle);
   const uint32_t n0 = uint32_t(ceil_div(m.streams[0], rows)), n1 = uint32_t(ceil_div(m.streams[1], cols));
-  const uint32_t nsplit = budget_splits(splits(uint64_t(m.groups) * m.outer * n0, n1), n1, uint64_t(cols) * T * m.lanes);
-  std::vector<uint32_t> chunk_begin(nsplit + 1);
-  for (uint32_t j = 0; j <= nsplit; ++j) chunk_begin[j] = uint32_t(uint64_t(j) * n1 / nsplit);
-  auto block = [&](uint32_t g, uint32_t o, uint32_t i0, uint32_t j) {
-    GemmBlock b;
-    b.group = g;
-    b.outer = o;
-    b.m_begin = i0 * rows;
-    b.m_end = std::min(m.streams[0], b.m_begin + rows);
-    b.n_begin = chunk_begin[j] * cols;
-    b.n_end = std::min(m.streams[1], chunk_begin[j + 1] * cols);
-    b.output_elements = uint64_t(b.m_end - b.m_begin) * (b.n_end - b.n_begin);
-    return b;
-  };
+  const streams::SetLayout sets(m, rows, cols,
+                                budget_splits(splits(uint64_t(m.groups) * m.outer * n0, n1), n1, uint64_t(cols) * T * m.lanes));
+  const uint32_t nsplit = sets.chunks();
   PassPlan plan;
   plan.macs_dense = in.layer.macs_per_sample();
   plan.row_divisor = rows * cols;
   if (!exploit) {
-    // Dense operation: every step of every PE carries L pairs: ceil(L/P) cycles per step.
-    const uint64_t per_pair = uint64_t(T) * step_cycles(uint32_t(p_.lanes), P);
-    for (uint32_t j = 0; j < nsplit; ++j)
-      plan.segments.push_back(Segment::constant(per_pair * (chunk_begin[j + 1] - chunk_begin[j])));
-    for (uint32_t g = 0; g < m.groups; ++g)
-      for (uint32_t o = 0; o < m.outer; ++o)
-        for (uint32_t i0 = 0; i0 < n0; ++i0)
-          for (uint32_t j = 0; j < nsplit; ++j) plan.units.push_back(WorkUnit{j, 0, 0, block(g, o, i0, j)});
+    sets.dense_plan(plan, uint64_t(T) * step_cycles(uint32_t(p_.lanes), P));
     return plan;
   }
   std::vector<uint64_t> b(uint64_t(T) * cols * n1), a(uint64_t(T) * rows), scratch;
@@ -126,11 +109,11 @@ PassPlan TwoSided::plan(const PassInput& in, bool exploit) const {
         ps.build(0, o, i0 * rows, count, rows, a.data());
         for (uint32_t j = 0; j < nsplit; ++j) {
           uint64_t cycles = 0, pe_sum = 0, matches = 0;
-          for (uint32_t i1 = chunk_begin[j]; i1 < chunk_begin[j + 1]; ++i1)
+          for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1)
             cycles += pair_cycles(a.data(), b.data() + uint64_t(i1) * T * cols, T, rows, cols, P, scratch,
                                   &pe_sum, &matches);
           plan.units.push_back(
-              WorkUnit{uint32_t(plan.segments.size()), matches, cycles * rows * cols - pe_sum, block(g, o, i0, j)});
+              WorkUnit{uint32_t(plan.segments.size()), matches, cycles * rows * cols - pe_sum, sets.block(g, o, i0, j)});
           plan.segments.push_back(Segment::constant(cycles));
         }
       }

@@ -1,6 +1,7 @@
 #pragma once
 // One layer's geometry and the three training passes, as arch sees them (no file formats here).
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,21 @@ enum class Pass : uint8_t { Forward = 0, InputGrad = 1, WeightGrad = 2 };
 inline constexpr int kPasses = 3;
 const char* to_string(Pass p);  ///< "forward", "input-grad", "weight-grad"
 std::optional<Pass> pass_from_string(const std::string& s);
+
+/// The three tensors a pass touches.
+enum class TensorRole : uint8_t { Activation = 0, Weight = 1, Gradient = 2 };
+const char* to_string(TensorRole r);  ///< "activation", "weight", "gradient"
+/// The pass-to-operand mapping, in one place: operand 0 and 1 of each pass (PassInput::a and ::b).
+constexpr TensorRole operand_role(Pass p, int op) {
+  switch (p) {
+    case Pass::Forward: return op == 0 ? TensorRole::Activation : TensorRole::Weight;
+    case Pass::InputGrad: return op == 0 ? TensorRole::Gradient : TensorRole::Weight;
+    case Pass::WeightGrad: return op == 0 ? TensorRole::Activation : TensorRole::Gradient;
+  }
+  return TensorRole::Activation;
+}
+/// GoogleTest and debug printing.
+void PrintTo(Pass p, std::ostream* os);
 
 /// Convolution geometry (a fully connected layer is a 1x1 convolution on a 1x1 map).
 struct LayerShape {
@@ -27,7 +43,7 @@ struct LayerShape {
   }
 };
 
-/// One pass of one sample: the work a PE model turns into work units.
+/// One pass of one sample: the work a PE model turns into work units (operand_role):
 ///  - Forward:    a = input activation (N,C,H,W),  b = weights (K,C/g,R,S)
 ///  - InputGrad:  a = output gradient (N,K,Ho,Wo), b = weights (K,C/g,R,S)
 ///  - WeightGrad: a = saved activation (N,C,H,W),  b = output gradient (N,K,Ho,Wo)

@@ -58,10 +58,6 @@ BoxContents count_box(const BitTensorView& v, const TensorBox& box, int row_dims
 /// Bytes of a box's contents in a format with `value_bytes` per stored value.
 uint64_t format_bytes(const BoxContents& c, StorageFormat f, uint32_t value_bytes);
 
-/// The three tensors a pass touches.
-enum class TensorRole : uint8_t { Activation = 0, Weight = 1, Gradient = 2 };
-const char* to_string(TensorRole r);  ///< "activation", "weight", "gradient"
-
 /// A block of one stored tensor a unit reads.
 struct OperandBlock {
   uint64_t key = 0;          ///< same key = same data (tensor identity, sample and box)
@@ -83,7 +79,7 @@ class PassOperands {
 public:
   PassOperands(const PassInput& in, const FormatChoice& formats);
   /// The role of operand 0 and 1 in this pass.
-  TensorRole role(int op) const;
+  TensorRole role(int op) const { return operand_role(in_.pass, op); }
   /// The block of operand `op` a GemmBlock reads.
   OperandBlock block(int op, const GemmBlock& b) const;
   /// Bytes of a unit's results (written in the data type, dense: the result's mask is not known).
