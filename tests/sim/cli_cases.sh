@@ -10,6 +10,70 @@ sample=$src/traces/samples/sample.swt
 arch=$src/configs/arch/tensordash-td.json
 
 case $case in
+  reports-deterministic)  # the same inputs give byte-identical reports and tables; CSV shape
+    for i in 1 2; do "$swatsim" run --arch "$arch" --trace "$sample" --out r$i.json --csv r$i.csv > t$i.txt; done
+    cmp -s r1.json r2.json && cmp -s r1.csv r2.csv && cmp -s t1.txt t2.txt || fail "identical runs differ"
+    head -1 r1.csv | grep -q "^iteration,layer,pass,cycles,baseline_cycles,speedup,name,samples," || fail "CSV header: $(head -1 r1.csv)"
+    [ "$(wc -l < r1.csv)" -eq 23 ] || fail "CSV has $(wc -l < r1.csv) lines, expected 1 + 22"
+    grep -q "^0,0,forward,1176,3528,3.000000,conv1,2," r1.csv || fail "conv1 forward row: $(sed -n 2p r1.csv)"
+    [ -z "$(ls | grep '\.tmp')" ] || fail "temporaries left: $(ls)"
+    ;;
+  selections-and-baselines)
+    "$swatsim" run --arch "$arch" --trace "$sample" --iterations 0 --layers 1-2 --passes forward -q \
+      --baseline "$src/configs/arch/dense-systolic-32x32.json" --csv sel.csv
+    [ "$(wc -l < sel.csv)" -eq 3 ] || fail "selection gave $(wc -l < sel.csv) CSV lines, expected 3"
+    cut -d, -f1-3 sel.csv | tail -2 | tr '\n' ' ' | grep -q "^0,1,forward 0,2,forward $" || fail "selected rows: $(cat sel.csv)"
+    "$swatsim" run --arch "$arch" --trace "$sample" --layers conv2,3 --iterations 1 -q --csv names.csv
+    [ "$(wc -l < names.csv)" -eq 7 ] || fail "--layers conv2,3 gave $(wc -l < names.csv) CSV lines, expected 7"
+    [ "$(cut -d, -f7 names.csv | tail -6 | sort -u | tr '\n' ' ')" = "conv2 fc " ] || fail "names: $(cut -d, -f7 names.csv)"
+    "$swatsim" run --arch "$arch" --trace "$sample" --csv all.csv -q
+    "$swatsim" run --arch "$arch" --trace "$sample" -q --iterations 0-999999999 --layers 0-999999999 --csv huge.csv
+    cmp -s all.csv huge.csv || fail "--iterations/--layers 0-999999999 differ from the default selection"
+    expect_error "range 100-999999999 selects no recorded iteration" run --arch "$arch" --trace "$sample" --iterations 100-999999999
+    expect_error "--layers" run --arch "$arch" --trace "$sample" --layers 50-999999999
+    expect_error "conv9" run --arch "$arch" --trace "$sample" --layers conv9
+    "$swatsim" run --arch "$arch" --trace "$sample" -q --baseline "$arch" --baseline-sparsity off --csv bs-off.csv
+    cmp -s bs-off.csv all.csv || fail "--baseline same --baseline-sparsity off differs from the default baseline"
+    expect_error "--baseline-sparsity" run --arch "$arch" --trace "$sample" --baseline-sparsity off
+    expect_error "--baseline-sparsity" run --arch "$arch" --trace "$sample" --baseline "$arch" --baseline-sparsity maybe
+    "$swatsim" run --help | grep -q "baseline-sparsity" || fail "run --help does not document --baseline-sparsity"
+    for c in two-sided tensordash-16tiles dense-systolic-32x32; do
+      "$swatsim" run --arch "$src/configs/arch/$c.json" --trace "$sample" -q --csv $c.csv
+      [ "$(wc -l < $c.csv)" -eq 23 ] || fail "$c: $(wc -l < $c.csv) lines"
+    done
+    ;;
+  config-verbs)
+    "$swatsim" config validate "$arch" "$src/configs/arch/tensordash-16tiles.json" > v.txt
+    "$swatsim" config show "$src/configs/arch/tensordash-16tiles.json" > show.json
+    grep -q '"lookaside": 5' show.json || fail "config show: $(cat show.json)"
+    "$swatsim" config types > types.json
+    /usr/bin/python3 -c "import json,sys; d=json.load(open('types.json')); assert set(d)=={'accelerator','pe','memory','dram','energy'}, list(d)" || fail "config types: $(head -c 300 types.json)"
+    ;;
+  bad-inputs)
+    echo '{"pe": {"type": "tensordash", "lookahead": -2}}' > bad.json
+    expect_error "bad.json: /pe/lookahead: expected an integer in [1, 64], got -2" run --arch bad.json --trace "$sample"
+    expect_error "bad.json: /pe/lookahead" config validate bad.json
+    expect_error "missing.swt" run --arch "$arch" --trace missing.swt
+    expect_error "backward" run --arch "$arch" --trace "$sample" --passes backward
+    expect_error "--layers" run --arch "$arch" --trace "$sample" --layers 9
+    expect_error "--iterations" run --arch "$arch" --trace "$sample" --iterations 5
+    expect_error "--arch" run --trace "$sample"
+    printf SWAT > trunc.swt
+    expect_error "trunc.swt" run --arch "$arch" --trace trunc.swt
+    mkdir -p cfgdir
+    expect_error "cfgdir: is a directory" run --arch cfgdir --trace "$sample"
+    echo '{"pe": "cfgdir"}' > secdir.json
+    expect_error "secdir.json: /pe: section file" config validate secdir.json
+    echo '{"pe": {"type": "two-sided", "lanes": 16, "pairs_per_cycle": 32}}' > ts.json
+    expect_error "ts.json: /pe/pairs_per_cycle: expected an integer in [1, lanes=16], got 32" config validate ts.json
+    # outputs: an unwritable --csv fails before the replay and leaves no JSON (and no temporaries)
+    expect_error "x.csv" run --arch "$arch" --trace "$sample" -q --out both.json --csv no/such/dir/x.csv
+    [ ! -e both.json ] || fail "--out written although --csv cannot be"
+    expect_error "cfgdir: is a directory" run --arch "$arch" --trace "$sample" -q --out both.json --csv cfgdir
+    [ ! -e both.json ] || fail "--out written although --csv is a directory"
+    expect_error "same.out" run --arch "$arch" --trace "$sample" -q --out same.out --csv same.out
+    [ -z "$(ls | grep '\.tmp')" ] || fail "temporaries left: $(ls)"
+    ;;
   help-and-usage)
     for verb in validate show types; do
       "$swatsim" config $verb --help > h.txt || fail "config $verb --help exit $?"
