@@ -1,6 +1,7 @@
 // Storage formats and the pass-to-operand mapping: hand-worked byte counts of real masks.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <vector>
 
 #include "swatsim/arch/operand_blocks.hpp"
@@ -120,4 +121,35 @@ TEST(PassOperands, WeightGradBlocksIgnoreKernelPosition) {
   EXPECT_EQ(ops.block(0, b).contents.nonzeros, 2u);  // sample 1 holds elements 40 and 71
   EXPECT_EQ(ops.block(1, b).contents.nonzeros, 1u);  // sample 1 of the gradient: element 20
   EXPECT_EQ(ops.role(1), TensorRole::Gradient);
+}
+
+#include <random>
+
+#include "random_layer.hpp"
+#include "swatsim/arch/pe_model.hpp"
+
+TEST(Tiling, AChunkThatFitsExactlyIsNotCut) {
+  // Forward, 64 input channels (T = 4 steps of 16 lanes), 64 filters, 16 windows: TensorDash 4x16x16
+  // on one tile. Whichever operand is scheduled, operand 1 (the filters) comes in sets of `size1`
+  // streams; all of them are one chunk when the budget holds their dense bytes exactly.
+  std::mt19937_64 rng(4);
+  LayerShape l;
+  l.N = 1; l.C = 64; l.H = 4; l.W = 4; l.K = 64; l.R = 1; l.S = 1; l.Ho = 4; l.Wo = 4;
+  auto c = testutil::make_case(rng, l, Pass::Forward, 0.5, 0.5);
+  auto pe = find_pe_type("tensordash")->create(ParamSet(find_pe_type("tensordash")->params));
+  pe->set_tiles(1);
+  const PassPlan free_plan = pe->plan(c.in, true);
+  std::set<uint32_t> chunk_starts;
+  for (const auto& u : free_plan.units) chunk_starts.insert(u.block.n_begin);
+  ASSERT_EQ(chunk_starts.size(), 1u);  // 16 windows: at least 4 operand-0 sets, one chunk each
+  const uint64_t exact = uint64_t(64) * 4 * 16 * 2;  // every filter stream: 4 steps x 16 lanes, bf16
+  pe->set_chunk_budget(exact, 2);
+  const PassPlan fits = pe->plan(c.in, true);
+  EXPECT_EQ(fits.units.size(), free_plan.units.size());
+  pe->set_chunk_budget(exact - 1, 2);
+  const PassPlan cut = pe->plan(c.in, true);
+  EXPECT_EQ(cut.units.size(), 2 * free_plan.units.size());
+  for (const auto& u : cut.units) EXPECT_LE(uint64_t(u.block.n_end - u.block.n_begin) * 4 * 16 * 2, exact - 1);
+  // Cutting never changes one-tile cycles.
+  EXPECT_EQ(cut.serial_cycles(), free_plan.serial_cycles());
 }
