@@ -28,6 +28,19 @@ using layout::record_key;
 }  // namespace
 
 TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
+  open_file();
+  const uint64_t data_start = read_header();
+  read_index(data_start);
+}
+
+void TraceReader::fail(const std::string& what) const { throw InputError(path_, what); }
+
+void TraceReader::read_at(uint64_t off, void* dst, size_t n) {
+  if (fseeko(file_.get(), off_t(off), SEEK_SET) != 0 || std::fread(dst, 1, n, file_.get()) != n)
+    fail(fmt::format("cannot read {} bytes at offset {}", n, off));
+}
+
+void TraceReader::open_file() {
   {  // only regular files: a directory reads as garbage, a FIFO would block
     std::error_code ec;
     const auto st = std::filesystem::status(path_, ec);
@@ -37,11 +50,9 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
   }
   file_.reset(std::fopen(path_.c_str(), "rb"));
   if (!file_) throw InputError(path_, std::string("cannot open: ") + std::strerror(errno));
-  auto fail = [&](const std::string& what) -> void { throw InputError(path_, what); };
-  auto read_at = [&](uint64_t off, void* dst, size_t n) {
-    if (fseeko(file_.get(), off_t(off), SEEK_SET) != 0 || std::fread(dst, 1, n, file_.get()) != n)
-      fail(fmt::format("cannot read {} bytes at offset {}", n, off));
-  };
+}
+
+uint64_t TraceReader::read_header() {
   if (fseeko(file_.get(), 0, SEEK_END) != 0) fail("cannot seek");
   file_size_ = uint64_t(ftello(file_.get()));
   if (file_size_ < layout::kPreambleSize) fail(fmt::format("truncated: {} bytes is too short for a trace", file_size_));
@@ -81,18 +92,21 @@ TraceReader::TraceReader(std::string path) : path_(std::move(path)) {
       fail(fmt::format("layer {} ({}): layer names must be unique", i, header_.layers[i].name));
   }
 
+  return layout::kPreambleSize + header_len;
+}
+
+void TraceReader::read_index(uint64_t data_start) {
   uint8_t foot[layout::kFooterSize];
   read_at(file_size_ - layout::kFooterSize, foot, sizeof foot);
   if (std::memcmp(foot + 24, layout::kEndMagic, 8) != 0)
     fail("truncated or unfinished: no end-of-trace footer (was the writer interrupted?)");
-  p = foot;
+  const uint8_t* p = foot;
   const auto index_offset = layout::get<uint64_t>(p);
   const auto count = layout::get<uint64_t>(p);
   const auto index_crc = layout::get<uint32_t>(p);
   const auto foot_reserved = layout::get<uint32_t>(p);
   if (foot_reserved != 0) fail("corrupt footer: reserved bytes 20-23 are not zero");
   // Ordered so that no product can wrap: the index lies between the header and the footer.
-  const uint64_t data_start = layout::kPreambleSize + header_len;
   const uint64_t footer_start = file_size_ - layout::kFooterSize;
   if (index_offset < data_start || index_offset > footer_start ||
       count != (footer_start - index_offset) / layout::kEntrySize ||

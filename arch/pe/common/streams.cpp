@@ -106,99 +106,126 @@ void PassStreams::set_group(uint32_t g) {
   }
 }
 
-void PassStreams::prepare(int op) {
+// Forward, operand 0: the input map.
+void PassStreams::prepare_forward_map() {
   const LayerShape& l = in_.layer;
   const uint32_t n = in_.sample, g = g_;
+  const uint32_t Cg = l.Cg();
+  // Pixel-major channel bitsets of the zero-padded input map of this group.
+  hp_ = l.H + 2 * l.padding;
+  wp_ = l.W + 2 * l.padding;
+  cw_ = uint32_t(ceil_div(Cg, 64));
+  map0_.assign(uint64_t(hp_) * wp_ * cw_, 0);
+  const uint64_t hw = uint64_t(l.H) * l.W;
+  for (uint32_t c = 0; c < Cg; ++c) {
+    const uint64_t base = in_.a.index(n, g * Cg + c, 0, 0);
+    bits::for_each_set(in_.a, base, base + hw, [&](uint64_t i) {
+      const uint64_t yx = i - base, y = yx / l.W, x = yx % l.W;
+      map0_[((y + l.padding) * wp_ + x + l.padding) * cw_ + (c >> 6)] |= uint64_t(1) << (c & 63);
+    });
+  }
+}
+
+// Forward, operand 1: the filters.
+void PassStreams::prepare_forward_filters() {
+  const LayerShape& l = in_.layer;
+  const uint32_t g = g_;
   const uint32_t Cg = l.Cg(), Kg = l.Kg();
+  // Filter table [k][s][r] -> bitset over input channels c.
+  cw1_ = uint32_t(ceil_div(Cg, 64));
+  map1_.assign(uint64_t(Kg) * l.S * l.R * cw1_, 0);
+  for_each_group_weight(in_.b, l, g, [&](uint64_t k, uint64_t c, uint64_t r, uint64_t s) {
+    map1_[((k * l.S + s) * l.R + r) * cw1_ + (c >> 6)] |= uint64_t(1) << (c & 63);
+  });
+}
+
+// Input gradient, operand 0: the dilated, padded output gradient.
+void PassStreams::prepare_input_grad_map() {
+  const LayerShape& l = in_.layer;
+  const uint32_t n = in_.sample, g = g_;
+  const uint32_t Kg = l.Kg();
+  // Pixel-major bitsets over gradient channels k of dY dilated by the stride and padded by
+  // R-1-pad (top/left); windows of size R x S at stride 1 give the H x W input gradient.
+  hp_ = l.H + l.R - 1;
+  wp_ = l.W + l.S - 1;
+  cw_ = uint32_t(ceil_div(Kg, 64));
+  map0_.assign(uint64_t(hp_) * wp_ * cw_, 0);
+  const int64_t top = int64_t(l.R) - 1 - l.padding, left = int64_t(l.S) - 1 - l.padding;
+  const uint64_t hw = uint64_t(l.Ho) * l.Wo;
+  for (uint32_t k = 0; k < Kg; ++k) {
+    const uint64_t base = in_.a.index(n, g * Kg + k, 0, 0);
+    bits::for_each_set(in_.a, base, base + hw, [&](uint64_t i) {
+      const uint64_t yx = i - base;
+      const int64_t y = int64_t(yx / l.Wo) * l.stride + top;
+      const int64_t x = int64_t(yx % l.Wo) * l.stride + left;
+      if (y < 0 || x < 0 || y >= int64_t(hp_) || x >= int64_t(wp_)) return;
+      map0_[(uint64_t(y) * wp_ + uint64_t(x)) * cw_ + (k >> 6)] |= uint64_t(1) << (k & 63);
+    });
+  }
+}
+
+// Input gradient, operand 1: the rotated, transposed filters.
+void PassStreams::prepare_input_grad_filters() {
+  const LayerShape& l = in_.layer;
+  const uint32_t g = g_;
+  const uint32_t Cg = l.Cg(), Kg = l.Kg();
+  // Rotated, transposed weights: table [c][s'][r'] -> bitset over k, W'[c,k,r',s'] =
+  // W[k,c,R-1-r',S-1-s'].
+  cw1_ = uint32_t(ceil_div(Kg, 64));
+  map1_.assign(uint64_t(Cg) * l.S * l.R * cw1_, 0);
+  for_each_group_weight(in_.b, l, g, [&](uint64_t k, uint64_t c, uint64_t r, uint64_t s) {
+    const uint64_t s2 = l.S - 1 - s, r2 = l.R - 1 - r;
+    map1_[((c * l.S + s2) * l.R + r2) * cw1_ + (k >> 6)] |= uint64_t(1) << (k & 63);
+  });
+}
+
+// Weight gradient, operand 0: the saved activation.
+void PassStreams::prepare_weight_grad_map() {
+  const LayerShape& l = in_.layer;
+  const uint32_t n = in_.sample, g = g_;
+  const uint32_t Cg = l.Cg();
+  // Column-major zero-padded map per channel: bit X*Hp + Y.
+  hp_ = l.H + 2 * l.padding;
+  wp_ = l.W + 2 * l.padding;
+  plane_words_ = ceil_div(uint64_t(hp_) * wp_, 64);
+  map0_.assign(plane_words_ * Cg, 0);
+  const uint64_t hw = uint64_t(l.H) * l.W;
+  for (uint32_t c = 0; c < Cg; ++c) {
+    const uint64_t base = in_.a.index(n, g * Cg + c, 0, 0);
+    uint64_t* plane = map0_.data() + c * plane_words_;
+    bits::for_each_set(in_.a, base, base + hw, [&](uint64_t i) {
+      const uint64_t yx = i - base, y = yx / l.W + l.padding, x = yx % l.W + l.padding;
+      const uint64_t b = x * hp_ + y;
+      plane[b >> 6] |= uint64_t(1) << (b & 63);
+    });
+  }
+}
+
+// Weight gradient, operand 1: the output gradient.
+void PassStreams::prepare_weight_grad_gradient() {
+  const LayerShape& l = in_.layer;
+  const uint32_t n = in_.sample, g = g_;
+  const uint32_t Kg = l.Kg();
+  // Output gradient per channel at position q = ox*Ho + oy.
+  cw1_ = uint32_t(ceil_div(uint64_t(m_.T) * m_.lanes, 64));
+  map1_.assign(uint64_t(cw1_) * Kg, 0);
+  const uint64_t hw = uint64_t(l.Ho) * l.Wo;
+  for (uint32_t k = 0; k < Kg; ++k) {
+    const uint64_t base = in_.b.index(n, g * Kg + k, 0, 0);
+    uint64_t* q = map1_.data() + uint64_t(k) * cw1_;
+    bits::for_each_set(in_.b, base, base + hw, [&](uint64_t i) {
+      const uint64_t yx = i - base, oy = yx / l.Wo, ox = yx % l.Wo;
+      const uint64_t b = ox * l.Ho + oy;
+      q[b >> 6] |= uint64_t(1) << (b & 63);
+    });
+  }
+}
+
+void PassStreams::prepare(int op) {
   switch (in_.pass) {
-    case Pass::Forward:
-      if (op == 0) {
-        // Pixel-major channel bitsets of the zero-padded input map of this group.
-        hp_ = l.H + 2 * l.padding;
-        wp_ = l.W + 2 * l.padding;
-        cw_ = uint32_t(ceil_div(Cg, 64));
-        map0_.assign(uint64_t(hp_) * wp_ * cw_, 0);
-        const uint64_t hw = uint64_t(l.H) * l.W;
-        for (uint32_t c = 0; c < Cg; ++c) {
-          const uint64_t base = in_.a.index(n, g * Cg + c, 0, 0);
-          bits::for_each_set(in_.a, base, base + hw, [&](uint64_t i) {
-            const uint64_t yx = i - base, y = yx / l.W, x = yx % l.W;
-            map0_[((y + l.padding) * wp_ + x + l.padding) * cw_ + (c >> 6)] |= uint64_t(1) << (c & 63);
-          });
-        }
-      } else {
-        // Filter table [k][s][r] -> bitset over input channels c.
-        cw1_ = uint32_t(ceil_div(Cg, 64));
-        map1_.assign(uint64_t(Kg) * l.S * l.R * cw1_, 0);
-        for_each_group_weight(in_.b, l, g, [&](uint64_t k, uint64_t c, uint64_t r, uint64_t s) {
-          map1_[((k * l.S + s) * l.R + r) * cw1_ + (c >> 6)] |= uint64_t(1) << (c & 63);
-        });
-      }
-      break;
-    case Pass::InputGrad:
-      if (op == 0) {
-        // Pixel-major bitsets over gradient channels k of dY dilated by the stride and padded by
-        // R-1-pad (top/left); windows of size R x S at stride 1 give the H x W input gradient.
-        hp_ = l.H + l.R - 1;
-        wp_ = l.W + l.S - 1;
-        cw_ = uint32_t(ceil_div(Kg, 64));
-        map0_.assign(uint64_t(hp_) * wp_ * cw_, 0);
-        const int64_t top = int64_t(l.R) - 1 - l.padding, left = int64_t(l.S) - 1 - l.padding;
-        const uint64_t hw = uint64_t(l.Ho) * l.Wo;
-        for (uint32_t k = 0; k < Kg; ++k) {
-          const uint64_t base = in_.a.index(n, g * Kg + k, 0, 0);
-          bits::for_each_set(in_.a, base, base + hw, [&](uint64_t i) {
-            const uint64_t yx = i - base;
-            const int64_t y = int64_t(yx / l.Wo) * l.stride + top;
-            const int64_t x = int64_t(yx % l.Wo) * l.stride + left;
-            if (y < 0 || x < 0 || y >= int64_t(hp_) || x >= int64_t(wp_)) return;
-            map0_[(uint64_t(y) * wp_ + uint64_t(x)) * cw_ + (k >> 6)] |= uint64_t(1) << (k & 63);
-          });
-        }
-      } else {
-        // Rotated, transposed weights: table [c][s'][r'] -> bitset over k, W'[c,k,r',s'] =
-        // W[k,c,R-1-r',S-1-s'].
-        cw1_ = uint32_t(ceil_div(Kg, 64));
-        map1_.assign(uint64_t(Cg) * l.S * l.R * cw1_, 0);
-        for_each_group_weight(in_.b, l, g, [&](uint64_t k, uint64_t c, uint64_t r, uint64_t s) {
-          const uint64_t s2 = l.S - 1 - s, r2 = l.R - 1 - r;
-          map1_[((c * l.S + s2) * l.R + r2) * cw1_ + (k >> 6)] |= uint64_t(1) << (k & 63);
-        });
-      }
-      break;
-    case Pass::WeightGrad:
-      if (op == 0) {
-        // Column-major zero-padded map per channel: bit X*Hp + Y.
-        hp_ = l.H + 2 * l.padding;
-        wp_ = l.W + 2 * l.padding;
-        plane_words_ = ceil_div(uint64_t(hp_) * wp_, 64);
-        map0_.assign(plane_words_ * Cg, 0);
-        const uint64_t hw = uint64_t(l.H) * l.W;
-        for (uint32_t c = 0; c < Cg; ++c) {
-          const uint64_t base = in_.a.index(n, g * Cg + c, 0, 0);
-          uint64_t* plane = map0_.data() + c * plane_words_;
-          bits::for_each_set(in_.a, base, base + hw, [&](uint64_t i) {
-            const uint64_t yx = i - base, y = yx / l.W + l.padding, x = yx % l.W + l.padding;
-            const uint64_t b = x * hp_ + y;
-            plane[b >> 6] |= uint64_t(1) << (b & 63);
-          });
-        }
-      } else {
-        // Output gradient per channel at position q = ox*Ho + oy.
-        cw1_ = uint32_t(ceil_div(uint64_t(m_.T) * m_.lanes, 64));
-        map1_.assign(uint64_t(cw1_) * Kg, 0);
-        const uint64_t hw = uint64_t(l.Ho) * l.Wo;
-        for (uint32_t k = 0; k < Kg; ++k) {
-          const uint64_t base = in_.b.index(n, g * Kg + k, 0, 0);
-          uint64_t* q = map1_.data() + uint64_t(k) * cw1_;
-          bits::for_each_set(in_.b, base, base + hw, [&](uint64_t i) {
-            const uint64_t yx = i - base, oy = yx / l.Wo, ox = yx % l.Wo;
-            const uint64_t b = ox * l.Ho + oy;
-            q[b >> 6] |= uint64_t(1) << (b & 63);
-          });
-        }
-      }
-      break;
+    case Pass::Forward: op == 0 ? prepare_forward_map() : prepare_forward_filters(); break;
+    case Pass::InputGrad: op == 0 ? prepare_input_grad_map() : prepare_input_grad_filters(); break;
+    case Pass::WeightGrad: op == 0 ? prepare_weight_grad_map() : prepare_weight_grad_gradient(); break;
   }
   ready_[op] = true;
 }

@@ -41,6 +41,12 @@ public:
 
 private:
   void prepare(int op);
+  void prepare_forward_map();
+  void prepare_forward_filters();
+  void prepare_input_grad_map();
+  void prepare_input_grad_filters();
+  void prepare_weight_grad_map();
+  void prepare_weight_grad_gradient();
   PassInput in_;
   Mapping m_;
   uint32_t g_ = 0;

@@ -69,7 +69,6 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
   const uint32_t n0 = uint32_t(ceil_div(m.streams[0], size0)), n1 = uint32_t(ceil_div(m.streams[1], size1));
   const streams::SetLayout sets(
       m, size0, size1, budget_splits(splits(uint64_t(m.groups) * m.outer * n0, n1), n1, uint64_t(size1) * T * m.lanes));
-  const uint32_t nsplit = sets.chunks();
 
   PassPlan plan;
   plan.macs_dense = in.layer.macs_per_sample();
@@ -87,64 +86,76 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
     cache.id = cacheable ? in.b.id : 0;
     cache.groups.clear();
   }
+  Job job{ps, m, sets, buf, plan, rows, cols, T, H};
   for (uint32_t g = 0; g < m.groups; ++g) {
     ps.set_group(g);
-    if (!sched0) {
-      // Operand 1 is scheduled: schedule each of its sets once; every operand-0 set is paired
-      // with the whole sequence of them.
-      if (cache.groups.size() <= g) {
-        CachedGroup cg;
-        for (uint32_t i1 = 0; i1 < n1; ++i1) {
-          const uint32_t count = sets.streams1(i1);
-          ps.build(1, 0, i1 * rows, count, rows, buf.data());
-          sched_.schedule(buf.data(), T);
-          const BufferSummary s = summarize(buf.data(), T, rows, count, H);
-          cg.segments.push_back(to_segment(s, H));
-          cg.nonzeros.push_back(s.nonzeros);
-          cg.row_idle.push_back(s.row_idle);
-        }
-        cache.groups.push_back(std::move(cg));
-      }
-      const CachedGroup& cg = cache.groups[g];
-      const uint32_t first = uint32_t(plan.segments.size());
-      std::vector<uint64_t> nnz(nsplit, 0), idle(nsplit, 0);
-      for (uint32_t j = 0; j < nsplit; ++j) {
-        Segment seq = cg.segments[sets.chunk_begin(j)];
-        for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1) {
-          if (i1 > sets.chunk_begin(j)) seq = seq.then(cg.segments[i1]);
-          nnz[j] += cg.nonzeros[i1];
-          idle[j] += cg.row_idle[i1];
-        }
-        plan.segments.push_back(std::move(seq));
-      }
-      for (uint32_t o = 0; o < m.outer; ++o)
-        for (uint32_t i0 = 0; i0 < n0; ++i0) {
-          const uint64_t real0 = std::min(cols, m.streams[0] - i0 * cols);
-          for (uint32_t j = 0; j < nsplit; ++j)
-            plan.units.push_back(WorkUnit{first + j, nnz[j] * real0, idle[j], sets.block(g, o, i0, j)});
-        }
-    } else {
-      // Operand 0 is scheduled: each of its sets is scheduled once and reused for every
-      // operand-1 set (n1 pairs in a row with the same buffer).
-      for (uint32_t o = 0; o < m.outer; ++o)
-        for (uint32_t i0 = 0; i0 < n0; ++i0) {
-          const uint32_t count = std::min(rows, m.streams[0] - i0 * rows);
-          ps.build(0, o, i0 * rows, count, rows, buf.data());
-          sched_.schedule(buf.data(), T);
-          const BufferSummary s = summarize(buf.data(), T, rows, count, H);
-          const Segment seg = to_segment(s, H);
-          for (uint32_t j = 0; j < nsplit; ++j) {
-            const uint32_t len = sets.chunk_sets(j);
-            uint64_t dense = 0;
-            for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1) dense += sets.streams1(i1);
-            plan.units.push_back(
-                WorkUnit{uint32_t(plan.segments.size()), s.nonzeros * dense, s.row_idle * len, sets.block(g, o, i0, j)});
-            plan.segments.push_back(seg.repeat(len));
-          }
-        }
-    }
+    if (sched0)
+      plan_scheduled_a(job, g);
+    else
+      plan_scheduled_b(job, g, cache);
   }
   return plan;
+}
+
+void TensorDash::plan_scheduled_b(Job& job, uint32_t g, Cache& cache) const {
+  auto& [ps, m, sets, buf, plan, rows, cols, T, H] = job;
+  const uint32_t n0 = sets.sets0(), n1 = sets.sets1(), nsplit = sets.chunks();
+  // Operand 1 is scheduled: schedule each of its sets once; every operand-0 set is paired
+  // with the whole sequence of them.
+  if (cache.groups.size() <= g) {
+    CachedGroup cg;
+    for (uint32_t i1 = 0; i1 < n1; ++i1) {
+      const uint32_t count = sets.streams1(i1);
+      ps.build(1, 0, i1 * rows, count, rows, buf.data());
+      sched_.schedule(buf.data(), T);
+      const BufferSummary s = summarize(buf.data(), T, rows, count, H);
+      cg.segments.push_back(to_segment(s, H));
+      cg.nonzeros.push_back(s.nonzeros);
+      cg.row_idle.push_back(s.row_idle);
+    }
+    cache.groups.push_back(std::move(cg));
+  }
+  const CachedGroup& cg = cache.groups[g];
+  const uint32_t first = uint32_t(plan.segments.size());
+  std::vector<uint64_t> nnz(nsplit, 0), idle(nsplit, 0);
+  for (uint32_t j = 0; j < nsplit; ++j) {
+    Segment seq = cg.segments[sets.chunk_begin(j)];
+    for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1) {
+      if (i1 > sets.chunk_begin(j)) seq = seq.then(cg.segments[i1]);
+      nnz[j] += cg.nonzeros[i1];
+      idle[j] += cg.row_idle[i1];
+    }
+    plan.segments.push_back(std::move(seq));
+  }
+  for (uint32_t o = 0; o < m.outer; ++o)
+    for (uint32_t i0 = 0; i0 < n0; ++i0) {
+      const uint64_t real0 = std::min(cols, m.streams[0] - i0 * cols);
+      for (uint32_t j = 0; j < nsplit; ++j)
+        plan.units.push_back(WorkUnit{first + j, nnz[j] * real0, idle[j], sets.block(g, o, i0, j)});
+    }
+}
+
+void TensorDash::plan_scheduled_a(Job& job, uint32_t g) const {
+  auto& [ps, m, sets, buf, plan, rows, cols, T, H] = job;
+  const uint32_t n0 = sets.sets0(), nsplit = sets.chunks();
+  // Operand 0 is scheduled: each of its sets is scheduled once and reused for every
+  // operand-1 set (n1 pairs in a row with the same buffer).
+  for (uint32_t o = 0; o < m.outer; ++o)
+    for (uint32_t i0 = 0; i0 < n0; ++i0) {
+      const uint32_t count = std::min(rows, m.streams[0] - i0 * rows);
+      ps.build(0, o, i0 * rows, count, rows, buf.data());
+      sched_.schedule(buf.data(), T);
+      const BufferSummary s = summarize(buf.data(), T, rows, count, H);
+      const Segment seg = to_segment(s, H);
+      for (uint32_t j = 0; j < nsplit; ++j) {
+        const uint32_t len = sets.chunk_sets(j);
+        uint64_t dense = 0;
+        for (uint32_t i1 = sets.chunk_begin(j); i1 < sets.chunk_begin(j + 1); ++i1) dense += sets.streams1(i1);
+        plan.units.push_back(
+            WorkUnit{uint32_t(plan.segments.size()), s.nonzeros * dense, s.row_idle * len, sets.block(g, o, i0, j)});
+        plan.segments.push_back(seg.repeat(len));
+      }
+    }
 }
 
 SWATSIM_REGISTER_PE(TensorDash, "tensordash",

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "kernel.hpp"
+#include "../common/set_plan.hpp"
+#include "../common/streams.hpp"
 #include "swatsim/arch/pe_model.hpp"
 
 namespace swatsim::arch::tensordash {
@@ -41,6 +43,20 @@ private:
     uint64_t id = 0;
     std::vector<CachedGroup> groups;
   };
+  /// One pass's planning state, shared by the two ways of pairing sets.
+  struct Job {
+    streams::PassStreams& ps;
+    const streams::Mapping& m;
+    const streams::SetLayout& sets;
+    std::vector<uint64_t>& buf;
+    PassPlan& plan;
+    uint32_t rows, cols, T;
+    int H;
+  };
+  /// Operand 1 is scheduled: each of its sets is scheduled once (and cached across samples).
+  void plan_scheduled_b(Job& job, uint32_t group, Cache& cache) const;
+  /// Operand 0 is scheduled: each of its sets is scheduled once and reused for every operand-1 set.
+  void plan_scheduled_a(Job& job, uint32_t group) const;
   Params p_;
   Scheduler sched_;
   mutable Cache cache_[kPasses];  // scheduled weight sets, reused across the samples of a batch

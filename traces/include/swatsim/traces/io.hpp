@@ -85,6 +85,13 @@ public:
   void read_into(const TensorRecord& r, Mask& mask, std::vector<float>* values);
 
 private:
+  // The constructor's steps: a regular file; preamble and header (returns where the blobs start);
+  // footer and index, every entry checked.
+  void open_file();
+  uint64_t read_header();
+  void read_index(uint64_t data_start);
+  [[noreturn]] void fail(const std::string& what) const;
+  void read_at(uint64_t off, void* dst, size_t n);
   void load_blob(const TensorRecord& r, uint8_t* raw_out);
   std::string path_;
   std::unique_ptr<std::FILE, detail::CloseFile> file_;
