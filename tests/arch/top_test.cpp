@@ -8,31 +8,14 @@
 
 #include "random_layer.hpp"
 #include "reference.hpp"
+#include "job_driver.hpp"
 #include "swatsim/arch/accelerator.hpp"
 
 using namespace swatsim::arch;
 
 namespace {
 
-/// Feeds the same jobs to several accelerators and collects their results.
-struct Driver : sc_core::sc_module {
-  std::vector<Accelerator*> accs;
-  std::vector<const PassInput*> jobs;
-  std::vector<std::vector<JobResult>> results;
-  Driver(sc_core::sc_module_name n, std::vector<Accelerator*> a, std::vector<const PassInput*> j)
-      : sc_module(n), accs(std::move(a)), jobs(std::move(j)), results(accs.size()) {
-    SC_HAS_PROCESS(Driver);
-    SC_THREAD(run);
-  }
-  void run() {
-    for (const PassInput* in : jobs) {
-      for (auto* a : accs) a->jobs.write(in);
-      for (size_t i = 0; i < accs.size(); ++i) { const JobResult* r = nullptr; accs[i]->results.read(r); results[i].push_back(*r); }
-    }
-    for (auto* a : accs) a->jobs.write(nullptr);
-
-  }
-};
+using Driver = testutil::JobDriver;
 
 AcceleratorConfig td_config(uint32_t tiles) {
   AcceleratorConfig c;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "random_layer.hpp"
+#include "job_driver.hpp"
 #include "swatsim/arch/accelerator.hpp"
 #include "swatsim/arch/dram.hpp"
 #include "swatsim/sim/config.hpp"
@@ -21,27 +22,7 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-struct Driver : sc_core::sc_module {
-  std::vector<Accelerator*> accs;
-  std::vector<const PassInput*> jobs;
-  std::vector<std::vector<JobResult>> results;
-  Driver(sc_core::sc_module_name n, std::vector<Accelerator*> a, std::vector<const PassInput*> j)
-      : sc_module(n), accs(std::move(a)), jobs(std::move(j)), results(accs.size()) {
-    SC_HAS_PROCESS(Driver);
-    SC_THREAD(run);
-  }
-  void run() {
-    for (const PassInput* in : jobs) {
-      for (auto* a : accs) a->jobs.write(in);
-      for (size_t i = 0; i < accs.size(); ++i) {
-        const JobResult* r = nullptr;
-        accs[i]->results.read(r);
-        results[i].push_back(*r);
-      }
-    }
-    for (auto* a : accs) a->jobs.write(nullptr);
-  }
-};
+using Driver = testutil::JobDriver;
 
 json memory(json overrides = json::object()) {
   json m = {{"type", "hierarchy"}, {"loop_order", "a-outer"}};
@@ -73,6 +54,27 @@ testutil::Case single_unit_case(std::mt19937_64& rng) {
 }
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+/// The three passes of one layer, with densities da and db.
+struct ThreePasses {
+  std::vector<testutil::Case> cases;
+  std::vector<const PassInput*> jobs;
+  ThreePasses(std::mt19937_64& rng, const LayerShape& l, double da, double db) {
+    for (Pass p : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) cases.push_back(testutil::make_case(rng, l, p, da, db));
+    for (auto& c : cases) jobs.push_back(&c.in);
+  }
+};
+
+/// Accelerators that differ in one setting, owned, with their raw pointers for the driver.
+struct Family {
+  std::vector<std::unique_ptr<Accelerator>> owned;
+  std::vector<Accelerator*> ptrs;
+  Accelerator& add(const std::string& name, const AcceleratorConfig& c) {
+    owned.push_back(std::make_unique<Accelerator>(name.c_str(), c, true));
+    ptrs.push_back(owned.back().get());
+    return *owned.back();
+  }
+};
 
 }  // namespace
 
@@ -146,18 +148,12 @@ TEST(Hierarchy, LargerBufferNeverMoreDramTraffic) {
   std::mt19937_64 rng(5);
   LayerShape l;
   l.N = 1; l.C = 96; l.H = 14; l.W = 14; l.K = 128; l.R = 3; l.S = 3; l.padding = 1; l.Ho = 14; l.Wo = 14;
-  std::vector<testutil::Case> cases;
-  for (Pass p : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) cases.push_back(testutil::make_case(rng, l, p, 0.3, 0.2));
-  std::vector<const PassInput*> jobs;
-  for (auto& c : cases) jobs.push_back(&c.in);
-  std::vector<std::unique_ptr<Accelerator>> accs;
-  std::vector<Accelerator*> ptrs;
+  const ThreePasses t(rng, l, 0.3, 0.2);
+  const auto& jobs = t.jobs;
+  Family f;
   const int sizes[] = {16, 64, 256, 1024, 4096};
-  for (int kib : sizes) {
-    accs.push_back(std::make_unique<Accelerator>(("g" + std::to_string(kib)).c_str(),
-                                                 config(4, memory({{"gbuf_kib", kib}, {"tile_buffer_kib", 16}})), true));
-    ptrs.push_back(accs.back().get());
-  }
+  for (int kib : sizes) f.add("g" + std::to_string(kib), config(4, memory({{"gbuf_kib", kib}, {"tile_buffer_kib", 16}})));
+  const auto& ptrs = f.ptrs;
   Driver d("d", ptrs, jobs);
   sc_core::sc_start();
   for (size_t j = 0; j < jobs.size(); ++j) {
@@ -181,18 +177,14 @@ TEST(Hierarchy, MoreBandwidthNeverMoreCycles) {
   std::mt19937_64 rng(9);
   LayerShape l;
   l.N = 1; l.C = 64; l.H = 12; l.W = 12; l.K = 64; l.R = 1; l.S = 1; l.Ho = 12; l.Wo = 12;
-  std::vector<testutil::Case> cases;
-  for (Pass p : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) cases.push_back(testutil::make_case(rng, l, p, 0.2, 0.2));
-  std::vector<const PassInput*> jobs;
-  for (auto& c : cases) jobs.push_back(&c.in);
-  std::vector<std::unique_ptr<Accelerator>> accs;
-  std::vector<Accelerator*> ptrs;
+  const ThreePasses t(rng, l, 0.2, 0.2);
+  const auto& jobs = t.jobs;
+  Family f;
   const int channels[] = {1, 2, 4};
-  for (int ch : channels) {
-    accs.push_back(std::make_unique<Accelerator>(("c" + std::to_string(ch)).c_str(),
-                                                 config(1, memory(), json{{"preset", "ddr4-3200"}, {"channels", ch}, {"address_mapping", "rorababgcoch"}}), true));
-    ptrs.push_back(accs.back().get());
-  }
+  for (int ch : channels)
+    f.add("c" + std::to_string(ch),
+          config(1, memory(), json{{"preset", "ddr4-3200"}, {"channels", ch}, {"address_mapping", "rorababgcoch"}}));
+  const auto& ptrs = f.ptrs;
   Driver d("d", ptrs, jobs);
   sc_core::sc_start();
   for (size_t j = 0; j < jobs.size(); ++j)
@@ -204,27 +196,20 @@ TEST(Hierarchy, FormatsMoveExactlyTheBytesTheMasksImply) {
   std::mt19937_64 rng(3);
   LayerShape l;
   l.N = 2; l.C = 32; l.H = 8; l.W = 8; l.K = 40; l.R = 3; l.S = 3; l.padding = 1; l.Ho = 8; l.Wo = 8;
-  std::vector<testutil::Case> cases;
-  for (Pass p : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) cases.push_back(testutil::make_case(rng, l, p, 0.25, 0.15));
-  std::vector<const PassInput*> jobs;
-  for (auto& c : cases) jobs.push_back(&c.in);
+  const ThreePasses t(rng, l, 0.25, 0.15);
+  const auto& jobs = t.jobs;
   const char* formats[] = {"dense", "bitmap", "csr", "rle"};
-  std::vector<std::unique_ptr<Accelerator>> accs;
-  std::vector<Accelerator*> ptrs;
+  Family f;
   std::vector<std::vector<PassPlan>> plans(4);
   for (int i = 0; i < 4; ++i) {
     // A buffer that holds everything: every distinct block is read exactly once.
-    accs.push_back(std::make_unique<Accelerator>(
-        formats[i],
-        config(2, memory({{"gbuf_kib", 65536}, {"activation_format", formats[i]}, {"weight_format", formats[i]},
-                          {"gradient_format", formats[i]}})),
-        true));
-    accs.back()->on_plan = [&plans, i](const PassPlan& p) { plans[i].push_back(p); };
-    ptrs.push_back(accs.back().get());
+    f.add(formats[i], config(2, memory({{"gbuf_kib", 65536}, {"activation_format", formats[i]},
+                                        {"weight_format", formats[i]}, {"gradient_format", formats[i]}})))
+        .on_plan = [&plans, i](const PassPlan& p) { plans[i].push_back(p); };
   }
+  const auto& ptrs = f.ptrs;
   Driver d("d", ptrs, jobs);
   sc_core::sc_start();
-  std::set<uint64_t> seen;  // keys carry the tensor identity, so blocks of earlier jobs count once
   for (int i = 0; i < 4; ++i) {
     FormatChoice f;
     for (auto& x : f.format) x = *storage_format_from_string(formats[i]);
