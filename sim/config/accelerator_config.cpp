@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <ios>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -54,70 +55,88 @@ std::pair<std::string, arch::ParamSet> bind_component(const Section& sec, const 
 
 }  // namespace
 
-arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string& file, const std::string& dir) {
-  if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
-  arch::AcceleratorConfig c;
-  c.energy = default_energy_table();
-  const auto top = arch::accelerator_params();
-  bool have_pe = false, have_memory = false;
-  for (const auto& [key, v] : j.items()) {
-    const std::string ptr = "/" + key;
-    if (key == "name") {
-      if (!v.is_string()) throw InputError(file, fmt::format("{}: expected a string, got {}", ptr, type_name(v)));
-      c.name = v.get<std::string>();
-    } else if (key == "pe") {
-      const Section sec = resolve_section(v, file, ptr, dir);
-      auto [type, values] = bind_component<arch::PeTypeInfo>(sec, "pe", &arch::find_pe_type, arch::PeRegistry::names());
-      c.pe_type = type;
-      c.pe = std::move(values);
-      try {
-        (void)arch::make_pe(c);
-      } catch (const std::invalid_argument& e) {
-        throw InputError(sec.file, fmt::format("{}/{}", sec.pointer, e.what()));
-      }
-      have_pe = true;
-    } else if (key == "energy") {
-      c.energy = bind_energy_section(v, file, ptr, dir);
-    } else if (key == "dram") {
-      // A preset's name, or a DRAM section (inline or a path; docs/dram.md).
-      json section = v;
-      if (v.is_string()) {
-        const auto names = dram_preset_names();
-        const std::string name = v.get<std::string>();
-        std::error_code ec;
-        if (std::find(names.begin(), names.end(), name) != names.end())
-          section = json{{"preset", name}};
-        else if (!fs::exists(fs::path(dir.empty() ? "." : dir) / name, ec) && !fs::exists(name, ec))
-          throw InputError(file, fmt::format("{}: expected a DRAM preset ({}) or a section file, got \"{}\" (neither)", ptr,
-                                             known_keys(names), name));
-      }
-      DramConfig d = bind_dram_config(section, file, ptr, dir);
-      c.dram = d.spec;
-      c.dram_preset = d.preset;
-      c.dram_params = std::move(d.values);
-    } else if (key == "memory") {
-      const Section sec = resolve_section(v, file, ptr, dir);
-      auto [type, values] =
-          bind_component<arch::MemoryTypeInfo>(sec, "memory", &arch::find_memory_type, arch::MemoryRegistry::names());
-      c.memory_type = type;
-      c.memory = std::move(values);
-      have_memory = true;
-    } else {
-      const arch::ParamSpec* spec = nullptr;
-      for (const auto& p : top)
-        if (p.name == key) spec = &p;
-      if (!spec)
-        throw InputError(file, fmt::format("{}: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy)", ptr));
-      const arch::ParamValue pv = bind_param(*spec, v, file, ptr);
-      if (key == "clock_ghz") c.clock_ghz = std::get<double>(pv);
-      if (key == "tiles") c.tiles = uint32_t(std::get<int64_t>(pv));
-    }
+namespace {
+
+/// Where a section is bound: its file, pointer and the directory its paths resolve against.
+struct SlotInput {
+  const json& value;
+  const std::string& file;
+  const std::string& pointer;
+  const std::string& dir;
+};
+
+void bind_pe(const SlotInput& in, arch::AcceleratorConfig& c) {
+  const Section sec = resolve_section(in.value, in.file, in.pointer, in.dir);
+  auto [type, values] = bind_component<arch::PeTypeInfo>(sec, "pe", &arch::find_pe_type, arch::PeRegistry::names());
+  c.pe_type = type;
+  c.pe = std::move(values);
+  try {  // cross-parameter rules (e.g. lookaside < lanes) are the model's own
+    (void)arch::make_pe(c);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(sec.file, fmt::format("{}/{}", sec.pointer, e.what()));
   }
-  if (!have_pe) throw InputError(file, "/: missing key \"pe\" (the PE array: {\"type\": ..., ...})");
-  if (!have_memory) {
-    c.memory_type = "ideal";
-    c.memory = arch::ParamSet(arch::find_memory_type("ideal")->params);
+}
+
+void bind_memory(const SlotInput& in, arch::AcceleratorConfig& c) {
+  const Section sec = resolve_section(in.value, in.file, in.pointer, in.dir);
+  auto [type, values] =
+      bind_component<arch::MemoryTypeInfo>(sec, "memory", &arch::find_memory_type, arch::MemoryRegistry::names());
+  c.memory_type = type;
+  c.memory = std::move(values);
+}
+
+/// A DRAM preset's name given as a string, as the section that names it (else the string is a path).
+std::optional<json> dram_preset_section(const json& v) {
+  if (!v.is_string()) return std::nullopt;
+  const auto names = dram_preset_names();
+  if (std::find(names.begin(), names.end(), v.get<std::string>()) == names.end()) return std::nullopt;
+  return json{{"preset", v.get<std::string>()}};
+}
+
+void bind_dram(const SlotInput& in, arch::AcceleratorConfig& c) {
+  json section = in.value;
+  if (auto preset = dram_preset_section(in.value)) {
+    section = *preset;
+  } else if (in.value.is_string()) {
+    const std::string name = in.value.get<std::string>();
+    std::error_code ec;
+    if (!fs::exists(fs::path(in.dir.empty() ? "." : in.dir) / name, ec) && !fs::exists(name, ec))
+      throw InputError(in.file, fmt::format("{}: expected a DRAM preset ({}) or a section file, got \"{}\" (neither)",
+                                            in.pointer, known_keys(dram_preset_names()), name));
   }
+  DramConfig d = bind_dram_config(section, in.file, in.pointer, in.dir);
+  c.dram = d.spec;
+  c.dram_preset = d.preset;
+  c.dram_params = std::move(d.values);
+}
+
+void bind_energy(const SlotInput& in, arch::AcceleratorConfig& c) {
+  c.energy = bind_energy_section(in.value, in.file, in.pointer, in.dir);
+}
+
+/// The component slots of an accelerator config: one loop binds them all (sections may be inline
+/// or a path to a file; `dram` and `energy` also take a preset's or table's name).
+struct Slot {
+  const char* key;
+  void (*bind)(const SlotInput&, arch::AcceleratorConfig&);
+  bool required;
+};
+const Slot kSlots[] = {
+    {"pe", &bind_pe, true},
+    {"memory", &bind_memory, false},
+    {"dram", &bind_dram, false},
+    {"energy", &bind_energy, false},
+};
+
+std::vector<std::string> top_level_keys() {
+  std::vector<std::string> keys{"name"};
+  for (const auto& p : arch::accelerator_params()) keys.push_back(p.name);
+  for (const auto& s : kSlots) keys.push_back(s.key);
+  return keys;
+}
+
+/// Rules across slots.
+void check_slots(const arch::AcceleratorConfig& c, const std::string& file) {
   const bool ideal = c.memory_type == "ideal";
   if (ideal && c.dram)
     throw InputError(file, "/dram: a DRAM needs a memory hierarchy in front of it: set /memory/type to \"hierarchy\" "
@@ -125,22 +144,68 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
   if (!ideal && !c.dram)
     throw InputError(file, fmt::format("/dram: missing; memory type \"{}\" needs a DRAM: a preset ({}) or a section",
                                        c.memory_type, known_keys(dram_preset_names())));
+}
+
+}  // namespace
+
+arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string& file, const std::string& dir) {
+  if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
+  arch::AcceleratorConfig c;
+  c.energy = default_energy_table();
+  c.memory = arch::ParamSet(arch::find_memory_type("ideal")->params);
+  const auto top = arch::accelerator_params();
+  for (const auto& [key, v] : j.items()) {
+    const std::string ptr = "/" + key;
+    if (key == "name") {
+      if (!v.is_string()) throw InputError(file, fmt::format("{}: expected a string, got {}", ptr, type_name(v)));
+      c.name = v.get<std::string>();
+      continue;
+    }
+    if (auto slot = std::find_if(std::begin(kSlots), std::end(kSlots), [&](const Slot& s) { return key == s.key; });
+        slot != std::end(kSlots)) {
+      slot->bind(SlotInput{v, file, ptr, dir}, c);
+      continue;
+    }
+    auto spec = std::find_if(top.begin(), top.end(), [&](const arch::ParamSpec& p) { return p.name == key; });
+    if (spec == top.end())
+      throw InputError(file, fmt::format("{}: unknown key (known: {})", ptr, known_keys(top_level_keys())));
+    const arch::ParamValue pv = bind_param(*spec, v, file, ptr);
+    if (key == "clock_ghz") c.clock_ghz = std::get<double>(pv);
+    if (key == "tiles") c.tiles = uint32_t(std::get<int64_t>(pv));
+  }
+  for (const auto& s : kSlots)
+    if (s.required && !j.contains(s.key))
+      throw InputError(file, fmt::format("/: missing key \"{}\" (the PE array: {{\"type\": ..., ...}})", s.key));
+  check_slots(c, file);
   return c;
 }
 
 const std::vector<std::string>& config_section_keys() {
-  static const std::vector<std::string> keys{"pe", "memory", "dram"};  // the keys bind_accelerator_config reads as sections
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (const auto& s : kSlots) k.push_back(s.key);
+    return k;
+  }();
   return keys;
 }
 
 json inline_sections(const json& j, const std::string& file, const std::string& dir) {
   if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
   json out = j;
-  const auto presets = dram_preset_names();
+  // An energy table file stays a file: its path becomes absolute so the config binds from anywhere.
+  if (auto it = out.find("energy"); it != out.end()) {
+    json* table = it->is_string() ? &*it : it->is_object() && it->contains("table") ? &(*it)["table"] : nullptr;
+    const auto names = energy_table_names();
+    if (table && table->is_string() && std::find(names.begin(), names.end(), table->get<std::string>()) == names.end()) {
+      const fs::path p(table->get<std::string>());
+      *table = (p.is_absolute() ? p : fs::absolute(fs::path(dir.empty() ? "." : dir) / p)).lexically_normal().string();
+    }
+  }
   for (const auto& key : config_section_keys())
     if (auto it = out.find(key); it != out.end() && it->is_string()) {
-      if (key == "dram" && std::find(presets.begin(), presets.end(), it->get<std::string>()) != presets.end())
-        *it = json{{"preset", it->get<std::string>()}};  // a preset's name, not a path
+      if (key == "energy") continue;
+      if (auto preset = key == "dram" ? dram_preset_section(*it) : std::nullopt)
+        *it = *preset;  // a preset's name, not a path
       else
         *it = resolve_section(*it, file, "/" + key, dir).value;
     }
