@@ -163,6 +163,7 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
     }
     if (auto slot = std::find_if(std::begin(kSlots), std::end(kSlots), [&](const Slot& s) { return key == s.key; });
         slot != std::end(kSlots)) {
+      if (v.is_null() && !slot->required) continue;  // null: the slot is left out (a sweep axis can drop it)
       slot->bind(SlotInput{v, file, ptr, dir}, c);
       continue;
     }
@@ -174,7 +175,7 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
     if (key == "tiles") c.tiles = uint32_t(std::get<int64_t>(pv));
   }
   for (const auto& s : kSlots)
-    if (s.required && !j.contains(s.key))
+    if (s.required && (!j.contains(s.key) || j[s.key].is_null()))
       throw InputError(file, fmt::format("/: missing key \"{}\" (the PE array: {{\"type\": ..., ...}})", s.key));
   check_slots(c, file);
   return c;

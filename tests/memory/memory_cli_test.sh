@@ -54,6 +54,24 @@ assert r["config"]["dram"]["preset"] in ("ddr4-3200", "hbm2")
 PY
     done
     ;;
+  sweep-memory)  # one sweep axis switches ideal memory / DDR4 / HBM2 (null drops the dram key)
+    cat > m.json <<J
+{"name": "mem", "base": "$src/configs/arch/tensordash-micro2020-ddr4.json",
+ "axes": [{"/memory": [{"type": "ideal"}, {"type": "hierarchy", "gbuf_kib": 512}, {"type": "hierarchy", "gbuf_kib": 512}],
+           "/dram": [null, "ddr4-3200", "hbm2"]}],
+ "traces": ["$sample"]}
+J
+    "$swatsim" sweep run m.json --out out -q
+    $py - out/totals.csv <<'PY' || fail "sweep totals"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["pass"] == "all"]
+assert len(rows) == 3, rows
+ideal, ddr4, hbm2 = (int(r["cycles"]) for r in rows)
+assert ideal < hbm2 < ddr4, (ideal, hbm2, ddr4)
+assert rows[0]["/dram"] == "null" and rows[1]["/dram"] == "ddr4-3200"
+assert float(rows[1]["dram.read_bytes"]) > 0 and rows[0]["dram.read_bytes"] in ("", "0")
+PY
+    ;;
   errors)
     echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "gbuf_kib": 0}, "dram": "ddr4-3200"}' > a.json
     expect_error "a.json: /memory/gbuf_kib: expected an integer in [1, 4194304], got 0" config validate a.json

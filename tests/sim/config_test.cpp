@@ -96,6 +96,8 @@ TEST(Config, ErrorsNameFileAndKeyPath) {
         "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy)");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}})",
         "/dram: missing; memory type \"hierarchy\" needs a DRAM: a preset (ddr4-3200, hbm2) or a section");
+  check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": null})",
+        "/dram: missing; memory type \"hierarchy\" needs a DRAM: a preset (ddr4-3200, hbm2) or a section");
   check(R"({"pe": {"type": "tensordash"}, "dram": "hbm2"})",
         "/dram: a DRAM needs a memory hierarchy in front of it: set /memory/type to \"hierarchy\" or remove /dram (ideal memory has no DRAM)");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "weight_format": "coo"}, "dram": "hbm2"})",
