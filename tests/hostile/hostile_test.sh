@@ -84,6 +84,15 @@ PY
       [ $rc -ge 128 ] || fail "synth was not interrupted by SIG$sig (exit $rc): make the job longer"
       [ -z "$(ls | grep 'big.swt')" ] || fail "SIG$sig left: $(ls | grep big.swt)"
     done
+    # an interrupted export-npy leaves no temporary directory either
+    "$swatsim" trace synth --model resnet50-imagenet --samples 4 --iterations 1 -o exp.swt > /dev/null
+    for sig in TERM INT; do
+      env --default-signal=INT "$swatsim" trace export-npy exp.swt -o expdir > /dev/null &
+      pid=$!; sleep 0.7; kill -$sig $pid; set +e; wait $pid; rc=$?; set -e
+      [ $rc -ge 128 ] || fail "export-npy was not interrupted by SIG$sig (exit $rc): make the job longer"
+      [ -z "$(ls | grep expdir)" ] || fail "SIG$sig left: $(ls | grep expdir)"
+    done
+    rm -f exp.swt
     host=$(hostname | tr '/.' '__')
     touch "r.json.tmp.$host.999999999" "r.json.tmp.$host.1" r.json.tmp.otherhost.999999999
     "$swatsim" run --arch "$arch" --trace t.swt --out r.json -q

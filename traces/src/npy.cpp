@@ -496,13 +496,15 @@ uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) throw InputError(tmp.string(), "cannot create the directory: " + ec.message());
-  struct Cleanup {
+  struct Cleanup {  // on an error, and (through the signal handler) on SIGINT/SIGTERM
     fs::path p;
+    int slot;
     ~Cleanup() {
+      swatsim::detail::unregister_temporary(slot);
       std::error_code e;
       if (!p.empty()) fs::remove_all(p, e);
     }
-  } cleanup{tmp};
+  } cleanup{tmp, swatsim::detail::register_temporary(tmp.string(), true)};
 
   std::string csv;
   nlohmann::json value_types = nlohmann::json::object();

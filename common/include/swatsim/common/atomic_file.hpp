@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,16 +31,31 @@ namespace detail {
 // handler only reads memory and calls unlink (async-signal-safe).
 inline constexpr int kMaxTemporaries = 32;
 inline char g_temporaries[kMaxTemporaries][4096];
-inline volatile std::sig_atomic_t g_temporary_used[kMaxTemporaries];
+inline volatile std::sig_atomic_t g_temporary_used[kMaxTemporaries];  ///< 1: a file, 2: a directory tree
 
 inline void remove_temporaries_and_reraise(int sig) {
-  for (int i = 0; i < kMaxTemporaries; ++i)
-    if (g_temporary_used[i]) ::unlink(g_temporaries[i]);
+  for (int i = 0; i < kMaxTemporaries; ++i) {
+    if (g_temporary_used[i] == 1) ::unlink(g_temporaries[i]);
+    if (g_temporary_used[i] == 2) {
+      // A directory tree: fork, execve and waitpid are async-signal-safe, a recursive walk is not.
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        char rm[] = "/bin/rm", rf[] = "-rf", dashes[] = "--";
+        char* argv[] = {rm, rf, dashes, g_temporaries[i], nullptr};
+        char* envp[] = {nullptr};
+        ::execve(rm, argv, envp);
+        ::_exit(127);
+      }
+      if (pid > 0) ::waitpid(pid, nullptr, 0);
+    }
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
 
-inline int register_temporary(const std::string& path) {
+/// Registers a temporary for removal on SIGINT/SIGTERM (a file, or with `directory` a whole tree);
+/// returns its slot for unregister_temporary.
+inline int register_temporary(const std::string& path, bool directory = false) {
   static const bool installed = [] {
     for (int sig : {SIGINT, SIGTERM}) {
       struct sigaction sa {};
@@ -57,7 +73,7 @@ inline int register_temporary(const std::string& path) {
     if (!g_temporary_used[i]) {
       std::memcpy(g_temporaries[i], path.c_str(), path.size() + 1);
       std::atomic_signal_fence(std::memory_order_release);  // the name before the flag, for the handler
-      g_temporary_used[i] = 1;
+      g_temporary_used[i] = directory ? 2 : 1;
       return i;
     }
   return -1;  // more at once than the table holds: only the SIGINT cleanup is lost
