@@ -13,6 +13,7 @@ packages=(
   dataset-fashion-mnist
   python3-numpy python3-matplotlib python3-pandas python3-pytest
   slurm-wlm munge
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

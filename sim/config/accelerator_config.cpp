@@ -154,7 +154,9 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
   c.energy = default_energy_table();
   c.memory = arch::ParamSet(arch::find_memory_type("ideal")->params);
   const auto top = arch::accelerator_params();
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();  // (no structured binding: lambdas below capture it; clang 14)
+    const json& v = item.value();
     const std::string ptr = "/" + key;
     if (key == "name") {
       if (!v.is_string()) throw InputError(file, fmt::format("{}: expected a string, got {}", ptr, type_name(v)));

@@ -202,3 +202,22 @@ TEST(TopK, KeepCountIsTheCeilingWithoutRoundingUp) {
   EXPECT_EQ(topk_keep_count(0.5, 0), 0u);
 }
 }  // namespace
+
+TEST(Reader, ValuesOfAMasksOnlyTraceAreEmpty) {
+  // Found by fuzz_trace (tests/fuzz/regressions/trace/): asking for values of a masks-only blob
+  // computed a pointer into an empty buffer (undefined behaviour under UBSan).
+  SynthOptions o;
+  o.model = "sample-cnn";
+  o.samples = 1;
+  o.values = false;
+  const std::string path = temp_path("masks-only.swt");
+  synthesize(path, o);
+  TraceReader r(path);
+  Mask m;
+  std::vector<float> values{1.0f, 2.0f};
+  for (const auto& rec : r.records()) {
+    r.read_into(rec, m, &values);
+    EXPECT_TRUE(values.empty());
+    EXPECT_EQ(m.count(), rec.nnz);
+  }
+}

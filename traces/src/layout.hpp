@@ -11,6 +11,13 @@
 
 namespace swatsim::traces::layout {
 
+// The fuzz build (cmake --preset fuzz) does not verify checksums, so that mutated traces reach the
+// parsers behind them; every other build does.
+#ifdef SWATSIM_FUZZING
+inline constexpr bool kVerifyChecksums = false;
+#else
+inline constexpr bool kVerifyChecksums = true;
+#endif
 inline constexpr char kMagic[8] = {'S', 'W', 'A', 'T', 'T', 'R', 'C', '\0'};
 inline constexpr char kEndMagic[8] = {'S', 'W', 'A', 'T', 'E', 'N', 'D', '\0'};
 inline constexpr size_t kPreambleSize = 24;  // magic, u32 version, u32 header_len, u32 header_crc, u32 0
