@@ -18,3 +18,12 @@ echo "== AddressSanitizer + UBSan build, every test without LibTorch"
 cmake --preset asan
 cmake --build --preset asan -j "$jobs"
 ctest --preset asan -j "$jobs"
+
+if command -v clang++-14 >/dev/null; then
+  echo "== libFuzzer harnesses (clang 14, ASan + UBSan), ${SWATSIM_FUZZ_SECONDS:-45} s each"
+  cmake --preset fuzz
+  cmake --build --preset fuzz -j "$jobs"
+  bash tests/fuzz/run.sh build-fuzz "${SWATSIM_FUZZ_SECONDS:-45}"
+else
+  echo "== libFuzzer harnesses skipped: clang-14 is not installed (scripts/setup.sh installs it)"
+fi

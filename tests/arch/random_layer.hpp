@@ -1,6 +1,7 @@
 #pragma once
 // Random small layers and operands for the randomized kernel-vs-reference tests.
 #include <memory>
+#include <ostream>
 #include <random>
 
 #include "reference.hpp"
@@ -11,6 +12,12 @@ struct Case {
   swatsim::arch::PassInput in;
   std::unique_ptr<ref::OwnedMask> a, b;
 };
+/// Readable test output: the pass and the geometry.
+inline void PrintTo(const Case& c, std::ostream* os) {
+  const auto& l = c.in.layer;
+  *os << swatsim::arch::to_string(c.in.pass) << " N" << l.N << " C" << l.C << " " << l.H << "x" << l.W << " K" << l.K
+      << " " << l.R << "x" << l.S << " s" << l.stride << " p" << l.padding << " g" << l.groups << " sample " << c.in.sample;
+}
 
 inline swatsim::arch::LayerShape random_layer(std::mt19937_64& rng, bool allow_groups = true) {
   auto u = [&](int lo, int hi) { return int(std::uniform_int_distribution<int>(lo, hi)(rng)); };

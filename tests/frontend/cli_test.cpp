@@ -67,6 +67,7 @@ struct BadCase {
   const char* name;
   std::string args, needle;
 };
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name << ": swat-train " << c.args; }
 class SwatTrainBadInput : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(SwatTrainBadInput, ExitsTwoWithOneLine) {

@@ -110,6 +110,23 @@ PY
     "$swatsim" trace export-npy t.swt -o dump > /dev/null
     expect_error "is a file the import reads in the dump directory" trace import-npy dump -o dump/layers.csv
     ;;
+  permissions)  # unreadable traces and configs, unwritable output directories: one line naming the path
+    # Root reads everything: run the commands as nobody (setpriv) when this is root, else as we are.
+    as=()
+    if [ "$(id -u)" = 0 ]; then
+      command -v setpriv > /dev/null || { echo "SKIP ($case): root without setpriv"; exit 0; }
+      as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+      "${as[@]}" "$swatsim" --help > /dev/null 2>&1 || { echo "SKIP ($case): nobody cannot run $swatsim"; exit 0; }
+      chmod 755 .
+    fi
+    cli=("${as[@]}" "$swatsim")
+    mkdir locked; cp "$sample" locked/t.swt; cp "$arch" locked/a.json; cp "$arch" a.json; chmod 644 a.json; chmod 000 locked
+    expect_error "locked/t.swt: cannot open: Permission denied" run --arch a.json --trace locked/t.swt
+    expect_error "locked/a.json" config validate locked/a.json
+    expect_error "locked/r.json: cannot open for writing: Permission denied" run --arch a.json --trace "$sample" --out locked/r.json -q
+    expect_error "locked/x.swt" trace synth --model sample-cnn -o locked/x.swt
+    chmod 755 locked
+    ;;
   damaged-mid-replay)  # an error found while replaying: one line, exit 2 (and no sanitizer report under asan)
     cp "$sample" t.swt
     $py -c "f=open('t.swt','r+b'); f.seek(300000); b=f.read(1); f.seek(300000); f.write(bytes([b[0]^0xff]))"
