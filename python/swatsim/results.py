@@ -6,8 +6,10 @@
     totals = results.load_totals("sweeps/lookahead")  # one row per point and trace
 
 Column types: `point`, `iteration`, `layer`, `samples` and every count statistic (cycles, MACs,
-work units) are int64; ratios and seconds (`speedup`, `utilization`, `time`) and averaged cycles
-(`pe.row_imbalance_cycles`) are float64; `pass`, `trace` and `name` are categoricals / strings; axis
+bytes, work units) are int64; ratios, seconds, energies (pJ) and bandwidths (`speedup`, `time`,
+`energy.total_pj`, `dram.bandwidth_gb_per_s`) and averaged cycles (`pe.row_imbalance_cycles`) are
+float64; a statistic only some rows have (a sweep over ideal memory and DRAM) is nullable (Int64,
+Float64) with <NA> where it was not measured; `pass`, `trace` and `name` are categoricals / strings; axis
 columns (named by their JSON pointer, e.g. `/pe/lookahead`) take the type of their values.
 """
 import json
@@ -16,24 +18,29 @@ import os
 import pandas as pd
 
 _INT_COLUMNS = ("point", "iteration", "layer", "samples")
-_FLOAT_STATS = ("pe.row_imbalance_cycles",)  # cycles averaged over PE rows: not whole
+# Cycles averaged over PE rows or divided over tiles: not whole although counted in cycles.
+_FLOAT_STATS = ("pe.row_imbalance_cycles", "roofline.compute_cycles")
+_WHOLE_UNITS = ("cycles", "MACs", "count", "bytes")  # the others (ratio, s, pJ, bytes/cycle, GB/s) are reals
 
 
 def _stat_types(units):
     """{stat name: dtype} from a report's "stats" table (unit per statistic)."""
     types = {}
     for name, info in units.items():
-        whole = info.get("unit") not in ("ratio", "s") and name not in _FLOAT_STATS
+        whole = info.get("unit") in _WHOLE_UNITS and name not in _FLOAT_STATS
         types[name] = "int64" if whole else "float64"
     return types
 
 
 def _typed(df, stat_types):
     for c in df.columns:
-        if c in _INT_COLUMNS or stat_types.get(c) == "int64":
-            df[c] = pd.to_numeric(df[c]).astype("int64")
-        elif stat_types.get(c) == "float64":
-            df[c] = pd.to_numeric(df[c]).astype("float64")
+        kind = "int64" if c in _INT_COLUMNS else stat_types.get(c)
+        if kind in ("int64", "float64"):
+            # A statistic some rows lack (a sweep mixing ideal memory and DRAM) is empty there:
+            # a nullable column then, with <NA> where it was not measured.
+            values = pd.to_numeric(df[c], errors="coerce")
+            missing = values.isna().any()
+            df[c] = values.astype(("Int64" if kind == "int64" else "Float64") if missing else kind)
     for c in ("pass", "trace"):
         if c in df.columns:
             df[c] = df[c].astype("category")
@@ -44,9 +51,11 @@ def _typed(df, stat_types):
 
 def _default_stat_types(columns):
     """Without a report's unit table (a CSV alone): the statistics `swatsim run` writes."""
-    floats = {"speedup", "utilization", "time"} | set(_FLOAT_STATS)
+    floats = {"speedup", "utilization", "time", "energy_efficiency", "edp_gain", "dram.bandwidth_bytes_per_cycle",
+              "dram.bandwidth_gb_per_s"} | set(_FLOAT_STATS)
     fixed = set(_INT_COLUMNS) | {"pass", "name", "trace"}
-    return {c: ("float64" if c in floats else "int64") for c in columns if c not in fixed and not c.startswith("/")}
+    return {c: ("float64" if c in floats or c.endswith("_pj") else "int64")
+            for c in columns if c not in fixed and not c.startswith("/")}
 
 
 def load_run(path):
@@ -62,12 +71,14 @@ def load_run(path):
 
 
 def _sweep_stat_types(directory):
+    """Units of every statistic any task reported (points may differ: ideal memory has no DRAM stats)."""
     tasks = os.path.join(directory, "tasks")
+    types = {}
     for name in sorted(os.listdir(tasks)) if os.path.isdir(tasks) else []:
         if name.endswith(".json"):
             with open(os.path.join(tasks, name)) as f:
-                return _stat_types(json.load(f)["stats"])
-    return None
+                types.update(_stat_types(json.load(f)["stats"]))
+    return types or None
 
 
 def _axes(directory):

@@ -79,3 +79,24 @@ def test_plot_sweep_writes_png_and_svg(sweep_dir, tmp_path):
     subprocess.run([sys.executable, os.path.join(SRC, "scripts/plot_sweep.py"), sweep_dir, "--out", str(tmp_path)],
                    check=True, capture_output=True)
     assert (tmp_path / "pareto.svg").read_bytes() == first  # deterministic
+
+
+def test_memory_sweep_types(tmp_path):
+    """A sweep over ideal memory and DRAM: energy and bandwidth are reals, DRAM bytes a nullable
+    integer that is <NA> where the memory was ideal (no DRAM)."""
+    sweep = {
+        "name": "memory",
+        "base": os.path.join(SRC, "configs/arch/tensordash-micro2020-ddr4.json"),
+        "axes": [{"/memory": [{"type": "ideal"}, {"type": "hierarchy"}], "/dram": [None, "hbm2"]}],
+        "traces": [os.path.join(SRC, "traces/samples/sample.swt")],
+        "run": {"passes": "forward"},
+    }
+    (tmp_path / "sweep.json").write_text(json.dumps(sweep))
+    out = str(tmp_path / "out")
+    subprocess.run([SWATSIM, "sweep", "run", str(tmp_path / "sweep.json"), "--out", out, "-q"], check=True)
+    t = results.load_totals(out)
+    assert str(t["cycles"].dtype) == "int64"
+    assert str(t["energy.total_pj"].dtype) == "float64" and (t["energy.total_pj"] > 0).all()
+    assert str(t["dram.read_bytes"].dtype) == "Int64"
+    assert t["dram.read_bytes"].isna().tolist() == [True, False]
+    assert str(t["dram.bandwidth_gb_per_s"].dtype) == "Float64"
