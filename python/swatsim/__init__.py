@@ -1,5 +1,9 @@
-"""swatsim for Python users. `swatsim.results` loads `swatsim run` reports and `swatsim sweep`
-directories into pandas DataFrames (docs/sweeps.md). Pure Python; pandas from Debian's
-python3-pandas. Use with PYTHONPATH=python."""
+"""swatsim for Python users (docs/python.md). Pure Python and NumPy; pandas for `swatsim.results`
+(Debian's python3-pandas). Use with PYTHONPATH=python.
 
-__all__ = ["results"]
+- `swatsim.trace`: read and write trace format v1 (streaming, atomic; raw blobs byte-identical to the
+  C++ writer's).
+- `swatsim.results`: `swatsim run` reports and `swatsim sweep` directories as pandas DataFrames.
+"""
+
+__all__ = ["results", "trace"]

@@ -284,12 +284,13 @@ int trace_slice(const std::vector<std::string>& args) {
   desc.add_options()("trace", po::value(&path)->required(), "trace file")(
       "output,o", po::value(&out)->required(), "trace to write")(
       "iterations", po::value(&iterations), "recorded iterations to keep, e.g. 0,2,5-7 (default: all)")(
-      "layers", po::value(&layers), "layers to keep: indices, ranges or names (default: all); renumbered in order");
+      "layers", po::value(&layers), "layers to keep: indices, ranges or names (default: all); renumbered in order")(
+      "raw", "store every blob uncompressed (what swatsim.trace.TraceWriter(compress=False) writes, byte for byte)");
   po::positional_options_description pos;
   pos.add("trace", 1);
   po::variables_map vm;
   if (!parse_options(args, desc, pos, vm,
-                     "usage: swatsim trace slice TRACE -o OUT [--iterations LIST] [--layers LIST]\n\n"
+                     "usage: swatsim trace slice TRACE -o OUT [--iterations LIST] [--layers LIST] [--raw]\n\n"
                      "Writes the selected iterations and layers of TRACE to OUT (values kept). A range selects\n"
                      "what the trace records inside it and must select something. Layers are renumbered in\n"
                      "order: the first one kept is the network's first layer to a replay (no input-grad pass).\n"
@@ -307,7 +308,9 @@ int trace_slice(const std::vector<std::string>& args) {
     tr::TraceReader reader(path);
     sel = sim::select_in_trace(reader, its, lays, names);
   }
-  tr::slice_trace(path, out, sel.iterations, sel.layers);
+  tr::TraceWriter::Options options;
+  if (vm.count("raw")) options.zlib_level = 0;
+  tr::slice_trace(path, out, sel.iterations, sel.layers, options);
   if (out != "-")
     std::cout << fmt::format("wrote {} ({} iterations, {} layers)\n", out, sel.iterations.size(), sel.layers.size());
   return 0;

@@ -46,7 +46,7 @@ std::string header_difference(const TraceHeader& a, const TraceHeader& b) {
 }  // namespace
 
 void slice_trace(const std::string& in_path, const std::string& out_path, const std::vector<uint32_t>& iterations,
-                 const std::vector<uint32_t>& layers) {
+                 const std::vector<uint32_t>& layers, const TraceWriter::Options& options) {
   TraceReader in(in_path);
   TraceHeader header = in.header();
   header.layers.clear();
@@ -55,7 +55,7 @@ void slice_trace(const std::string& in_path, const std::string& out_path, const 
     renumber[uint16_t(l)] = uint16_t(header.layers.size());
     header.layers.push_back(in.header().layers.at(l));
   }
-  TraceWriter out(out_path, header);
+  TraceWriter out(out_path, header, options);
   Mask mask;
   std::vector<float> values;
   for (const TensorRecord& r : in.records()) {  // sorted by (iteration, layer, kind)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "swatsim/traces/format.hpp"
+#include "swatsim/traces/io.hpp"
 
 namespace swatsim::traces {
 
@@ -52,7 +53,7 @@ uint32_t export_npy(const std::string& trace_path, const std::string& dir, std::
 /// sorted; they are renumbered in order) of `in` to `out`, values and their types kept. Streaming
 /// and atomic; every blob is checked as it is read.
 void slice_trace(const std::string& in, const std::string& out, const std::vector<uint32_t>& iterations,
-                 const std::vector<uint32_t>& layers);
+                 const std::vector<uint32_t>& layers, const TraceWriter::Options& options = {});
 /// Writes every iteration of `inputs` (the same model, dataset, batch, SWAT settings and layer table;
 /// no iteration in two inputs) to `out` in increasing iteration order; the first input's header.
 void merge_traces(const std::vector<std::string>& inputs, const std::string& out);
