@@ -11,7 +11,7 @@ packages=(
   zlib1g-dev libdeflate-dev libpng-dev libjpeg62-turbo-dev
   libtorch-dev libopenblas-dev
   dataset-fashion-mnist
-  python3-numpy python3-matplotlib python3-pandas python3-pytest
+  python3-numpy python3-matplotlib python3-pandas python3-pytest python3-torch
   slurm-wlm munge
   clang-14 libclang-rt-14-dev
 )

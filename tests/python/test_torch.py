@@ -1,0 +1,137 @@
+"""swatsim.torch: the recorder does not change training, records a trace the C++ tools accept and
+replay, and SWAT in PyTorch keeps the C++ frontend's top-K counts on the same layer table (checked
+against a trace swat-train records). Needs Debian's python3-torch (scripts/setup.sh installs it)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+SRC = os.environ["SWATSIM_SRC"]
+SWATSIM = os.environ["SWATSIM"]
+SWAT_TRAIN = os.environ.get("SWAT_TRAIN", "")
+sys.path.insert(0, os.path.join(SRC, "python"))
+from swatsim import trace  # noqa: E402
+from swatsim import torch as st  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+class SmallCnn(nn.Module):
+    """The C++ frontend's small-cnn (frontend/models): conv 1->32, pool, conv 32->64, pool, fc 3136->128, fc 128->10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.fc1 = nn.Linear(64 * 7 * 7, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.fc2(torch.relu(self.fc1(x.flatten(1))))
+
+
+def model(seed=0):
+    torch.manual_seed(seed)
+    return SmallCnn()
+
+
+def train(m, steps, recorder=None, batch=8):
+    g = torch.Generator().manual_seed(1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        x = torch.rand(batch, 1, 28, 28, generator=g)
+        y = torch.randint(0, 10, (batch,), generator=g)
+        loss = nn.functional.cross_entropy(m(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if recorder is not None:
+            recorder.step()
+        else:
+            st.next_iteration(m)
+    return losses
+
+
+@pytest.mark.parametrize("use_swat", [False, True])
+def test_recording_does_not_change_training(tmp_path, use_swat):
+    plain = model()
+    recorded = model()
+    if use_swat:
+        st.swat(plain, 0.8, topk_period=2)
+        st.swat(recorded, 0.8, topk_period=2)
+    a = train(plain, 5)
+    with st.TraceRecorder(recorded, str(tmp_path / "r.swt"), every=2, samples=2) as rec:
+        b = train(recorded, 5, rec)
+    assert a == b
+    t = trace.Trace(str(tmp_path / "r.swt"))
+    assert t.iterations == [0, 2, 4]
+    assert [l["name"] for l in t.layers] == ["conv1", "conv2", "fc1", "fc2"]
+
+
+def test_recorded_trace_validates_and_replays(tmp_path):
+    m = st.swat(model(), 0.8)
+    p = str(tmp_path / "swat.swt")
+    with st.TraceRecorder(m, p, every=1, samples=2, swat_settings={"sparsity": 0.8}) as rec:
+        train(m, 2, rec)
+    assert subprocess.run([SWATSIM, "trace", "validate", p], capture_output=True).returncode == 0
+    r = subprocess.run([SWATSIM, "run", "--arch", os.path.join(SRC, "configs/arch/tensordash-td.json"), "--trace", p,
+                        "-q", "--csv", str(tmp_path / "r.csv")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    t = trace.Trace(p)
+    assert t.header["swat"]["sparsity"] == 0.8
+    # SWAT: the first layer dense (no saved activation), the others save their top-K activation.
+    assert [l["tensors"] for l in t.layers][0] == ["input_act", "weight", "output_grad"]
+    assert all("saved_act" in l["tensors"] for l in t.layers[1:])
+    for i, l in enumerate(t.layers[1:], 1):
+        w = t.mask(0, i, "weight")
+        assert int(w.sum()) == st.keep_count(0.8, w.size)
+
+
+@pytest.mark.skipif(not SWAT_TRAIN, reason="SWAT_TRAIN (the C++ frontend) not given")
+def test_same_layer_table_and_topk_counts_as_the_cpp_frontend(tmp_path):
+    cpp = str(tmp_path / "cpp.swt")
+    subprocess.run([SWAT_TRAIN, "--model", "small-cnn", "--dataset", "synthetic", "--sparsity", "0.8", "--batch", "8",
+                    "--iterations", "1", "--trace", cpp, "--trace-samples", "2", "--threads", "1", "--no-eval",
+                    "--quiet"], check=True, capture_output=True)
+    m = st.swat(model(), 0.8)
+    py = str(tmp_path / "py.swt")
+    with st.TraceRecorder(m, py, every=1, samples=2) as rec:
+        train(m, 1, rec)
+    c, p = trace.Trace(cpp), trace.Trace(py)
+    assert [l for l in p.layers] == [l for l in c.layers]  # geometry, names and tensor lists
+    for i in range(len(c.layers)):
+        assert int(p.mask(0, i, "weight").sum()) == int(c.mask(c.iterations[0], i, "weight").sum())
+
+
+def test_topk_rules():
+    x = torch.tensor([3.0, -3.0, 1.0, 2.0, -2.0, 0.5])
+    mask, kth = st.topk_mask(x.abs(), 3)
+    assert mask.tolist() == [True, True, False, True, False, False] and kth == 2.0  # tie at 2: lowest index
+    assert st.keep_count(0.8, 18432) == 3687 and st.keep_count(0.9, 10) == 1 and st.keep_count(0.0, 7) == 7
+    # ERK: the total weight density hits the target, small layers get more.
+    layers = [("a", nn.Conv2d(16, 16, 3)), ("b", nn.Conv2d(16, 256, 3)), ("c", nn.Linear(4096, 10))]
+    s = st._erk_sparsities(layers, 0.8)
+    n = {k: m.weight.numel() for k, m in layers}
+    assert abs(sum((1 - s[k]) * n[k] for k in n) / sum(n.values()) - 0.2) < 1e-9
+    assert s["a"] < s["b"]
+
+
+def test_bad_models_are_refused(tmp_path):
+    with pytest.raises(trace.TraceError, match="dilation"):
+        st.TraceRecorder(nn.Conv2d(1, 2, 3, dilation=2), str(tmp_path / "d.swt"))
+    with pytest.raises(trace.TraceError, match="unequal stride"):
+        st.TraceRecorder(nn.Conv2d(1, 2, 3, stride=(1, 2)), str(tmp_path / "s.swt"))
+    with pytest.raises(trace.TraceError, match="no Conv2d or Linear"):
+        st.TraceRecorder(nn.ReLU(), str(tmp_path / "n.swt"))
+    with pytest.raises(ValueError, match="sparsity"):
+        st.swat(model(), 1.0)
+    assert os.listdir(tmp_path) == []
