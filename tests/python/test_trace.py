@@ -144,3 +144,18 @@ def test_a_killed_writer_leaves_no_trace(tmp_path):
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
     assert not os.path.exists(p)
     assert validate(p).returncode == 2
+
+
+def test_pip_installs_the_package_offline(tmp_path):
+    """pip install --no-build-isolation ./python (Debian's setuptools, no network) gives an importable package."""
+    import shutil
+    src = tmp_path / "src"
+    shutil.copytree(os.path.join(SRC, "python"), src, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
+                        "--target", str(target), str(src)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    code = "import swatsim.trace, swatsim.results; print(swatsim.trace.__file__)"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(target)},
+                         capture_output=True, text=True, cwd=str(tmp_path))
+    assert out.returncode == 0 and out.stdout.startswith(str(target)), out.stderr
