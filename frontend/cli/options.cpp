@@ -56,6 +56,10 @@ bool parse_options(int argc, const char* const* argv, TrainOptions& o, std::stri
   files.add_options()
       ("checkpoint", po::value(&o.checkpoint), "write a checkpoint here at the end (and every --checkpoint-every)")
       ("checkpoint-every", po::value(&o.checkpoint_every)->default_value(0), "iterations between checkpoints")
+      ("save-init", po::value(&o.save_init), "write a checkpoint of the weights before the first iteration (replaying "
+                                             "the run in PyTorch: docs/python.md)")
+      ("dump-batches", po::value(&o.dump_batches), "write each trained iteration's inputs and labels to "
+                                                   "DIR/iteration-N.pt (for replaying the run in PyTorch)")
       ("resume", po::value(&o.resume), "resume exactly from this checkpoint")
       ("log", po::value(&o.log), "JSON-lines log: one object per iteration (loss, accuracy, lr, per-layer densities)")
       ("report", po::value(&o.report), "write the FLOP and memory report (JSON) here and print it as a table")

@@ -38,6 +38,8 @@ struct TrainOptions {
   bool no_eval = false;
   // files
   std::string checkpoint, resume, log, report;
+  std::string save_init;     ///< a checkpoint of the weights before the first iteration
+  std::string dump_batches;  ///< a directory for each trained iteration's inputs and labels
   bool flops_only = false;
   int64_t checkpoint_every = 0;
   std::string trace;

@@ -467,6 +467,13 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
     check_output_path(o.checkpoint, "--checkpoint");
     check_output_path(o.log, "--log");
     check_output_path(o.trace, "--trace");
+    check_output_path(o.save_init, "--save-init");
+    if (!o.dump_batches.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(o.dump_batches, ec);
+      if (ec || !std::filesystem::is_directory(o.dump_batches))
+        throw InputError("--dump-batches", "'" + o.dump_batches + "': cannot create the directory");
+    }
   }
 
   if (o.flops_only) {
@@ -566,11 +573,18 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
   double last_top1 = -1.0;
   int64_t recorded = 0;
   r.net->train();
+  if (!o.save_init.empty()) save_checkpoint(r, sgd, start, o.save_init);
   for (int64_t it = start; it < total; ++it) {
     const int64_t epoch = it / spe, pos = it % spe;
     if (epoch != order_epoch) { order = epoch_order(data.train.n, o.seed, epoch); order_epoch = epoch; }
     torch::Tensor y;
     auto x = batcher.images(data.train, order.data() + pos * o.batch, o.batch, &y);
+    if (!o.dump_batches.empty()) {
+      torch::serialize::OutputArchive batch;
+      batch.write("x", x.cpu());
+      batch.write("y", y.cpu());
+      batch.save_to((std::filesystem::path(o.dump_batches) / fmt::format("iteration-{}.pt", it)).string());
+    }
     r.ctx->iteration = it;
     const bool rec = recorder && it >= o.trace_start && (it - o.trace_start) % o.trace_every == 0 &&
                      (o.trace_count == 0 || recorded < o.trace_count);

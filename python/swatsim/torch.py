@@ -269,11 +269,12 @@ class _SwatFunction(torch.autograd.Function):
         if ctx.conv is None:
             gx, gw = gy @ ws, gy.t() @ xs
             gb = gy.sum(0) if ctx.has_bias else None
-        else:
+        else:  # the C++ frontend's call, so that both give the same numbers
             stride, padding, groups = ctx.conv
-            gx = torch.nn.grad.conv2d_input(ctx.x_shape, ws, gy, stride, padding, 1, groups)
-            gw = torch.nn.grad.conv2d_weight(xs, ctx.w_shape, gy, stride, padding, 1, groups)
-            gb = gy.sum((0, 2, 3)) if ctx.has_bias else None
+            gx, gw, gb = torch.ops.aten.convolution_backward(
+                gy.contiguous(), xs, ws, [ws.shape[0]] if ctx.has_bias else None, list(stride), list(padding), [1, 1],
+                False, [0, 0], groups, [True, True, ctx.has_bias])
+            gb = gb if ctx.has_bias else None
         return gx, gw, gb, None, None, None
 
 
@@ -344,3 +345,36 @@ def next_iteration(model):
         st = getattr(m, "_swatsim_state", None)
         if st is not None:
             st.iteration += 1
+
+
+def load_cpp_checkpoint(model, path):
+    """Copies the weights and buffers of a `swat-train --checkpoint/--save-init` file into `model`, whose
+    parameter names must be the C++ model's (`conv1.weight`, `bn1.running_mean`, ...). Returns the
+    checkpoint's iteration. A missing or extra name is a TraceError naming it."""
+    archive = torch.jit.load(path, map_location="cpu")
+    stored = dict(archive.named_parameters())
+    stored.update(dict(archive.named_buffers()))
+    stored.update({n: getattr(archive, n) for n in dir(archive) if n.startswith(("param.", "buffer.", "meta."))
+                   and n not in stored})
+    state = model.state_dict()
+    for name in state:
+        key = ("buffer." if name.split(".")[-1] in ("running_mean", "running_var", "num_batches_tracked") else "param.") + name
+        if key not in stored:
+            raise TraceError(f"{path}: no {key} (the C++ model's names must match the PyTorch model's)")
+        state[name] = stored[key].detach().clone() if isinstance(stored[key], torch.Tensor) else torch.tensor(stored[key])
+    extra = {k for k in stored if k.startswith("param.") and k[6:] not in state}
+    if extra:
+        raise TraceError(f"{path}: the PyTorch model lacks {sorted(extra)}")
+    model.load_state_dict(state)
+    it = stored.get("meta.iteration")
+    return int(it) if it is not None else 0
+
+
+def load_cpp_batch(path):
+    """(inputs, labels) of one `swat-train --dump-batches` iteration file."""
+    archive = torch.jit.load(path, map_location="cpu")
+    stored = dict(archive.named_buffers())
+    stored.update(dict(archive.named_parameters()))
+    x = stored.get("x", getattr(archive, "x", None))
+    y = stored.get("y", getattr(archive, "y", None))
+    return x.detach().clone(), y.detach().clone()
