@@ -16,6 +16,7 @@ The file is written atomically when the recorder closes (`close()` or the end of
 exception inside the block leaves nothing at the path.
 """
 import math
+import os
 import sys
 
 import torch
@@ -37,11 +38,14 @@ def _pair(v, what, name):
 
 class TraceRecorder:
     def __init__(self, model, path, every=1, samples=2, layers=None, values="float32", dataset="custom",
-                 model_name=None, seed=0, swat_settings=None):
+                 model_name=None, seed=0, swat_settings=None, overwrite=False):
         if every < 1 or samples < 1:
             raise ValueError("every and samples must be >= 1")
         self.path, self.every, self.samples, self.values = path, int(every), int(samples), values
         self._model = model
+        self._overwrite = overwrite
+        if os.path.lexists(path) and not overwrite:  # say so now, not after the first recorded iteration
+            raise TraceError(f"{path}: exists (pass overwrite=True to replace it when the new trace is complete)")
         self.model_name = model_name or type(model).__name__
         self.dataset, self.seed, self.swat_settings = dataset, seed, dict(swat_settings or {})
         self.iteration = 0
@@ -139,7 +143,7 @@ class TraceRecorder:
                               activation_sparsity=s.get("activation_sparsity"),
                               distribution=s.get("distribution", "uniform"), structure=s.get("structure", "unstructured"),
                               topk_period=s.get("topk_period", 1), sparsify_first=s.get("sparsify_first", False))
-            self._writer = _trace.TraceWriter(self.path, h)
+            self._writer = _trace.TraceWriter(self.path, h, overwrite=self._overwrite)
         for name, _ in self._modules:
             got = self._pending.get(name, {})
             for t in _trace.TENSORS:

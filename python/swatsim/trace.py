@@ -240,15 +240,18 @@ def _json_bytes(h):
 
 
 class TraceWriter:
-    """Streams tensors into a trace; see the module's docstring. `compress`: store a blob zlib-compressed
+    """Streams tensors into a trace; see the module's docstring. An existing file at `path` is an error
+    unless `overwrite` (it is then replaced only when the new trace is complete). `compress`: store a blob zlib-compressed
     when that saves at least `min_saving` of it (the C++ writer's rule; Python's zlib bytes differ from
     libdeflate's, so byte-identity with the C++ writer holds for raw blobs: compress=False)."""
 
-    def __init__(self, path, header, compress=True, level=1, min_saving=0.25):
+    def __init__(self, path, header, compress=True, level=1, min_saving=0.25, overwrite=False):
         _check_header(header)
         self.path = os.fspath(path)
         if os.path.isdir(self.path):
             raise TraceError(f"{self.path}: is a directory")
+        if os.path.lexists(self.path) and not overwrite:
+            raise TraceError(f"{self.path}: exists (pass overwrite=True to replace it when the new trace is complete)")
         self.header = header
         self._layers = {l["name"]: i for i, l in enumerate(header["layers"])}
         self._compress, self._level, self._min_saving = compress, level, min_saving

@@ -124,6 +124,22 @@ def test_bad_input_raises_and_leaves_nothing(tmp_path, bad, message):
     assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
 
 
+def test_an_existing_path_is_kept_unless_overwrite(tmp_path):
+    p = tmp_path / "exists.swt"
+    p.write_bytes(b"mine")
+    with pytest.raises(trace.TraceError, match="exists"):
+        trace.TraceWriter(str(p), small_header())
+    assert p.read_bytes() == b"mine"
+    write_small(str(tmp_path / "new.swt"))
+    h = trace.Trace(str(tmp_path / "new.swt")).header
+    with trace.TraceWriter(str(p), h, overwrite=True) as w:
+        t = trace.Trace(str(tmp_path / "new.swt"))
+        for e in t.index:
+            it, layer, kind = int(e["iteration"]), int(e["layer"]), int(e["kind"])
+            w.write_tensor(it, layer, trace.TENSORS[kind], t.mask(it, layer, kind))
+    assert validate(str(p)).returncode == 0
+
+
 def test_bad_headers_are_refused_before_writing(tmp_path):
     h = small_header()
     h["layers"][1]["name"] = "conv1"
