@@ -118,7 +118,10 @@ class TraceRecorder:
             e = _trace.conv_layer(name, N=n, C=m.in_channels, H=int(x.shape[2]), W=int(x.shape[3]), K=m.out_channels,
                                   R=m.kernel_size[0], S=m.kernel_size[1], stride=_pair(m.stride, "stride", name),
                                   padding=_pair(m.padding, "padding", name), groups=m.groups)
-        saves = getattr(m, "_swatsim_saves_activation", False)
+        # As swat-train: a saved activation of its own for a sparse layer whose activation sparsity is
+        # above 0 when the table is made (a dense layer saves its input itself).
+        st = getattr(m, "_swatsim_state", None)
+        saves = st is not None and not st.dense and st.act_sparsity > 0
         e["tensors"] = ["input_act", "weight"] + (["saved_act"] if saves else []) + ["output_grad"]
         return e
 
@@ -216,10 +219,13 @@ class _SwatState:
         self.structure, self.period, self.dense = structure, period, dense
         self.w_threshold = self.a_threshold = None
         self.w_at = self.a_at = -1
+        self.w_sparsity_at = self.a_sparsity_at = None
         self.iteration = 0
 
-    def due(self, at):
-        return at < 0 or self.iteration < at or self.iteration - at >= max(1, self.period)
+    def due(self, at, sparsity_at, sparsity):
+        """A threshold is recomputed when never computed, when the sparsity changed (SWAT-M) or every
+        `period` iterations (frontend/swat/swat.cpp: SwatLayerImpl::due)."""
+        return at < 0 or sparsity_at != sparsity or self.iteration < at or self.iteration - at >= max(1, self.period)
 
 
 def _sparse_weight(st, w, training):
@@ -231,9 +237,9 @@ def _sparse_weight(st, w, training):
         score = w.abs().sum((2, 3))
     else:
         score = w.abs()
-    if st.w_threshold is None or (training and st.due(st.w_at)):
+    if st.w_threshold is None or st.w_sparsity_at != st.weight_sparsity or (training and st.due(st.w_at, st.w_sparsity_at, st.weight_sparsity)):
         mask, st.w_threshold = topk_mask(score, keep_count(st.weight_sparsity, score.numel()))
-        st.w_at = st.iteration
+        st.w_at, st.w_sparsity_at = st.iteration, st.weight_sparsity
     else:
         mask = score >= st.w_threshold  # the reused threshold: density drifts between recomputations
     while mask.dim() < w.dim():
@@ -245,9 +251,9 @@ def _sparse_activation(st, x, training):
     if st.dense or st.act_sparsity <= 0:
         return x
     mag = x.abs()
-    if st.a_threshold is None or (training and st.due(st.a_at)):
+    if st.a_threshold is None or st.a_sparsity_at != st.act_sparsity or (training and st.due(st.a_at, st.a_sparsity_at, st.act_sparsity)):
         mask, st.a_threshold = topk_mask(mag, keep_count(st.act_sparsity, mag.numel()))
-        st.a_at = st.iteration
+        st.a_at, st.a_sparsity_at = st.iteration, st.act_sparsity
     else:
         mask = mag >= st.a_threshold
     return x.masked_fill(~mask, 0.0)
@@ -282,52 +288,81 @@ class _SwatFunction(torch.autograd.Function):
         return gx, gw, gb, None, None, None
 
 
-def _erk_sparsities(layers, sparsity):
-    """SWAT-ERK: density proportional to (C_in + C_out + kh + kw) / (C_in C_out kh kw), scaled so the
-    total weight sparsity hits the target; layers that would exceed density 1 are dense (RigL)."""
-    n = {name: m.weight.numel() for name, m in layers}
-    raw = {}
-    for name, m in layers:
-        dims = list(m.weight.shape) if m.weight.dim() == 4 else list(m.weight.shape) + [1, 1]
-        raw[name] = sum(dims) / math.prod(dims)
-    dense = set()
+def _erk_densities(shapes, sparsity, dense_numel):
+    """SWAT-ERK (RigL's Erdos-Renyi-kernel): density proportional to sum(shape) / prod(shape), scaled so
+    that the weights kept, the dense layers' included, are (1 - sparsity) of all; a layer that would
+    exceed density 1 is made dense (the largest first) and the rest rescaled (frontend: erk_densities)."""
+    n = [float(math.prod(sh)) for sh in shapes]
+    raw = [sum(sh) / math.prod(sh) for sh in shapes]
+    keep = (1.0 - sparsity) * (dense_numel + sum(n))
+    if shapes and dense_numel >= keep:
+        raise ValueError(f"ERK at {sparsity} cannot reach its global target: the dense layers alone hold {dense_numel} "
+                         f"of the {keep:.0f} weights it may keep")
+    dense, d = [False] * len(shapes), [1.0] * len(shapes)
     while True:
-        budget = (1 - sparsity) * sum(n.values()) - sum(n[x] for x in dense)
-        free = sum(raw[x] * n[x] for x in n if x not in dense)
-        eps = budget / free if free else 0.0
-        over = {x for x in n if x not in dense and eps * raw[x] > 1}
+        rest = keep - dense_numel - sum(n[i] for i in range(len(n)) if dense[i])
+        denom = sum(raw[i] * n[i] for i in range(len(n)) if not dense[i])
+        if denom <= 0:
+            return d
+        eps = rest / denom
+        over = [i for i in range(len(n)) if not dense[i] and eps * raw[i] > 1.0]
         if not over:
-            return {x: (0.0 if x in dense else 1.0 - eps * raw[x]) for x in n}
-        dense |= over
+            return [1.0 if dense[i] else eps * raw[i] for i in range(len(n))]
+        dense[max(over, key=lambda i: (raw[i], -i))] = True
+
+
+def _share_densities(numels, scores, sparsity):
+    """SWAT-M: the kept weights shared in proportion to each layer's mean |momentum|, capped at dense, at
+    least one weight per layer (frontend: share_densities)."""
+    total, score_sum = float(sum(numels)), float(sum(scores))
+    d = [1.0 - sparsity] * len(numels)
+    if not score_sum > 0:
+        return d
+    keep = (1.0 - sparsity) * total
+    capped = [False] * len(numels)
+    while True:
+        rest = keep - sum(float(numels[i]) for i in range(len(numels)) if capped[i])
+        denom = sum(scores[i] for i in range(len(numels)) if not capped[i])
+        if denom <= 0:
+            break
+        eps = rest / denom
+        changed = False
+        for i in range(len(numels)):
+            if not capped[i] and eps * scores[i] > numels[i]:
+                capped[i] = changed = True
+        if not changed:
+            d = [1.0 if capped[i] else eps * scores[i] / numels[i] for i in range(len(numels))]
+            break
+    return [min(max(x, 1.0 / numels[i]), 1.0) for i, x in enumerate(d)]
 
 
 def swat(model, sparsity=0.8, distribution="uniform", structure="unstructured", topk_period=1,
-         sparsify_first=False, activation_sparsity=None):
+         sparsify_first=False, activation_sparsity=None, optimizer=None):
     """Makes every Conv2d and Linear of `model` train with SWAT: forward with top-K weights, backward with
     top-K weights (input gradient) and the top-K activation saved in the forward (weight gradient).
     The first layer stays dense unless `sparsify_first`. A layer's activation sparsity equals its weight
     sparsity unless `activation_sparsity` is given. Thresholds are recomputed every `topk_period`
     training iterations (counted by `swatsim.torch.next_iteration(model)` or a TraceRecorder's step()), and
-    reused in between. Returns the model; a TraceRecorder then records the top-K weights and saved
-    activations. distribution: "uniform" (SWAT-U) or "erk" (SWAT-ERK); "momentum" (SWAT-M) needs the
-    optimizer's momentum and is not provided."""
+    reused in between. distribution: "uniform" (SWAT-U), "erk" (SWAT-ERK) or "momentum" (SWAT-M: every
+    `topk_period` iterations the kept weights are reshared in proportion to each layer's mean |momentum|,
+    read from `optimizer`, a torch.optim.SGD with momentum). The same rules as the C++ frontend
+    (frontend/swat/swat.cpp). Returns the model."""
     if not 0 <= sparsity < 1:
         raise ValueError(f"sparsity {sparsity} is outside [0, 1)")
-    if distribution not in ("uniform", "erk"):
-        raise ValueError(f"distribution {distribution!r}: uniform or erk (SWAT-M needs the optimizer's momentum)")
+    if distribution not in ("uniform", "erk", "momentum"):
+        raise ValueError(f"distribution {distribution!r}: uniform, erk or momentum")
+    if distribution == "momentum" and optimizer is None:
+        raise ValueError("SWAT-M reshares the weights by the optimizer's momentum: pass optimizer=")
     if structure not in ("unstructured", "channel", "filter"):
         raise ValueError(f"structure {structure!r}: unstructured, channel or filter")
+    if activation_sparsity is not None and not 0 <= activation_sparsity < 1:
+        raise ValueError(f"activation_sparsity {activation_sparsity} is outside [0, 1)")
     layers = [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    sparse_layers = layers if sparsify_first else layers[1:]
-    per_layer = ({n: sparsity for n, _ in sparse_layers} if distribution == "uniform"
-                 else _erk_sparsities(sparse_layers, sparsity))
+    states = []
     for i, (name, m) in enumerate(layers):
-        ws = per_layer.get(name, 0.0)
-        dense = name not in per_layer
-        st = _SwatState(ws, ws if activation_sparsity is None else activation_sparsity, structure, topk_period, dense)
-        conv = None
-        if isinstance(m, nn.Conv2d):
-            conv = (m.stride, m.padding, m.groups)
+        dense = i == 0 and not sparsify_first
+        st = _SwatState(0.0, 0.0, structure, topk_period, dense)
+        conv = (m.stride, m.padding, m.groups) if isinstance(m, nn.Conv2d) else None
 
         def forward(x, m=m, st=st, conv=conv):
             w_s = _sparse_weight(st, m.weight.detach(), m.training)
@@ -338,17 +373,49 @@ def swat(model, sparsity=0.8, distribution="uniform", structure="unstructured", 
 
         m.forward = forward
         m._swatsim_state = st
-        m._swatsim_saves_activation = not dense
+        states.append((m, st))
+    model._swatsim_swat = {"sparsity": sparsity, "activation_sparsity": activation_sparsity,
+                           "distribution": distribution, "period": max(1, int(topk_period)), "optimizer": optimizer,
+                           "layers": states, "iteration": 0}
+    _distribute(model._swatsim_swat, None)
     return model
 
 
+def _distribute(spec, momentum):
+    """Sets every sparse layer's weight and activation sparsity (frontend: apply_distribution)."""
+    sparse = [(m, st) for m, st in spec["layers"] if not st.dense]
+    s = spec["sparsity"]
+    density = [1.0 - s] * len(sparse)
+    if s > 0 and spec["distribution"] == "erk":
+        dense_numel = sum(m.weight.numel() for m, st in spec["layers"] if st.dense)
+        density = _erk_densities([tuple(m.weight.shape) for m, _ in sparse], s, dense_numel)
+    elif s > 0 and spec["distribution"] == "momentum" and momentum is not None:
+        density = _share_densities([m.weight.numel() for m, _ in sparse], momentum, s)
+    for (m, st), d in zip(sparse, density):
+        st.weight_sparsity = min(max(1.0 - d, 0.0), 1.0)
+        a = spec["activation_sparsity"]
+        st.act_sparsity = a if a is not None else st.weight_sparsity
+
+
 def next_iteration(model):
-    """Counts one training iteration for every SWAT layer of `model` (the top-K period); a
-    TraceRecorder's step() does it for the model it records."""
+    """Counts one training iteration for every SWAT layer of `model` (the top-K period), and for SWAT-M
+    reshares the weights every period; a TraceRecorder's step() does it for the model it records."""
     for m in model.modules():
         st = getattr(m, "_swatsim_state", None)
         if st is not None:
             st.iteration += 1
+    spec = getattr(model, "_swatsim_swat", None)
+    if spec is None:
+        return
+    spec["iteration"] += 1
+    if spec["distribution"] == "momentum" and spec["iteration"] % spec["period"] == 0:
+        mom = []
+        for m, st in spec["layers"]:
+            if st.dense:
+                continue
+            buf = spec["optimizer"].state.get(m.weight, {}).get("momentum_buffer")
+            mom.append(float(buf.abs().mean()) if buf is not None else 0.0)
+        _distribute(spec, mom)
 
 
 def load_cpp_checkpoint(model, path):

@@ -142,7 +142,8 @@ def replay_speedup(path, tmp_path, tag):
 
 
 @pytest.mark.skipif(not SWAT_TRAIN, reason="SWAT_TRAIN (the C++ frontend) not given")
-def test_same_swat_as_the_cpp_frontend(tmp_path):
+@pytest.mark.parametrize("distribution, period", [("uniform", 1), ("erk", 2), ("momentum", 2)])
+def test_same_swat_as_the_cpp_frontend(tmp_path, distribution, period):
     """The same model, initial weights (swat-train --save-init), data (--dump-batches) and sparsity: every
     recorded mask of 4 iterations agrees between the C++ frontend and swatsim.torch (the issue asks for
     densities within 0.1 point; on one thread with the same LibTorch they are identical), and so do the
@@ -150,12 +151,13 @@ def test_same_swat_as_the_cpp_frontend(tmp_path):
     d = tmp_path
     subprocess.run([SWAT_TRAIN, "--model", "small-cnn", "--dataset", "synthetic", "--sparsity", "0.8", "--batch", "16",
                     "--iterations", "4", "--schedule", "constant", "--lr", "0.05", "--threads", "1", "--no-eval",
+                    "--distribution", distribution, "--topk-period", str(period),
                     "--quiet", "--no-progress", "--save-init", str(d / "init.pt"), "--dump-batches", str(d / "batches"),
                     "--trace", str(d / "cpp.swt"), "--trace-samples", "2"], check=True, capture_output=True)
     m = CppSmallCnn()
-    st.swat(m, 0.8)
-    assert st.load_cpp_checkpoint(m, str(d / "init.pt")) == 0
     opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)  # swat-train's defaults
+    st.swat(m, 0.8, distribution=distribution, topk_period=period, optimizer=opt)
+    assert st.load_cpp_checkpoint(m, str(d / "init.pt")) == 0
     with st.TraceRecorder(m, str(d / "py.swt"), every=1, samples=2, values=None) as rec:
         for it in range(4):
             x, y = st.load_cpp_batch(str(d / "batches" / f"iteration-{it}.pt"))
@@ -182,12 +184,15 @@ def test_topk_rules():
     mask, kth = st.topk_mask(x.abs(), 3)
     assert mask.tolist() == [True, True, False, True, False, False] and kth == 2.0  # tie at 2: lowest index
     assert st.keep_count(0.8, 18432) == 3687 and st.keep_count(0.9, 10) == 1 and st.keep_count(0.0, 7) == 7
-    # ERK: the total weight density hits the target, small layers get more.
-    layers = [("a", nn.Conv2d(16, 16, 3)), ("b", nn.Conv2d(16, 256, 3)), ("c", nn.Linear(4096, 10))]
-    s = st._erk_sparsities(layers, 0.8)
-    n = {k: m.weight.numel() for k, m in layers}
-    assert abs(sum((1 - s[k]) * n[k] for k in n) / sum(n.values()) - 0.2) < 1e-9
-    assert s["a"] < s["b"]
+    # ERK: the weights kept, a dense layer's included, hit the target; small layers get more.
+    shapes = [(16, 16, 3, 3), (256, 16, 3, 3), (10, 4096)]
+    d = st._erk_densities(shapes, 0.8, dense_numel=432)
+    n = [float(np.prod(sh)) for sh in shapes]
+    assert abs((432 + sum(di * ni for di, ni in zip(d, n))) / (432 + sum(n)) - 0.2) < 1e-9
+    assert d[0] > d[1]
+    # SWAT-M: shares by momentum, capped at dense, at least one weight each.
+    assert st._share_densities([100, 100], [3.0, 1.0], 0.5) == [0.75, 0.25]
+    assert st._share_densities([10, 1000], [1.0, 1.0], 0.5) == [1.0, 0.495]
 
 
 def test_bad_models_are_refused(tmp_path):
