@@ -446,10 +446,11 @@ void check_output_path(const std::string& path, const char* option) {
 
 }  // namespace
 
-int run_swat_train(const TrainOptions& o, std::ostream& out) {
-  Run r(o, out);
-  // Validate names before any slow work.
-  const auto& info = model_info(o.model);
+namespace {
+
+/// SWAT settings, threads and device from the options; every output path checked (no slow work yet).
+void configure(Run& r, const TrainOptions& o) {
+  (void)model_info(o.model);  // validates the name
   r.spec.distribution = distribution_from_string(o.distribution);
   r.spec.structure = structure_from_string(o.structure);
   r.spec.sparsity = o.sparsity;
@@ -475,14 +476,10 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
         throw InputError("--dump-batches", "'" + o.dump_batches + "': cannot create the directory");
     }
   }
+}
 
-  if (o.flops_only) {
-    r.classes = o.num_classes > 0 ? o.num_classes : (info.input_size == 224 ? 1000 : 10);
-    build_model(r);
-    write_report(r, false, "-");
-    return 0;
-  }
-
+/// What to load: the dataset named by the options, at the model's input size.
+DataRequest data_request(const TrainOptions& o, const ModelInfo& info) {
   DataRequest dr;
   dr.name = o.dataset;
   dr.dir = o.data_dir;
@@ -492,6 +489,73 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
   dr.synthetic_channels = info.in_channels;
   if (o.num_classes > 0) dr.synthetic_classes = o.num_classes;
   dr.synthetic_train = std::max<int64_t>(1024, o.batch);
+  return dr;
+}
+
+/// The trace recorder, when --trace asks for one: the run's header and layer table.
+std::unique_ptr<TraceRecorder> make_recorder(Run& r, const TrainOptions& o, int64_t rec_samples) {
+  std::unique_ptr<TraceRecorder> recorder;
+  if (!o.trace.empty()) {
+    traces::TraceHeader h;
+    h.producer = "swat-train";
+    h.producer_version = "0.1.0";
+    h.model = o.model;
+    h.dataset = o.dataset;
+    h.swat.sparsity = o.sparsity;
+    h.swat.activation_sparsity = o.act_sparsity >= 0 ? o.act_sparsity : o.sparsity;
+    h.swat.distribution = o.distribution;
+    h.swat.structure = o.structure;
+    h.swat.topk_period = uint32_t(o.topk_period);
+    h.swat.sparsify_first = o.sparsify_first;
+    h.seed = o.seed;
+    h.batch_size = uint32_t(o.batch);
+    h.layers = trace_layer_table(r.layers, rec_samples);
+    recorder = std::make_unique<TraceRecorder>(o.trace, h, r.layers, o.trace_values);
+  }
+  return recorder;
+}
+
+/// SWAT-M: the kept weights reshared by each layer's mean |momentum| (every top-K period).
+void reshare_by_momentum(Run& r, const Sgd& sgd, const std::vector<SwatLayerImpl*>& ptrs) {
+  std::vector<double> mom;
+  for (auto* l : ptrs) {
+    double m = 0.0;
+    for (const auto& s : sgd.slots)
+      if (s.p.is_same(l->weight) && s.buf.defined()) m = s.buf.abs().mean().item<double>();
+    mom.push_back(m);
+  }
+  apply_distribution(ptrs, r.spec, mom);
+}
+
+/// One line of the JSON-lines log (--log): loss, accuracy, learning rate, per-layer densities.
+void log_iteration(std::ofstream& log, int64_t it, double epoch, double loss, double accuracy, double lr,
+                   const std::vector<SwatLayerImpl*>& ptrs) {
+  json j = {{"iteration", it}, {"epoch", epoch}, {"loss", loss}, {"accuracy", accuracy}, {"lr", lr}};
+  json wd = json::array(), ad = json::array();
+  for (auto* l : ptrs) {
+    wd.push_back(l->weight_density);
+    ad.push_back(l->act_density);
+  }
+  j["weight_density"] = wd;
+  j["act_density"] = ad;
+  log << j.dump() << "\n";
+}
+
+}  // namespace
+
+int run_swat_train(const TrainOptions& o, std::ostream& out) {
+  Run r(o, out);
+  // Validate names and outputs before any slow work.
+  configure(r, o);
+  const auto& info = model_info(o.model);
+  if (o.flops_only) {
+    r.classes = o.num_classes > 0 ? o.num_classes : (info.input_size == 224 ? 1000 : 10);
+    build_model(r);
+    write_report(r, false, "-");
+    return 0;
+  }
+
+  const DataRequest dr = data_request(o, info);
   const auto data = load_dataset(dr);
   if (data.test_is_train && !o.no_eval)
     std::cerr << "swat-train: warning: " << o.data_dir
@@ -528,25 +592,8 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
                                                     first, total, start > 0 ? fmt::format(", resumed at {}", start) : ""));
   }
 
-  std::unique_ptr<TraceRecorder> recorder;
   const int64_t rec_samples = std::min(o.trace_samples, o.batch);
-  if (!o.trace.empty()) {
-    traces::TraceHeader h;
-    h.producer = "swat-train";
-    h.producer_version = "0.1.0";
-    h.model = o.model;
-    h.dataset = o.dataset;
-    h.swat.sparsity = o.sparsity;
-    h.swat.activation_sparsity = o.act_sparsity >= 0 ? o.act_sparsity : o.sparsity;
-    h.swat.distribution = o.distribution;
-    h.swat.structure = o.structure;
-    h.swat.topk_period = uint32_t(o.topk_period);
-    h.swat.sparsify_first = o.sparsify_first;
-    h.seed = o.seed;
-    h.batch_size = uint32_t(o.batch);
-    h.layers = trace_layer_table(r.layers, rec_samples);
-    recorder = std::make_unique<TraceRecorder>(o.trace, h, r.layers, o.trace_values);
-  }
+  std::unique_ptr<TraceRecorder> recorder = make_recorder(r, o, rec_samples);
   std::ofstream log;
   if (!o.log.empty()) {
     log.open(o.log, start > 0 ? std::ios::app : std::ios::trunc);
@@ -597,28 +644,12 @@ int run_swat_train(const TrainOptions& o, std::ostream& out) {
     sgd.step(lr);
     r.ctx->record = false;
     if (rec) { recorder->add(uint32_t(it)); ++recorded; }
-    if (r.spec.distribution == Distribution::Momentum && (it + 1) % o.topk_period == 0) {
-      std::vector<double> mom;
-      for (auto* l : ptrs) {
-        double m = 0.0;
-        for (auto& s : sgd.slots)
-          if (s.p.is_same(l->weight) && s.buf.defined()) m = s.buf.abs().mean().item<double>();
-        mom.push_back(m);
-      }
-      apply_distribution(ptrs, r.spec, mom);
-    }
+    if (r.spec.distribution == Distribution::Momentum && (it + 1) % o.topk_period == 0) reshare_by_momentum(r, sgd, ptrs);
     const double lv = loss.item<double>();
     const double av = logits.argmax(1).eq(y).to(torch::kDouble).mean().item<double>();
     run_loss += lv; run_acc += av; ++run_n;
     img_since += o.batch;
-    if (log.is_open()) {
-      json j = {{"iteration", it}, {"epoch", double(it + 1) / double(spe)}, {"loss", lv}, {"accuracy", av}, {"lr", lr}};
-      json wd = json::array(), ad = json::array();
-      for (auto* l : ptrs) { wd.push_back(l->weight_density); ad.push_back(l->act_density); }
-      j["weight_density"] = wd;
-      j["act_density"] = ad;
-      log << j.dump() << "\n";
-    }
+    if (log.is_open()) log_iteration(log, it, double(it + 1) / double(spe), lv, av, lr, ptrs);
     const bool last = it + 1 == total;
     if (o.progress && ((it + 1) % progress_every == 0 || last)) {
       const double dt = std::chrono::duration<double>(Clock::now() - t_last).count();
