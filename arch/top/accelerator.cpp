@@ -95,6 +95,7 @@ void Accelerator::control() {
       r.tile_wait_cycles += cycles - t.busy - t.memory_wait;
     }
     r.macs_dense = plan.macs_dense;
+    r.macs_mapped = in->layer.mapped_macs(in->pass);
     uint64_t idle = 0;
     for (const auto& u : plan.units) {
       r.macs_effectual += u.macs_effectual;

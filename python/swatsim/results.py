@@ -19,7 +19,7 @@ import pandas as pd
 
 _INT_COLUMNS = ("point", "iteration", "layer", "samples")
 # Cycles averaged over PE rows or divided over tiles: not whole although counted in cycles.
-_FLOAT_STATS = ("pe.row_imbalance_cycles", "roofline.compute_cycles")
+_FLOAT_STATS = ("pe.row_imbalance_cycles", "roofline.compute_cycles", "baseline_cycles_without_inserted_zeros")
 _WHOLE_UNITS = ("cycles", "MACs", "count", "bytes")  # the others (ratio, s, pJ, bytes/cycle, GB/s) are reals
 
 
@@ -52,7 +52,7 @@ def _typed(df, stat_types):
 def _default_stat_types(columns):
     """Without a report's unit table (a CSV alone): the statistics `swatsim run` writes."""
     floats = {"speedup", "utilization", "time", "energy_efficiency", "edp_gain", "dram.bandwidth_bytes_per_cycle",
-              "dram.bandwidth_gb_per_s"} | set(_FLOAT_STATS)
+              "dram.bandwidth_gb_per_s", "speedup_without_inserted_zeros"} | set(_FLOAT_STATS)
     fixed = set(_INT_COLUMNS) | {"pass", "name", "trace"}
     return {c: ("float64" if c in floats or c.endswith("_pj") else "int64")
             for c in columns if c not in fixed and not c.startswith("/")}

@@ -66,6 +66,7 @@ void accumulate(arch::JobResult& into, const arch::JobResult& r) {
   into.memory_wait_cycles += r.memory_wait_cycles;
   into.tile_wait_cycles += r.tile_wait_cycles;
   into.macs_dense += r.macs_dense;
+  into.macs_mapped += r.macs_mapped;
   into.macs_effectual += r.macs_effectual;
   into.macs_issued += r.macs_issued;
   into.row_idle_cycles += r.row_idle_cycles;

@@ -78,6 +78,15 @@ arch::StatSet row_stats(const arch::JobResult& r, const arch::JobResult& b, doub
   s.add("pe.row_imbalance_cycles", r.row_idle_cycles, Unit::Cycles,
         "cycles a PE row (two-sided: a PE) idled while another of its array worked, averaged over rows");
   s.add("work_units", double(r.units), Unit::Count, "work units the controller handed out");
+  // A fairer dense baseline for strided layers' input gradient: one that does not multiply the zeros
+  // the dilated mapping inserts (docs/pe-models.md). Its cycles scale by the real share of the mapped
+  // MACs (1 for forward and weight gradient).
+  const double real_share = b.macs_mapped ? double(b.macs_dense) / double(b.macs_mapped) : 1.0;
+  const double fair = double(b.cycles) * real_share;
+  s.add("baseline_cycles_without_inserted_zeros", fair, Unit::Cycles,
+        "baseline_cycles x dense MACs / mapped MACs: a dense baseline that skips the input gradient's inserted zeros");
+  s.add("speedup_without_inserted_zeros", r.cycles ? fair / double(r.cycles) : 0.0, Unit::Ratio,
+        "baseline_cycles_without_inserted_zeros / cycles: the speedup that remains without skipping inserted zeros");
   return s;
 }
 

@@ -211,3 +211,23 @@ TEST(Replay, NamedBaselineExploitsSparsityByDefault) {
   for (size_t i = 0; i < res.rows.size(); ++i) EXPECT_EQ(res.rows[i].baseline.cycles, res.rows[i].result.cycles) << i;
   EXPECT_EQ(sim::build_report(res, o).baseline["exploit_sparsity"], true);
 }
+
+TEST(Report, BaselineWithoutInsertedZeros) {
+  // Stride 2, 8x8 input, 4x4 output: the input gradient's dilated mapping iterates H*W = 64 windows where
+  // a dense design computes Ho*Wo = 16, so the fair baseline takes a quarter of the mapped baseline.
+  swatsim::arch::LayerShape l;
+  l.N = 1; l.C = 4; l.H = 8; l.W = 8; l.K = 4; l.R = 3; l.S = 3; l.stride = 2; l.padding = 1; l.Ho = 4; l.Wo = 4;
+  EXPECT_EQ(l.mapped_macs(swatsim::arch::Pass::InputGrad), 64u * 4 * 4 * 9);
+  EXPECT_EQ(l.mapped_macs(swatsim::arch::Pass::Forward), l.macs_per_sample());
+  swatsim::arch::JobResult acc, base;
+  acc.cycles = 100;
+  base.cycles = 400;
+  base.macs_dense = l.macs_per_sample();
+  base.macs_mapped = l.mapped_macs(swatsim::arch::Pass::InputGrad);
+  const auto s = swatsim::sim::row_stats(acc, base, 1.0);
+  EXPECT_DOUBLE_EQ(s.find("speedup")->value, 4.0);
+  EXPECT_DOUBLE_EQ(s.find("baseline_cycles_without_inserted_zeros")->value, 100.0);
+  EXPECT_DOUBLE_EQ(s.find("speedup_without_inserted_zeros")->value, 1.0);
+  base.macs_mapped = base.macs_dense;  // forward: nothing inserted
+  EXPECT_DOUBLE_EQ(swatsim::sim::row_stats(acc, base, 1.0).find("speedup_without_inserted_zeros")->value, 4.0);
+}

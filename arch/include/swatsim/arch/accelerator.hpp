@@ -32,6 +32,7 @@ struct JobResult {
   uint64_t memory_wait_cycles = 0;  ///< sum over tiles of cycles stalled by the memory system
   uint64_t tile_wait_cycles = 0; ///< sum over tiles of cycles idle while another tile worked
   uint64_t macs_dense = 0;       ///< the dense GEMM's MACs
+  uint64_t macs_mapped = 0;      ///< MACs the mapping iterates (input gradient: with the inserted zeros)
   uint64_t macs_effectual = 0;   ///< as the PE type defines them (docs/pe-models.md)
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers per tile
   double row_idle_cycles = 0;    ///< PE-row (or PE) imbalance inside the arrays, in cycles

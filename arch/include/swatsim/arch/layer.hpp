@@ -41,6 +41,12 @@ struct LayerShape {
   uint64_t macs_per_sample() const {
     return uint64_t(K) * Cg() * R * S * Ho * Wo;
   }
+  /// MACs the PE mappings iterate for one sample of `p` (REFERENCE §2): the dense GEMM, except that the
+  /// input gradient runs over the stride-dilated output gradient, H x W windows instead of Ho x Wo, so
+  /// a dense array also multiplies the inserted zeros (about stride^2 times the real MACs).
+  uint64_t mapped_macs(Pass p) const {
+    return p == Pass::InputGrad ? uint64_t(H) * W * Cg() * Kg() * R * S * groups : macs_per_sample();
+  }
 };
 
 /// One pass of one sample: the work a PE model turns into work units (operand_role):
