@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds swatsim (reusing an existing build), checks the
-# bundled sample trace, then runs the whole pipeline on real data: SWAT-U 80% training of
-# small-cnn on Fashion-MNIST with trace recording, and a replay of that trace on the TensorDash
-# preset against its dense baseline. Outputs go to results/reproduce/. Idempotent.
+# bundled sample trace and replays a small SWAT-U 80% small-cnn run (results/reproduce/), then runs
+# scripts/reproduction.py: real ResNet-50 SWAT traces, the design-space ranking against SWAT's four
+# published speedups, the speedup / energy / FLOP tables with ideal memory, DDR4-3200 and HBM2, plots
+# and a README (results/reproduction/). Idempotent: a rerun reuses finished traces, sweep points and
+# reports. `scripts/reproduce.sh --quick` runs only the small-cnn form of the pipeline (results/reproduction-quick/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,6 +12,10 @@ bash scripts/setup.sh
 cmake --preset default >/dev/null
 cmake --build --preset default -j "${SWATSIM_JOBS:-2}"
 bin=build/bin
+if [ "${1:-}" = --quick ]; then
+  /usr/bin/python3 scripts/reproduction.py --quick --jobs "${SWATSIM_JOBS:-2}"
+  exit 0
+fi
 out=results/reproduce
 mkdir -p "$out"
 
@@ -34,3 +40,8 @@ for arch in tensordash-td two-sided dense-systolic-32x32; do
     --out "$out/small-cnn-swat80-$arch.json" --csv "$out/small-cnn-swat80-$arch.csv" >"$out/small-cnn-swat80-$arch.txt"
   tail -5 "$out/small-cnn-swat80-$arch.txt"
 done
+
+echo
+echo "== the main job: SWAT's speedups on real ResNet-50 traces, with memory and energy"
+/usr/bin/python3 scripts/reproduction.py --jobs "${SWATSIM_JOBS:-2}"
+sed -n '/## Speedup, measured beside published/,/^TensorDash/p' results/reproduction/README.md

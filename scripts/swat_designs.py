@@ -23,16 +23,14 @@ from swatsim import trace as swtrace  # noqa: E402
 PUBLISHED = {(0.8, "forward"): 3.3, (0.8, "backward"): 3.4, (0.9, "forward"): 5.6, (0.9, "backward"): 6.3}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sweep")
-    ap.add_argument("--out", default=None)
-    a = ap.parse_args()
-    rows = results.load_sweep(a.sweep)
+def rank(sweep):
+    """[(distance, {axis: value}, {(sparsity, direction): speedup})] for every design of a sweep directory
+    whose traces hold 80% and 90% runs, closest first."""
+    rows = results.load_sweep(sweep)
     axes = [c for c in rows.columns if c.startswith("/")]
     # Trace paths are as the sweep file wrote them: relative to that file's directory.
     import json
-    sweep_file = json.load(open(os.path.join(a.sweep, "sweep.json"))).get("sweep_file", "")
+    sweep_file = json.load(open(os.path.join(sweep, "sweep.json"))).get("sweep_file", "")
     base = os.path.dirname(os.path.abspath(sweep_file)) if sweep_file else os.getcwd()
     where = lambda t: t if os.path.isabs(t) else os.path.join(base, t)  # noqa: E731
     sparsity = {t: round(swtrace.Trace(where(t)).header["swat"]["sparsity"], 3) for t in rows["trace"].unique()}
@@ -50,10 +48,21 @@ def main():
                 got[(s, d)] = float(sub.loc[idx, "speedup"])
                 errs.append((got[(s, d)] - want) / want)
         if len(errs) == len(PUBLISHED):
-            designs.append((math.sqrt(sum(e * e for e in errs) / len(errs)), key, got))
+            designs.append((math.sqrt(sum(e * e for e in errs) / len(errs)), dict(zip(axes, key)), got))
     designs.sort(key=lambda x: x[0])
+    return designs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep")
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    designs = rank(a.sweep)
+    axes = list(designs[0][1]) if designs else []
     header = axes + ["fwd80", "bwd80", "fwd90", "bwd90", "distance"]
-    table = [[*map(str, key), *(f"{got[k]:.3f}" for k in PUBLISHED), f"{dist:.4f}"] for dist, key, got in designs]
+    table = [[*(str(v) for v in key.values()), *(f"{got[k]:.3f}" for k in PUBLISHED), f"{dist:.4f}"]
+             for dist, key, got in designs]
     print(" ".join(f"{h:>14}" for h in header))
     print(" ".join(f"{'published':>14}" for _ in axes), *(f"{v:>14.3f}" for v in PUBLISHED.values()))
     for r in table:

@@ -1,0 +1,360 @@
+#!/usr/bin/python3
+"""The main job (issue 13): does SWAT's speedup hold, on which hardware, and what does it cost in energy?
+
+Records real SWAT traces with swat-train (ResNet-50, ImageNet form, on the bundled Fashion-MNIST), ranks
+the design space against the four published speedups, replays the traces on TensorDash's published
+configuration and on the closest design with ideal memory, DDR4-3200 and HBM2, and writes tables,
+plots and a README into OUT (default results/reproduction). A rerun reuses finished traces, sweep
+points and reports. `--quick` runs the same pipeline on small-cnn in well under 3 minutes.
+
+    scripts/reproduction.py [--quick] [--out DIR] [--build build/bin] [--jobs 2]
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import swat_designs  # noqa: E402
+from swatsim import trace as swtrace  # noqa: E402
+
+PUBLISHED_SPEEDUP = swat_designs.PUBLISHED  # (sparsity, direction) -> speedup, the SWAT poster
+# Raihan & Aamodt 2020 (paper table, ResNet-50 ImageNet): training / inference FLOP reduction.
+PUBLISHED_FLOPS = {"swat-u-80": (0.761, 0.777), "swat-u-90": (0.856, 0.874)}
+TENSORDASH = {"speedup": 1.95, "energy_efficiency_compute": 1.89, "energy_efficiency_memory": 1.6}
+DESIGNS = ("tensordash-micro2020", "swat-neurips2020")
+MEMORIES = (("ideal", ""), ("DDR4-3200", "-ddr4"), ("HBM2", "-hbm2"))
+ENERGY_PARTS = ("mac", "pe_control", "gbuf", "tile_buffers", "noc", "dram", "leakage")
+
+
+def settings(quick):
+    if quick:
+        return {"model": "small-cnn", "input": 0, "batch": 8, "iterations": 6, "long_iterations": 0,
+                "runs": {"dense": (0.0, "uniform"), "swat-u-80": (0.8, "uniform"), "swat-u-90": (0.9, "uniform")},
+                "axes": [{"/pe/rows": [1, 4], "/pe/cols": [64, 16]}, {"/pe/lookahead": [2, 6]}]}
+    return {"model": "resnet50-imagenet", "input": 64, "batch": 8, "iterations": 20, "long_iterations": 60,
+            "runs": {"dense": (0.0, "uniform"), "swat-u-80": (0.8, "uniform"), "swat-u-90": (0.9, "uniform"),
+                     "swat-erk-80": (0.8, "erk"), "swat-erk-90": (0.9, "erk")},
+            "axes": [{"/pe/rows": [1, 2, 4, 8], "/pe/cols": [64, 32, 16, 8]}, {"/pe/lookahead": [2, 4, 6, 8]},
+                     {"/pe/lookaside": [5, 7]}]}
+
+
+class Job:
+    def __init__(self, a):
+        self.a = a
+        self.s = settings(a.quick)
+        self.out = os.path.abspath(a.out)
+        self.work = os.path.join(self.out, "work")
+        self.bin = os.path.abspath(a.build)
+        os.makedirs(self.work, exist_ok=True)
+        self.t0 = time.time()
+        self.numbers = {"settings": {k: v for k, v in self.s.items() if k != "axes"}}
+
+    def say(self, what):
+        print(f"[{time.time() - self.t0:6.1f} s] {what}", flush=True)
+
+    def run(self, *cmd, **kw):
+        env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+        return subprocess.run([str(c) for c in cmd], check=True, env=env, **kw)
+
+    # -- 1. traces ------------------------------------------------------------------------------------
+    def train_cmd(self, sparsity, distribution, iterations, path):
+        s = self.s
+        cmd = [os.path.join(self.bin, "swat-train"), "--model", s["model"], "--dataset", "fashion-mnist",
+               "--sparsity", sparsity, "--distribution", distribution, "--batch", s["batch"],
+               "--iterations", iterations, "--threads", self.a.jobs, "--seed", 1, "--no-eval", "--quiet",
+               "--no-progress", "--trace", path, "--trace-start", iterations - 1, "--trace-samples", 2]
+        if s["input"]:
+            cmd[3:3] = ["--input-size", s["input"]]
+        return cmd
+
+    def traces(self):
+        self.trace_paths = {}
+        runs = [(name, sp, dist, self.s["iterations"]) for name, (sp, dist) in self.s["runs"].items()]
+        if self.s["long_iterations"]:
+            runs += [(f"{n}-long", sp, dist, self.s["long_iterations"]) for n, (sp, dist) in self.s["runs"].items()
+                     if n in ("swat-u-80", "swat-u-90")]
+        self.numbers["commands"] = {}
+        for name, sp, dist, its in runs:
+            path = os.path.join(self.work, f"{name}.swt")
+            cmd = self.train_cmd(sp, dist, its, path)
+            self.numbers["commands"][name] = " ".join(os.path.basename(str(c)) if str(c).startswith(self.bin)
+                                                      else str(c) for c in cmd)
+            if os.path.exists(path):
+                self.say(f"trace {name}: reused")
+            else:
+                self.say(f"trace {name}: swat-train, {its} iterations at sparsity {sp} ({dist})")
+                self.run(*cmd, stdout=subprocess.DEVNULL)
+            self.trace_paths[name] = path
+
+    # -- 2. designs -----------------------------------------------------------------------------------
+    def designs(self):
+        sweep = {"name": "reproduction-designs", "base": os.path.join(ROOT, "configs/arch/tensordash-16tiles.json"),
+                 "axes": self.s["axes"], "traces": [self.trace_paths["swat-u-80"], self.trace_paths["swat-u-90"]]}
+        path = os.path.join(self.work, "designs.json")
+        with open(path, "w") as f:
+            json.dump(sweep, f, indent=1)
+        self.say("design sweep (a rerun reuses finished points)")
+        self.run(os.path.join(self.bin, "swatsim"), "sweep", "run", path, "--out", os.path.join(self.work, "designs"),
+                 "--jobs", self.a.jobs, "-q")
+        ranked = swat_designs.rank(os.path.join(self.work, "designs"))
+        rows = [dict(**{k.strip("/").replace("/", "."): v for k, v in key.items()},
+                     **{f"{d[:3]}{int(s * 100)}": round(got[(s, d)], 4) for (s, d) in PUBLISHED_SPEEDUP},
+                     distance=round(dist, 5)) for dist, key, got in ranked]
+        self.write_csv("designs.csv", rows)
+        self.numbers["designs"] = rows[:5]
+        self.design_rows = rows
+
+    # -- 3. replays: speedup, energy ------------------------------------------------------------------
+    def report(self, design, suffix, run):
+        path = os.path.join(self.work, "reports", f"{design}{suffix}-{run}.json")
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self.run(os.path.join(self.bin, "swatsim"), "run", "--arch",
+                     os.path.join(ROOT, "configs", "arch", f"{design}{suffix}.json"), "--trace", self.trace_paths[run],
+                     "-q", "--out", path)
+        with open(path) as f:
+            return json.load(f)
+
+    def replays(self):
+        self.say("replays: 2 designs x 3 memories x every run")
+        speed, energy, layers = [], [], []
+        for design in DESIGNS:
+            for memory, suffix in MEMORIES:
+                for run in self.trace_paths:
+                    r = self.report(design, suffix, run)
+                    p = {t["pass"]: t for t in r["pass_totals"]}
+                    fwd = p["forward"]["baseline_cycles"] / p["forward"]["cycles"]
+                    back = [p[x] for x in ("input-grad", "weight-grad") if x in p]
+                    bc = sum(x["cycles"] for x in back)
+                    bwd = sum(x["baseline_cycles"] for x in back) / bc
+                    fair = sum(x["baseline_cycles_without_inserted_zeros"] for x in back) / bc
+                    t = r["total"]
+                    sp = swtrace.Trace(self.trace_paths[run]).header["swat"]["sparsity"]
+                    speed.append({"design": design, "memory": memory, "run": run, "sparsity": sp,
+                                  "forward": round(fwd, 4), "backward": round(bwd, 4),
+                                  "backward_without_inserted_zeros": round(fair, 4),
+                                  "published_forward": PUBLISHED_SPEEDUP.get((round(sp, 1), "forward"), ""),
+                                  "published_backward": PUBLISHED_SPEEDUP.get((round(sp, 1), "backward"), ""),
+                                  "total": round(t["speedup"], 4), "energy_efficiency": round(t["energy_efficiency"], 4),
+                                  "edp_gain": round(t["edp_gain"], 4),
+                                  "dram_mb": round((t.get("dram.read_bytes", 0) + t.get("dram.write_bytes", 0)) / 1e6, 3),
+                                  "memory_bound_rows": sum(int(x.get("roofline.memory_bound", 0)) for x in r["rows"]),
+                                  "rows": len(r["rows"])})
+                    energy.append({"design": design, "memory": memory, "run": run,
+                                   **{f"{e}_uj": round(t[f"energy.{e}_pj"] / 1e6, 4) for e in ENERGY_PARTS},
+                                   "total_uj": round(t["energy.total_pj"] / 1e6, 4),
+                                   "baseline_total_uj": round(t["baseline.energy.total_pj"] / 1e6, 4)})
+                    if memory == "ideal" and run == "swat-u-80":
+                        for x in r["rows"]:
+                            layers.append({"design": design, "layer": x["layer"], "name": x["name"], "pass": x["pass"],
+                                           "cycles": x["cycles"], "baseline_cycles": x["baseline_cycles"],
+                                           "speedup": round(x["speedup"], 4)})
+        self.write_csv("speedups.csv", speed)
+        self.write_csv("energy.csv", energy)
+        self.write_csv("layers-swat-u-80.csv", layers)
+        self.numbers["speedups"], self.numbers["energy"] = speed, energy
+        self.speed, self.energy, self.layers = speed, energy, layers
+
+    # -- 4. FLOPs and memory --------------------------------------------------------------------------
+    def flops(self):
+        self.say("FLOP and memory reductions (swat-train --flops-only, ResNet-50 at 224x224)")
+        rows = []
+        for name, (sp, dist) in settings(False)["runs"].items():
+            if sp == 0:
+                continue
+            path = os.path.join(self.work, f"flops-{name}.json")
+            if not os.path.exists(path):
+                self.run(os.path.join(self.bin, "swat-train"), "--flops-only", "--model", "resnet50-imagenet",
+                         "--sparsity", sp, "--distribution", dist, "--report", path, "--quiet", stdout=subprocess.DEVNULL)
+            t = json.load(open(path))["totals"]
+            pub = PUBLISHED_FLOPS.get(name, ("", ""))
+            rows.append({"run": name, "training_flop_reduction": round(t["training_flop_reduction"], 4),
+                         "published_training": pub[0], "inference_flop_reduction": round(t["inference_flop_reduction"], 4),
+                         "published_inference": pub[1], "weight_memory_reduction": round(t["weight_bytes"]["reduction"], 4),
+                         "saved_activation_reduction": round(t["saved_act_bytes"]["reduction"], 4)})
+        self.write_csv("flops.csv", rows)
+        self.numbers["flops"] = self.flop_rows = rows
+
+    # -- 5. do longer runs change the conclusions? ----------------------------------------------------
+    def stability(self):
+        rows = []
+        for run in ("swat-u-80", "swat-u-90"):
+            if f"{run}-long" not in self.trace_paths:
+                continue
+            for design in DESIGNS:
+                short = next(x for x in self.speed if x["design"] == design and x["memory"] == "ideal" and x["run"] == run)
+                long_ = next(x for x in self.speed if x["design"] == design and x["memory"] == "ideal"
+                             and x["run"] == f"{run}-long")
+                rows.append({"design": design, "run": run, "forward_short": short["forward"],
+                             "forward_long": long_["forward"], "backward_short": short["backward"],
+                             "backward_long": long_["backward"]})
+            s, l = swtrace.Trace(self.trace_paths[run]), swtrace.Trace(self.trace_paths[f"{run}-long"])
+            for i, layer in enumerate(s.layers):
+                for t in ("weight", "saved_act"):
+                    if t in layer["tensors"]:
+                        rows.append({"design": "densities", "run": run, "layer": layer["name"], "tensor": t,
+                                     "density_short": round(float(s.mask(s.iterations[0], i, t).mean()), 4),
+                                     "density_long": round(float(l.mask(l.iterations[0], i, t).mean()), 4)})
+        if rows:
+            self.write_csv("stability.csv", rows)
+        self.stability_rows = rows
+
+    # -- 6. plots and README --------------------------------------------------------------------------
+    def plots(self):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        self.say("plots")
+        ideal = [x for x in self.speed if x["memory"] == "ideal" and not x["run"].endswith("-long")
+                 and "erk" not in x["run"]]
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for design, marker in zip(DESIGNS, "os"):
+            pts = sorted((x["sparsity"], x["forward"], x["backward"]) for x in ideal if x["design"] == design)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker + "-", label=f"{design} forward")
+            ax.plot([p[0] for p in pts], [p[2] for p in pts], marker + "--", label=f"{design} backward")
+        ax.plot([0.8, 0.9], [3.3, 5.6], "k^", label="published forward")
+        ax.plot([0.8, 0.9], [3.4, 6.3], "kv", label="published backward")
+        ax.set_xlabel("SWAT sparsity")
+        ax.set_ylabel("speedup (ideal memory)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(self.out, "speedup-vs-sparsity.png"), dpi=120)
+        plt.close(fig)
+        fig, axes = plt.subplots(3, 1, figsize=(10, 8), sharex=True)
+        for ax, p in zip(axes, ("forward", "input-grad", "weight-grad")):
+            for design in DESIGNS:
+                pts = [(x["layer"], x["speedup"]) for x in self.layers if x["design"] == design and x["pass"] == p]
+                ax.plot([q[0] for q in pts], [q[1] for q in pts], ".-", label=design)
+            ax.set_ylabel(f"{p} speedup")
+        axes[0].legend(fontsize=7)
+        axes[-1].set_xlabel("layer (swat-u-80, ideal memory)")
+        fig.tight_layout()
+        fig.savefig(os.path.join(self.out, "speedup-per-layer.png"), dpi=120)
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(8, 4))
+        rows = [x for x in self.energy if x["run"] == "swat-u-80"]
+        bottom = [0.0] * len(rows)
+        for e in ENERGY_PARTS:
+            vals = [x[f"{e}_uj"] for x in rows]
+            ax.bar(range(len(rows)), vals, bottom=bottom, label=e)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+        ax.set_xticks(range(len(rows)), [f"{x['design']}\n{x['memory']}" for x in rows], fontsize=6)
+        ax.set_ylabel("energy per recorded samples, uJ (swat-u-80)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(self.out, "energy-breakdown.png"), dpi=120)
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        d = self.design_rows
+        xs, ys = [r.get("pe.lookahead", 0) for r in d], [(r["for80"] + r["bac80"] + r["for90"] + r["bac90"]) / 4 for r in d]
+        ax.scatter(xs, ys, c=[r["distance"] for r in d], cmap="viridis")
+        front, best = [], -1.0
+        for x, y in sorted(zip(xs, ys), key=lambda p: (p[0], -p[1])):
+            if y > best:
+                front.append((x, y))
+                best = y
+        ax.plot([p[0] for p in front], [p[1] for p in front], "r-", label="Pareto front")
+        ax.set_xlabel("lookahead H (scheduler and multiplexer cost)")
+        ax.set_ylabel("mean of the four speedups")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(self.out, "design-space.png"), dpi=120)
+        plt.close(fig)
+
+    def write_csv(self, name, rows):
+        if not rows:
+            return
+        keys = []
+        for r in rows:
+            keys += [k for k in r if k not in keys]
+        tmp = os.path.join(self.out, name + ".tmp")
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            w.writeheader()
+            w.writerows(rows)
+        os.replace(tmp, os.path.join(self.out, name))
+
+    def readme(self):
+        sp = [x for x in self.speed if not x["run"].endswith("-long")]
+        size = f" at {self.s['input']}x{self.s['input']}" if self.s["input"] else ""
+        lines = ["# The main job: SWAT's speedups on real traces, with memory and energy", "",
+                 f"Made by `scripts/reproduction.py{' --quick' if self.a.quick else ''}` "
+                 f"(`scripts/reproduce.sh` runs it). Model {self.s['model']}{size}, "
+                 f"bundled Fashion-MNIST, batch {self.s['batch']}, traced at iteration {self.s['iterations'] - 1} "
+                 "(2 samples). Every number is in the CSV files beside this README and in `tables.json`.", "",
+                 "## Speedup, measured beside published", "",
+                 "| design | memory | run | forward (published) | backward (published) | backward without inserted zeros | energy efficiency | DRAM MB |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for x in sp:
+            lines.append(f"| {x['design']} | {x['memory']} | {x['run']} | {x['forward']:.2f} ({x['published_forward'] or '-'}) | "
+                         f"{x['backward']:.2f} ({x['published_backward'] or '-'}) | {x['backward_without_inserted_zeros']:.2f} | "
+                         f"{x['energy_efficiency']:.2f} | {x['dram_mb']:.1f} |")
+        lines += ["", f"TensorDash (MICRO 2020) publishes {TENSORDASH['speedup']}x speedup and "
+                  f"{TENSORDASH['energy_efficiency_compute']}x / {TENSORDASH['energy_efficiency_memory']}x energy "
+                  "efficiency (compute only / with memory) on its own workloads; the ideal-memory rows compare with "
+                  "the former, the DRAM rows with the latter.", "", "## Closest designs (distance: RMS relative error "
+                  "against the four published speedups)", "", "| design | fwd 80 | bwd 80 | fwd 90 | bwd 90 | distance |",
+                  "|---|---|---|---|---|---|"]
+        for r in self.design_rows[:5]:
+            key = ", ".join(f"{k}={v}" for k, v in r.items() if k.startswith("pe."))
+            lines.append(f"| {key} | {r['for80']:.2f} | {r['bac80']:.2f} | {r['for90']:.2f} | {r['bac90']:.2f} | {r['distance']:.3f} |")
+        lines += ["", "## Energy by component (uJ, recorded samples, swat-u-80)", "",
+                  "| design | memory | " + " | ".join(ENERGY_PARTS) + " | total | baseline |",
+                  "|---|---|" + "---|" * (len(ENERGY_PARTS) + 2)]
+        for x in self.energy:
+            if x["run"] == "swat-u-80":
+                lines.append(f"| {x['design']} | {x['memory']} | " + " | ".join(f"{x[f'{e}_uj']:.2f}" for e in ENERGY_PARTS)
+                             + f" | {x['total_uj']:.2f} | {x['baseline_total_uj']:.2f} |")
+        lines += ["", "## FLOP and memory reductions (ResNet-50, 224x224, from shapes and the distribution)", "",
+                  "| run | training FLOPs (published) | inference FLOPs (published) | weights | saved activations |",
+                  "|---|---|---|---|---|"]
+        for r in self.flop_rows:
+            lines.append(f"| {r['run']} | {100 * r['training_flop_reduction']:.1f}% ({'%.1f%%' % (100 * r['published_training']) if r['published_training'] else '-'}) | "
+                         f"{100 * r['inference_flop_reduction']:.1f}% ({'%.1f%%' % (100 * r['published_inference']) if r['published_inference'] else '-'}) | "
+                         f"{100 * r['weight_memory_reduction']:.1f}% | {100 * r['saved_activation_reduction']:.1f}% |")
+        if self.stability_rows:
+            lines += ["", f"## Longer runs ({self.s['long_iterations']} iterations instead of {self.s['iterations']})", "",
+                      "| design | run | forward short / long | backward short / long |", "|---|---|---|---|"]
+            for r in self.stability_rows:
+                if r["design"] != "densities":
+                    lines.append(f"| {r['design']} | {r['run']} | {r['forward_short']:.2f} / {r['forward_long']:.2f} | "
+                                 f"{r['backward_short']:.2f} / {r['backward_long']:.2f} |")
+            lines.append("")
+            lines.append("Per-layer densities of the short and long runs: `stability.csv`.")
+        lines += ["", "## Commands", ""] + [f"- {k}: `{v}`" for k, v in self.numbers["commands"].items()]
+        lines += ["", "Plots: `speedup-vs-sparsity.png`, `speedup-per-layer.png`, `energy-breakdown.png`, `design-space.png`."]
+        with open(os.path.join(self.out, "README.md"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.join(self.out, "tables.json"), "w") as f:
+            json.dump(self.numbers, f, indent=1, sort_keys=True, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small-cnn, a few iterations, a small sweep")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "bin"))
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    if a.out is None:
+        a.out = os.path.join(ROOT, "results", "reproduction-quick" if a.quick else "reproduction")
+    job = Job(a)
+    job.traces()
+    job.designs()
+    job.replays()
+    job.flops()
+    job.stability()
+    job.plots()
+    job.readme()
+    job.say(f"done: {os.path.join(job.out, 'README.md')}")
+
+
+if __name__ == "__main__":
+    main()
