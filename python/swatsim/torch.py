@@ -36,7 +36,7 @@ def _pair(v, what, name):
     return int(v)
 
 
-class TraceRecorder:
+class TraceRecorder(_trace._Finishing):
     def __init__(self, model, path, every=1, samples=2, layers=None, values="float32", dataset="custom",
                  model_name=None, seed=0, swat_settings=None, overwrite=False):
         if every < 1 or samples < 1:
@@ -156,31 +156,24 @@ class TraceRecorder:
                                          f"(did backward run before step()?)")
                     self._writer.write_tensor(self.iteration, name, t, got[t], values=self.values)
 
-    def close(self):
+    def _unhook(self):
         for h in self._handles:
             h.remove()
         self._handles = []
+
+    def close(self):
+        """Removes the hooks and finishes the trace (renamed into place)."""
+        self._unhook()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
 
     def abort(self):
-        for h in self._handles:
-            h.remove()
-        self._handles = []
+        """Removes the hooks and drops the unfinished trace."""
+        self._unhook()
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-        return False
 
 
 # --------------------------------------------------------------------------------------------------

@@ -239,7 +239,21 @@ def _json_bytes(h):
     return json.dumps(h, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-class TraceWriter:
+class _Finishing:
+    """A `with` block finishes the object (close()) on success and drops its output (abort()) on an error."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False
+
+
+class TraceWriter(_Finishing):
     """Streams tensors into a trace; see the module's docstring. An existing file at `path` is an error
     unless `overwrite` (it is then replaced only when the new trace is complete). `compress`: store a blob zlib-compressed
     when that saves at least `min_saving` of it (the C++ writer's rule; Python's zlib bytes differ from
@@ -265,16 +279,6 @@ class TraceWriter:
         raw = _json_bytes(header)
         self._f.write(MAGIC + struct.pack("<4I", VERSION, len(raw), zlib.crc32(raw), 0) + raw)
         self._offset = 24 + len(raw)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-        return False
 
     def abort(self):
         """Drops the temporary: nothing is written at the path."""
