@@ -37,12 +37,21 @@ def settings(quick):
     if quick:
         return {"model": "small-cnn", "input": 0, "batch": 8, "iterations": 6, "long_iterations": 0,
                 "runs": {"dense": (0.0, "uniform"), "swat-u-80": (0.8, "uniform"), "swat-u-90": (0.9, "uniform")},
-                "axes": [{"/pe/rows": [1, 4], "/pe/cols": [64, 16]}, {"/pe/lookahead": [2, 6]}]}
+                "axes": [{"/pe/rows": [1, 4], "/pe/cols": [64, 16]}, {"/pe/lookahead": [2, 6]}],
+                "families": {}}
     return {"model": "resnet50-imagenet", "input": 64, "batch": 8, "iterations": 20, "long_iterations": 60,
             "runs": {"dense": (0.0, "uniform"), "swat-u-80": (0.8, "uniform"), "swat-u-90": (0.9, "uniform"),
                      "swat-erk-80": (0.8, "erk"), "swat-erk-90": (0.9, "erk")},
             "axes": [{"/pe/rows": [1, 2, 4, 8], "/pe/cols": [64, 32, 16, 8]}, {"/pe/lookahead": [2, 4, 6, 8]},
-                     {"/pe/lookaside": [5, 7]}]}
+                     {"/pe/lookaside": [5, 7]}],
+            # Other families of the space (issue 13 section 2), each ranked the same way.
+            "families": {
+                "two-sided PE (4x16 PEs, 16 pairs per cycle, 16 tiles)": ("two-sided.json", {"/tiles": 16},
+                                                                          [{"/pe/lanes": [16, 32, 64]}]),
+                "tiles (1x64, H=8, D=7)": ("swat-neurips2020.json", {}, [{"/tiles": [4, 16, 64]}]),
+                "memory and buffers (1x64, H=8, D=7)": ("swat-neurips2020-ddr4.json", {},
+                                                        [{"/dram": ["ddr4-3200", "hbm2"]}, {"/memory/gbuf_kib": [512, 2048, 8192]}]),
+            }}
 
 
 class Job:
@@ -113,6 +122,32 @@ class Job:
         self.write_csv("designs.csv", rows)
         self.numbers["designs"] = rows[:5]
         self.design_rows = rows
+        families = [{"family": "TensorDash-like (shape at equal multipliers, H, D; 16 tiles)",
+                     "best": ", ".join(f"{k}={v}" for k, v in rows[0].items() if k.startswith("pe.")),
+                     **{k: rows[0][k] for k in ("for80", "bac80", "for90", "bac90", "distance")}}]
+        for i, (family, (base, fixed, axes)) in enumerate(self.s["families"].items()):
+            with open(os.path.join(ROOT, "configs", "arch", base)) as f:
+                config = json.load(f)
+            for pointer, value in fixed.items():
+                config[pointer.strip("/")] = value
+            for key in ("pe", "memory"):  # inline sections given as paths (the sweep's base is written elsewhere)
+                if isinstance(config.get(key), str):
+                    with open(os.path.join(ROOT, "configs", "arch", config[key])) as f:
+                        config[key] = json.load(f)
+            sweep = {"name": f"family-{i}", "base": config, "axes": axes,
+                     "traces": [self.trace_paths["swat-u-80"], self.trace_paths["swat-u-90"]]}
+            path = os.path.join(self.work, f"family-{i}.json")
+            with open(path, "w") as f:
+                json.dump(sweep, f, indent=1)
+            self.say(f"family sweep: {family}")
+            self.run(os.path.join(self.bin, "swatsim"), "sweep", "run", path, "--out",
+                     os.path.join(self.work, f"family-{i}"), "--jobs", self.a.jobs, "-q")
+            dist, key, got = swat_designs.rank(os.path.join(self.work, f"family-{i}"))[0]
+            families.append({"family": family, "best": ", ".join(f"{k.strip('/')}={v}" for k, v in key.items()),
+                             **{f"{d[:3]}{int(s * 100)}": round(got[(s, d)], 4) for (s, d) in PUBLISHED_SPEEDUP},
+                             "distance": round(dist, 5)})
+        self.write_csv("families.csv", families)
+        self.numbers["families"] = self.family_rows = families
 
     # -- 3. replays: speedup, energy ------------------------------------------------------------------
     def report(self, design, suffix, run):
@@ -333,6 +368,12 @@ class Job:
         for r in self.design_rows[:5]:
             key = ", ".join(f"{k}={v}" for k, v in r.items() if k.startswith("pe."))
             lines.append(f"| {key} | {r['for80']:.2f} | {r['bac80']:.2f} | {r['for90']:.2f} | {r['bac90']:.2f} | {r['distance']:.3f} |")
+        lines += ["", "## Every design family: its closest design", "",
+                  "| family | closest design | fwd 80 | bwd 80 | fwd 90 | bwd 90 | distance |", "|---|---|---|---|---|---|---|",
+                  "| published | | 3.3 | 3.4 | 5.6 | 6.3 | |"]
+        for r in self.family_rows:
+            lines.append(f"| {r['family']} | {r['best']} | {r['for80']:.2f} | {r['bac80']:.2f} | {r['for90']:.2f} | "
+                         f"{r['bac90']:.2f} | {r['distance']:.3f} |")
         lines += ["", "## Energy by component (uJ, recorded samples, swat-u-80)", "",
                   "| design | memory | " + " | ".join(ENERGY_PARTS) + " | total | baseline |",
                   "|---|---|" + "---|" * (len(ENERGY_PARTS) + 2)]
