@@ -102,7 +102,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"log_dir", "--dataset synthetic --log /nonexistent/dir/l.jsonl", "--log"},
                       BadCase{"checkpoint_dir", "--dataset synthetic --checkpoint /nonexistent/dir/c.pt", "--checkpoint"},
                       BadCase{"trace_dir", "--dataset synthetic --trace /nonexistent/dir/t.swt", "--trace"},
-                      BadCase{"trace_start", "--dataset synthetic --trace @DIR@/t.swt --trace-start 1", "--trace-start"}),
+                      BadCase{"trace_start", "--dataset synthetic --trace @DIR@/t.swt --trace-start 1", "--trace-start"},
+                      BadCase{"save_init_dir", "--dataset synthetic --save-init /nonexistent/dir/i.pt", "--save-init"},
+                      // a directory below a regular file cannot be created
+                      BadCase{"dump_batches", "--dataset synthetic --dump-batches @DIR@/imgs/train/cat/broken.png/b",
+                              "--dump-batches"}),
     [](const ::testing::TestParamInfo<BadCase>& i) { return std::string(i.param.name); });
 
 TEST(SwatTrainCli, CheckpointOfAnotherModelIsRejected) {
