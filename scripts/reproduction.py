@@ -106,18 +106,27 @@ class Job:
             self.trace_paths[name] = path
 
     # -- 2. designs -----------------------------------------------------------------------------------
-    def designs(self):
-        sweep = {"name": "reproduction-designs", "base": os.path.join(ROOT, "configs/arch/tensordash-16tiles.json"),
-                 "axes": self.s["axes"], "traces": [self.trace_paths["swat-u-80"], self.trace_paths["swat-u-90"]]}
-        path = os.path.join(self.work, "designs.json")
+    def sweep_and_rank(self, name, base, axes, what, sweep_name=None):
+        """Runs a sweep of `base` over `axes` on the SWAT-U 80% and 90% traces (finished points are reused)
+        and returns its designs ranked by distance to the published speedups."""
+        sweep = {"name": sweep_name or name, "base": base, "axes": axes,
+                 "traces": [self.trace_paths["swat-u-80"], self.trace_paths["swat-u-90"]]}
+        path = os.path.join(self.work, f"{name}.json")
         with open(path, "w") as f:
             json.dump(sweep, f, indent=1)
-        self.say("design sweep (a rerun reuses finished points)")
-        self.run(os.path.join(self.bin, "swatsim"), "sweep", "run", path, "--out", os.path.join(self.work, "designs"),
+        self.say(f"sweep: {what} (a rerun reuses finished points)")
+        self.run(os.path.join(self.bin, "swatsim"), "sweep", "run", path, "--out", os.path.join(self.work, name),
                  "--jobs", self.a.jobs, "-q")
-        ranked = swat_designs.rank(os.path.join(self.work, "designs"))
-        rows = [dict(**{k.strip("/").replace("/", "."): v for k, v in key.items()},
-                     **{f"{d[:3]}{int(s * 100)}": round(got[(s, d)], 4) for (s, d) in PUBLISHED_SPEEDUP},
+        return swat_designs.rank(os.path.join(self.work, name))
+
+    @staticmethod
+    def speedup_columns(got):
+        return {f"{d[:3]}{int(s * 100)}": round(got[(s, d)], 4) for (s, d) in PUBLISHED_SPEEDUP}
+
+    def designs(self):
+        ranked = self.sweep_and_rank("designs", os.path.join(ROOT, "configs/arch/tensordash-16tiles.json"),
+                                     self.s["axes"], "TensorDash-like designs", sweep_name="reproduction-designs")
+        rows = [dict(**{k.strip("/").replace("/", "."): v for k, v in key.items()}, **self.speedup_columns(got),
                      distance=round(dist, 5)) for dist, key, got in ranked]
         self.write_csv("designs.csv", rows)
         self.numbers["designs"] = rows[:5]
@@ -134,18 +143,9 @@ class Job:
                 if isinstance(config.get(key), str):
                     with open(os.path.join(ROOT, "configs", "arch", config[key])) as f:
                         config[key] = json.load(f)
-            sweep = {"name": f"family-{i}", "base": config, "axes": axes,
-                     "traces": [self.trace_paths["swat-u-80"], self.trace_paths["swat-u-90"]]}
-            path = os.path.join(self.work, f"family-{i}.json")
-            with open(path, "w") as f:
-                json.dump(sweep, f, indent=1)
-            self.say(f"family sweep: {family}")
-            self.run(os.path.join(self.bin, "swatsim"), "sweep", "run", path, "--out",
-                     os.path.join(self.work, f"family-{i}"), "--jobs", self.a.jobs, "-q")
-            dist, key, got = swat_designs.rank(os.path.join(self.work, f"family-{i}"))[0]
+            dist, key, got = self.sweep_and_rank(f"family-{i}", config, axes, family)[0]
             families.append({"family": family, "best": ", ".join(f"{k.strip('/')}={v}" for k, v in key.items()),
-                             **{f"{d[:3]}{int(s * 100)}": round(got[(s, d)], 4) for (s, d) in PUBLISHED_SPEEDUP},
-                             "distance": round(dist, 5)})
+                             **self.speedup_columns(got), "distance": round(dist, 5)})
         self.write_csv("families.csv", families)
         self.numbers["families"] = self.family_rows = families
 
@@ -260,25 +260,20 @@ class Job:
             pts = sorted((x["sparsity"], x["forward"], x["backward"]) for x in ideal if x["design"] == design)
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker + "-", label=f"{design} forward")
             ax.plot([p[0] for p in pts], [p[2] for p in pts], marker + "--", label=f"{design} backward")
-        ax.plot([0.8, 0.9], [3.3, 5.6], "k^", label="published forward")
-        ax.plot([0.8, 0.9], [3.4, 6.3], "kv", label="published backward")
+        for direction, marker in (("forward", "k^"), ("backward", "kv")):
+            pts = sorted((s, v) for (s, d), v in PUBLISHED_SPEEDUP.items() if d == direction)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker, label=f"published {direction}")
         ax.set_xlabel("SWAT sparsity")
         ax.set_ylabel("speedup (ideal memory)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(self.out, "speedup-vs-sparsity.png"), dpi=120)
-        plt.close(fig)
+        self.savefig(fig, ax, "speedup-vs-sparsity.png")
         fig, axes = plt.subplots(3, 1, figsize=(10, 8), sharex=True)
         for ax, p in zip(axes, ("forward", "input-grad", "weight-grad")):
             for design in DESIGNS:
                 pts = [(x["layer"], x["speedup"]) for x in self.layers if x["design"] == design and x["pass"] == p]
                 ax.plot([q[0] for q in pts], [q[1] for q in pts], ".-", label=design)
             ax.set_ylabel(f"{p} speedup")
-        axes[0].legend(fontsize=7)
         axes[-1].set_xlabel("layer (swat-u-80, ideal memory)")
-        fig.tight_layout()
-        fig.savefig(os.path.join(self.out, "speedup-per-layer.png"), dpi=120)
-        plt.close(fig)
+        self.savefig(fig, axes[0], "speedup-per-layer.png")
         fig, ax = plt.subplots(figsize=(8, 4))
         rows = [x for x in self.energy if x["run"] == "swat-u-80"]
         bottom = [0.0] * len(rows)
@@ -288,10 +283,7 @@ class Job:
             bottom = [b + v for b, v in zip(bottom, vals)]
         ax.set_xticks(range(len(rows)), [f"{x['design']}\n{x['memory']}" for x in rows], fontsize=6)
         ax.set_ylabel("energy per recorded samples, uJ (swat-u-80)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(self.out, "energy-breakdown.png"), dpi=120)
-        plt.close(fig)
+        self.savefig(fig, ax, "energy-breakdown.png")
         fig, ax = plt.subplots(figsize=(6, 4))
         d = self.design_rows
         xs, ys = [r.get("pe.lookahead", 0) for r in d], [(r["for80"] + r["bac80"] + r["for90"] + r["bac90"]) / 4 for r in d]
@@ -304,9 +296,13 @@ class Job:
         ax.plot([p[0] for p in front], [p[1] for p in front], "r-", label="Pareto front")
         ax.set_xlabel("lookahead H (scheduler and multiplexer cost)")
         ax.set_ylabel("mean of the four speedups")
+        self.savefig(fig, ax, "design-space.png")
+
+    def savefig(self, fig, ax, name):
+        import matplotlib.pyplot as plt
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(os.path.join(self.out, "design-space.png"), dpi=120)
+        fig.savefig(os.path.join(self.out, name), dpi=120)
         plt.close(fig)
 
     def write_csv(self, name, rows):
@@ -370,7 +366,7 @@ class Job:
             lines.append(f"| {key} | {r['for80']:.2f} | {r['bac80']:.2f} | {r['for90']:.2f} | {r['bac90']:.2f} | {r['distance']:.3f} |")
         lines += ["", "## Every design family: its closest design", "",
                   "| family | closest design | fwd 80 | bwd 80 | fwd 90 | bwd 90 | distance |", "|---|---|---|---|---|---|---|",
-                  "| published | | 3.3 | 3.4 | 5.6 | 6.3 | |"]
+                  "| published | | " + " | ".join(str(v) for v in PUBLISHED_SPEEDUP.values()) + " | |"]
         for r in self.family_rows:
             lines.append(f"| {r['family']} | {r['best']} | {r['for80']:.2f} | {r['bac80']:.2f} | {r['for90']:.2f} | "
                          f"{r['bac90']:.2f} | {r['distance']:.3f} |")

@@ -80,7 +80,7 @@ void Accelerator::control() {
       for (size_t t = 0; t < tiles_.size(); ++t) totals[t].busy = tiles_[t]->busy_cycles();
     } else {
       const uint64_t begin = to_cycles(start);
-      memory_->begin_job(*in, plan, exploit_, begin);
+      memory_->begin_job(*in, plan, exploit_);
       const uint64_t end = memory_->end_job(run_hierarchy_job(plan, begin, totals));
       wait(sc_time::from_value(kCycle.value() * (end - begin)));
     }
@@ -105,7 +105,6 @@ void Accelerator::control() {
     r.row_idle_cycles = double(idle) / double(plan.row_divisor);
     r.macs_issued = r.busy_cycles * pe_->macs_per_cycle();
     r.peak_macs = cycles * tiles_.size() * pe_->macs_per_cycle();
-    r.jobs = 1;
     r.memory = memory_->job_counters();
     results.write(&result_);
   }

@@ -258,7 +258,6 @@ class _SwatFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, b, ws, xs, conv):
         ctx.conv = conv
-        ctx.x_shape, ctx.w_shape = x.shape, w.shape
         ctx.has_bias = b is not None
         ctx.save_for_backward(ws, xs)
         if conv is None:

@@ -71,7 +71,6 @@ void accumulate(arch::JobResult& into, const arch::JobResult& r) {
   into.macs_issued += r.macs_issued;
   into.row_idle_cycles += r.row_idle_cycles;
   into.peak_macs += r.peak_macs;
-  into.jobs += r.jobs;
   if (into.memory.size() < r.memory.size()) into.memory.resize(r.memory.size(), 0.0);
   for (size_t i = 0; i < r.memory.size(); ++i) into.memory[i] += r.memory[i];
 }

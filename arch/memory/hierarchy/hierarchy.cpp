@@ -169,7 +169,7 @@ public:
   uint64_t chunk_budget_bytes() const override { return double_ ? tile_bytes_ / 2 : tile_bytes_; }
   uint32_t value_bytes() const override { return formats_.value_bytes; }
 
-  void begin_job(const PassInput& in, const PassPlan& plan, bool exploit, uint64_t) override {
+  void begin_job(const PassInput& in, const PassPlan& plan, bool exploit) override {
     FormatChoice f = formats_;
     if (!exploit)  // the dense baseline stores every operand dense
       for (auto& x : f.format) x = StorageFormat::Dense;

@@ -37,7 +37,6 @@ struct JobResult {
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers per tile
   double row_idle_cycles = 0;    ///< PE-row (or PE) imbalance inside the arrays, in cycles
   uint64_t peak_macs = 0;        ///< cycles x tiles x multipliers per tile
-  uint64_t jobs = 0;             ///< passes of one sample summed here
   CounterValues memory;          ///< the memory model's counters (its counter_defs())
 };
 

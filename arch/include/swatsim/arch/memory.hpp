@@ -54,8 +54,8 @@ public:
   /// Value bytes of the data type (bf16 2, fp32 4).
   virtual uint32_t value_bytes() const { return 2; }
 
-  /// A pass of a sample starts at cycle `now`; `exploit` is false on a dense baseline (dense formats).
-  virtual void begin_job(const PassInput&, const PassPlan&, bool /*exploit*/, uint64_t /*now*/) {}
+  /// A pass of a sample starts; `exploit` is false on a dense baseline (dense formats).
+  virtual void begin_job(const PassInput&, const PassPlan&, bool /*exploit*/) {}
   /// The order the units are handed out in (a permutation of plan.units): the loop order.
   virtual std::vector<uint32_t> order(const PassPlan& plan);
   /// Tile `tile` starts fetching `unit`'s operands at `now`; returns the cycle they are all in its
