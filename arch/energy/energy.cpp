@@ -51,12 +51,12 @@ StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
   const double mac = t.pj(c.value_bytes == 4 ? "mac.fp32" : "mac.bf16");
   const uint64_t zero_slots = c.macs_issued > c.macs_effectual ? c.macs_issued - c.macs_effectual : 0;
   // A dense array multiplies every zero it is given: every issued slot is a MAC.
-  const double e_mac = c.gates_zeros ? double(c.macs_effectual) * mac + double(zero_slots) * t.pj("mac.zero_slot")
+  const double e_mac = c.sparse_control ? double(c.macs_effectual) * mac + double(zero_slots) * t.pj("mac.zero_slot")
                                      : double(c.macs_issued) * mac;
   const double active_tile_cycles = double(c.busy_cycles);
   const double e_control =
-      c.sparse_control ? active_tile_cycles * (double(c.lanes_per_tile) * t.pj("pe.mux_lane_cycle") +
-                                               double(c.pe_rows_per_tile) * t.pj("pe.scheduler_row_cycle"))
+      c.sparse_control ? active_tile_cycles * (double(c.control.mux_lanes) * t.pj("pe.mux_lane_cycle") +
+                                               double(c.control.schedulers) * t.pj("pe.scheduler_row_cycle"))
                        : 0.0;
   double e_sram_gbuf = 0, e_sram_tile = 0;
   for (const auto& sram : c.srams) {

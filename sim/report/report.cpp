@@ -38,11 +38,8 @@ struct Side {
     e.cycles = r.cycles;
     e.tiles = config.tiles;
     e.multipliers_per_tile = pe->macs_per_cycle();
-    const auto shape = pe->control_shape();
-    e.pe_rows_per_tile = shape.schedulers;
-    e.lanes_per_tile = shape.mux_lanes;
-    e.sparse_control = exploit && shape.schedulers > 0;
-    e.gates_zeros = e.sparse_control;
+    e.control = pe->control_shape();
+    e.sparse_control = exploit && e.control.schedulers > 0;
     e.value_bytes = memory->value_bytes();
     e.memory_defs = &memory->counter_defs();
     e.memory = &r.memory;

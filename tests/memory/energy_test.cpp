@@ -33,9 +33,8 @@ TEST(Energy, TotalIsCountsTimesTable) {
   c.cycles = 150;
   c.tiles = 2;
   c.multipliers_per_tile = 1024;
-  c.pe_rows_per_tile = 4;
-  c.lanes_per_tile = 1024;
-  c.sparse_control = c.gates_zeros = true;
+  c.control = {4, 1024};  // schedulers, multiplexed lanes
+  c.sparse_control = true;
   c.value_bytes = 2;
   c.memory_defs = &defs;
   c.memory = &values;
@@ -55,7 +54,7 @@ TEST(Energy, TotalIsCountsTimesTable) {
   EXPECT_DOUBLE_EQ(stat(s, "energy.leakage_pj"), leak);
   EXPECT_NEAR(stat(s, "energy.total_pj"), mac + control + gbuf + tile + noc + dram + leak, 1e-6);
   // A dense array (no gating, no sparse control): every issued slot is a full MAC.
-  c.sparse_control = c.gates_zeros = false;
+  c.sparse_control = false;
   const StatSet d = energy_stats(t, c);
   EXPECT_DOUBLE_EQ(stat(d, "energy.mac_pj"), 16000 * 1.5);
   EXPECT_DOUBLE_EQ(stat(d, "energy.pe_control_pj"), 0.0);

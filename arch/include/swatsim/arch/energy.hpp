@@ -47,9 +47,10 @@ struct EnergyCounts {
   uint64_t cycles = 0;
   uint32_t tiles = 1;
   uint64_t multipliers_per_tile = 0;
-  uint64_t pe_rows_per_tile = 0, lanes_per_tile = 0;  ///< sparse PEs' scheduler rows and multiplexed lanes
-  bool sparse_control = false;   ///< the PE's scheduler and multiplexers are active (a sparse PE exploiting sparsity)
-  bool gates_zeros = false;      ///< issued slots on zeros cost mac.zero_slot (else a full MAC: a dense array)
+  PeModel::ControlShape control;  ///< schedulers and multiplexed lanes of one tile
+  /// A sparse PE exploiting sparsity: its schedulers and multiplexers are active and a slot issued on a
+  /// zero costs mac.zero_slot; otherwise (a dense array, or sparsity off) every issued slot is a MAC.
+  bool sparse_control = false;
   uint32_t value_bytes = 2;
   const std::vector<CounterDef>* memory_defs = nullptr;
   const CounterValues* memory = nullptr;
