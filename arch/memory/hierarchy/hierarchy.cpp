@@ -2,14 +2,15 @@
 // buffers -> PE array, and results back the same way. Every resource is a first-come timeline: tiles
 // call in simulated-time order, so one answer per unit and operand is exact for the model.
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
-#include <array>
 #include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 #include "swatsim/arch/dram.hpp"
