@@ -50,7 +50,7 @@ def settings(quick):
                                                                           [{"/pe/lanes": [16, 32, 64]}]),
                 "tiles (1x64, H=8, D=7)": ("swat-neurips2020.json", {}, [{"/tiles": [4, 16, 64]}]),
                 "memory and buffers (1x64, H=8, D=7)": ("swat-neurips2020-ddr4.json", {},
-                                                        [{"/dram": ["ddr4-3200", "hbm2"]}, {"/memory/gbuf_kib": [512, 2048, 8192]}]),
+                                                        [{"/dram/preset": ["ddr4-3200", "hbm2"]}, {"/memory/gbuf_kib": [512, 2048, 8192]}]),
             }}
 
 

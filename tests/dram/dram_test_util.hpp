@@ -1,5 +1,6 @@
 #pragma once
 // Helpers for the DRAM tests: presets with overrides, and a recorder of commands and completions.
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,8 +20,17 @@ using arch::dram::Spec;
 using arch::dram::System;
 using json = nlohmann::ordered_json;
 
+/// The engine the DRAM tests run on: ctest runs every test once per engine
+/// (SWATSIM_TEST_DRAM_ENGINE=fast for the second run, tests/dram/CMakeLists.txt).
+inline std::string test_engine() {
+  const char* e = std::getenv("SWATSIM_TEST_DRAM_ENGINE");
+  return e && *e ? e : "cycle";
+}
+inline bool fast_engine() { return test_engine() == "fast"; }
+
 inline Spec preset(const std::string& name, json overrides = json::object()) {
   overrides["preset"] = name;
+  if (!overrides.contains("engine")) overrides["engine"] = test_engine();
   return sim::bind_dram_config(overrides, "test", "", ".").spec;
 }
 

@@ -112,7 +112,9 @@ TEST(PassOperands, WeightGradBlocksIgnoreKernelPosition) {
   in.sample = 1;
   in.a = a.view;
   in.b = g.view;
-  PassOperands ops(in, FormatChoice{});
+  FormatChoice bitmap;
+  for (auto& f : bitmap.format) f = StorageFormat::Bitmap;
+  PassOperands ops(in, bitmap);
   GemmBlock b;
   b.m_begin = 0; b.m_end = 4; b.n_begin = 0; b.n_end = 2; b.outer = 0;
   GemmBlock c = b;
@@ -120,7 +122,13 @@ TEST(PassOperands, WeightGradBlocksIgnoreKernelPosition) {
   EXPECT_EQ(ops.block(0, b).key, ops.block(0, c).key);
   EXPECT_EQ(ops.block(0, b).contents.nonzeros, 2u);  // sample 1 holds elements 40 and 71
   EXPECT_EQ(ops.block(1, b).contents.nonzeros, 1u);  // sample 1 of the gradient: element 20
+  EXPECT_EQ(ops.block(0, b).bytes, (36 + 7) / 8 + 2 * 2u);  // 4 channels of 3 x 3: bitmap + 2 bf16 values
   EXPECT_EQ(ops.role(1), TensorRole::Gradient);
+  // Dense blocks are sized from their shape alone (the mask is not read): 36 bf16 values.
+  PassOperands dense(in, FormatChoice{});
+  EXPECT_EQ(dense.block(0, b).bytes, 36 * 2u);
+  EXPECT_EQ(dense.block(0, b).contents.elements, 36u);
+  EXPECT_EQ(dense.block(1, b).bytes, 2 * 9 * 2u);
 }
 
 #include <random>

@@ -5,60 +5,9 @@
 
 namespace swatsim::arch::dram {
 
-// DRAMsim3 src/timing.cc (@2981759), the same table Ramulator 2 encodes; REFERENCE §4 lists it.
-TimingTable::TimingTable(const Spec& s) {
-  for (auto* level : {&bank, &group, &rank, &other_rank})
-    for (auto& row : *level)
-      for (auto& v : row) v = kNone;
-  const int64_t burst = s.burst_cycles(), RL = s.read_latency(), WL = s.write_latency();
-  const int64_t read_delay = RL + burst, write_delay = WL + burst;
-  // With one bank group the _L values do not apply (DRAMsim3 does the same).
-  const bool one_group = s.bankgroups == 1;
-  const int64_t ccd_l = one_group ? s.tCCD_S : s.tCCD_L, wtr_l = one_group ? s.tWTR_S : s.tWTR_L,
-                rrd_l = one_group ? s.tRRD_S : s.tRRD_L;
-  const int64_t read_to_read_l = std::max<int64_t>(burst, ccd_l), read_to_read_s = std::max<int64_t>(burst, s.tCCD_S),
-                read_to_read_o = burst + s.tRTRS, read_to_write = RL + burst - WL + s.tRTRS,
-                read_to_write_o = read_delay + burst + s.tRTRS - write_delay, read_to_precharge = s.tAL + s.tRTP;
-  const int64_t write_to_read_l = write_delay + wtr_l, write_to_read_s = write_delay + s.tWTR_S,
-                write_to_read_o = write_delay + burst + s.tRTRS - read_delay,
-                write_to_write_l = std::max<int64_t>(burst, ccd_l),
-                write_to_write_s = std::max<int64_t>(burst, s.tCCD_S), write_to_write_o = burst,
-                write_to_precharge = WL + burst + s.tWR;
-  read_autoprecharge_to_act = s.tAL + burst + s.tRTP + s.tRP;  // DRAMsim3 readp_to_act
-  read_autoprecharge_to_ref = read_to_precharge + s.tRP;       // read_to_activate
-  write_autoprecharge_to_act = write_to_precharge + s.tRP;     // write_to_activate (also to REF)
-  const int64_t act_to_rd = int64_t(s.tRCD_RD) - s.tAL, act_to_wr = int64_t(s.tRCD_WR) - s.tAL;
-
-  // Column commands (with or without auto-precharge) constrain later column commands alike.
-  for (Cmd src : {kRd, kWr}) {
-    const bool rd = src == kRd;
-    group[src][kRd] = rd ? read_to_read_l : write_to_read_l;
-    group[src][kWr] = rd ? read_to_write : write_to_write_l;
-    rank[src][kRd] = rd ? read_to_read_s : write_to_read_s;
-    rank[src][kWr] = rd ? read_to_write : write_to_write_s;
-    other_rank[src][kRd] = rd ? read_to_read_o : write_to_read_o;
-    other_rank[src][kWr] = rd ? read_to_write_o : write_to_write_o;
-  }
-  bank[kRd][kPre] = read_to_precharge;
-  bank[kWr][kPre] = write_to_precharge;
-  bank[kAct][kAct] = s.tRC;
-  bank[kAct][kRd] = act_to_rd;
-  bank[kAct][kWr] = act_to_wr;
-  bank[kAct][kPre] = s.tRAS;
-  group[kAct][kAct] = rrd_l;
-  rank[kAct][kAct] = s.tRRD_S;
-  bank[kPre][kAct] = s.tRP;
-  // A rank's REF waits for every bank's precharge: kept at rank level (REF checks the whole rank).
-  rank[kPre][kRef] = s.tRP;
-  rank[kRef][kAct] = s.tRFC;
-  rank[kRef][kRef] = s.tRFC;
-}
-
 ChannelController::ChannelController(const Spec& spec, const TimingTable& timing, System& system, uint32_t index)
     : spec_(spec), t_(timing), sys_(&system), index_(index), banks_per_rank_(spec.banks_per_rank()),
-      banks_(spec.banks_per_channel()), groups_(size_t(spec.ranks) * spec.bankgroups), ranks_(spec.ranks),
-      queues_(spec.banks_per_channel()), earliest_(spec.banks_per_channel(), 0) {
-  for (auto& g : groups_) g.fill(0);
+      state_(spec, timing), queues_(spec.banks_per_channel()), earliest_(spec.banks_per_channel(), 0) {
   if (spec_.refresh) {
     refresh_interval_ = spec_.tREFI / spec_.ranks;  // rank-staggered (DRAMsim3 RANK_LEVEL_STAGGERED)
     next_refresh_ = refresh_interval_;
@@ -67,14 +16,6 @@ ChannelController::ChannelController(const Spec& spec, const TimingTable& timing
   for (auto& q : queues_) q.reserve(spec_.command_queue);
   reads_.reserve(spec_.transaction_queue);
   writes_.reserve(spec_.transaction_queue);
-}
-
-int64_t ChannelController::ready_at(Cmd cmd, uint32_t b) const {
-  const uint32_t r = rank_of(b);
-  int64_t t = std::max({banks_[b].ready[cmd], groups_[group_of(b)][cmd], ranks_[r].ready[cmd]});
-  if (cmd == kAct && ranks_[r].acts >= 4)  // at most four ACTs in any tFAW window
-    t = std::max(t, ranks_[r].act_window[ranks_[r].act_pos] + int64_t(spec_.tFAW));
-  return t;
 }
 
 bool ChannelController::pending_read_to(uint64_t burst, uint32_t bank) const {
@@ -160,7 +101,7 @@ void ChannelController::tick(Cycle t) {
 void ChannelController::skip_idle_refreshes(Cycle t) {
   if (!spec_.refresh || sys_->command_fn_ || !drained() || !refresh_queue_.empty() || next_ < next_refresh_) return;
   const uint32_t R = spec_.ranks;
-  for (const Rank& r : ranks_)
+  for (const BankState::Rank& r : state_.ranks)
     if (r.open_banks > 0 || r.ready[kRef] > int64_t(next_refresh_)) return;
   const Cycle due = (t - 1 - next_refresh_) / refresh_interval_ + 1;  // refreshes due in [next_refresh_, t)
   if (due <= 2 * uint64_t(R)) return;
@@ -170,8 +111,8 @@ void ChannelController::skip_idle_refreshes(Cycle t) {
     const Cycle index = skip - 1 - k;
     const uint32_t rank = uint32_t((next_refresh_rank_ + index) % R);
     const int64_t at = int64_t(next_refresh_ + index * refresh_interval_) + spec_.tRFC;
-    ranks_[rank].ready[kAct] = std::max(ranks_[rank].ready[kAct], at);
-    ranks_[rank].ready[kRef] = std::max(ranks_[rank].ready[kRef], at);
+    state_.ranks[rank].ready[kAct] = std::max(state_.ranks[rank].ready[kAct], at);
+    state_.ranks[rank].ready[kRef] = std::max(state_.ranks[rank].ready[kRef], at);
   }
   sys_->counters_.ref += skip;
   last_tick_ = next_refresh_ + (skip - 1) * refresh_interval_;
@@ -185,7 +126,7 @@ ChannelController::Choice ChannelController::refresh_command(int64_t t) const {
   const uint32_t r = refresh_queue_.front();
   bool all_closed = true;
   for (uint32_t b = r * banks_per_rank_; b < (r + 1) * banks_per_rank_; ++b) {
-    if (banks_[b].open_row < 0) continue;
+    if (state_.banks[b].open_row < 0) continue;
     all_closed = false;
     if (ready_at(kPre, b) <= t) {
       c.queue = int(b);
@@ -193,7 +134,7 @@ ChannelController::Choice ChannelController::refresh_command(int64_t t) const {
       return c;  // entry -1: a precharge for the refresh, not for a request
     }
   }
-  if (all_closed && ranks_[r].ready[kRef] <= t) {
+  if (all_closed && state_.ranks[r].ready[kRef] <= t) {
     c.queue = int(r * banks_per_rank_);
     c.cmd = kRef;
   }
@@ -205,11 +146,11 @@ int64_t ChannelController::refresh_ready() const {
   int64_t best = INT64_MAX;
   bool all_closed = true;
   for (uint32_t b = r * banks_per_rank_; b < (r + 1) * banks_per_rank_; ++b)
-    if (banks_[b].open_row >= 0) {
+    if (state_.banks[b].open_row >= 0) {
       all_closed = false;
       best = std::min(best, ready_at(kPre, b));
     }
-  return all_closed ? ranks_[r].ready[kRef] : best;
+  return all_closed ? state_.ranks[r].ready[kRef] : best;
 }
 
 // FR-FCFS inside one bank's queue (DRAMsim3 GetFirstReadyInQueue): the first request, in arrival
@@ -218,7 +159,7 @@ int64_t ChannelController::refresh_ready() const {
 // Returns the earliest cycle at which any request's command becomes legal; fills *out if one is
 // legal at t.
 int64_t ChannelController::queue_ready(int q, int64_t t, Choice* out) const {
-  const Bank& b = banks_[size_t(q)];
+  const BankState::Bank& b = state_.banks[size_t(q)];
   const auto& queue = queues_[size_t(q)];
   if (b.open_row < 0) {
     const int64_t at = ready_at(kAct, uint32_t(q));
@@ -349,31 +290,9 @@ void ChannelController::enqueue(std::vector<Request>& from, size_t i) {
   if (!r.is_write) ++queued_reads_;
 }
 
-void ChannelController::update_timing(Cmd cmd, uint32_t b, int64_t t) {
-  const uint32_t r = rank_of(b);
-  auto raise = [t](std::array<int64_t, kCmds>& ready, const int64_t (&d)[kCmds]) {
-    for (int y = 0; y < kCmds; ++y) ready[size_t(y)] = std::max(ready[size_t(y)], t + d[y]);
-  };
-  raise(banks_[b].ready, t_.bank[cmd]);
-  raise(groups_[group_of(b)], t_.group[cmd]);
-  raise(ranks_[r].ready, t_.rank[cmd]);
-  for (uint32_t o = 0; o < ranks_.size(); ++o)
-    if (o != r) raise(ranks_[o].ready, t_.other_rank[cmd]);
-}
-
-void ChannelController::open_bank(uint32_t b, uint64_t row, Cycle t) {
-  banks_[b].open_row = int64_t(row);
-  banks_[b].hits = 0;
-  earliest_[b] = 0;
-  Rank& r = ranks_[rank_of(b)];
-  if (r.open_banks++ == 0) r.active_since = t;
-}
-
 void ChannelController::close_bank(uint32_t b, Cycle t) {
-  banks_[b].open_row = -1;
+  state_.close(b, t);
   earliest_[b] = 0;
-  Rank& r = ranks_[rank_of(b)];
-  if (--r.open_banks == 0) r.active_cycles += t - r.active_since;
 }
 
 void ChannelController::log(CommandRecord::Kind kind, uint32_t b, uint64_t row, Cycle t) const {
@@ -383,7 +302,7 @@ void ChannelController::log(CommandRecord::Kind kind, uint32_t b, uint64_t row, 
   r.kind = kind;
   r.channel = index_;
   r.rank = rank_of(b);
-  r.bankgroup = group_of(b) % spec_.bankgroups;
+  r.bankgroup = state_.group_of(b) % spec_.bankgroups;
   r.bank = b % spec_.banks_per_group;
   r.row = row;
   r.auto_precharge = spec_.page_policy == PagePolicy::Closed && (kind == CommandRecord::kRead || kind == CommandRecord::kWrite);
@@ -396,24 +315,20 @@ void ChannelController::issue(const Choice& c, Cycle t) {
   Counters& n = sys_->counters_;
   switch (c.cmd) {
     case kAct: {
-      update_timing(kAct, b, now);
-      Rank& r = ranks_[rank_of(b)];
-      r.act_window[r.act_pos] = now;
-      r.act_pos = (r.act_pos + 1) % 4;
-      ++r.acts;
-      open_bank(b, queues_[b][size_t(c.entry)].row, t);
+      state_.activate(b, queues_[b][size_t(c.entry)].row, t);
+      earliest_[b] = 0;
       ++n.act;
-      log(CommandRecord::kActivate, b, uint64_t(banks_[b].open_row), t);
+      log(CommandRecord::kActivate, b, uint64_t(state_.banks[b].open_row), t);
       return;
     }
     case kPre:
-      log(CommandRecord::kPrecharge, b, uint64_t(banks_[b].open_row), t);
-      update_timing(kPre, b, now);
+      log(CommandRecord::kPrecharge, b, uint64_t(state_.banks[b].open_row), t);
+      state_.update(kPre, b, now);
       close_bank(b, t);
       ++n.pre;
       return;
     case kRef:
-      update_timing(kRef, b, now);
+      state_.update(kRef, b, now);
       refresh_queue_.erase(refresh_queue_.begin());
       ++n.ref;
       log(CommandRecord::kRefresh, b, 0, t);
@@ -430,19 +345,13 @@ void ChannelController::issue(const Choice& c, Cycle t) {
   --queued_;
   if (!r.is_write) --queued_reads_;
   log(c.cmd == kRd ? CommandRecord::kRead : CommandRecord::kWrite, b, r.row, t);
-  update_timing(c.cmd, b, now);
-  Bank& bank = banks_[b];
+  state_.update(c.cmd, b, now);
+  BankState::Bank& bank = state_.banks[b];
   if (bank.hits > 0) ++n.row_hits;
   ++bank.hits;
   if (spec_.page_policy == PagePolicy::Closed) {
-    // Auto-precharge (DRAMsim3 READ_PRECHARGE / WRITE_PRECHARGE): the bank closes now; its next ACT
-    // and the rank's next REF wait for the internal precharge.
-    const int64_t to_act = c.cmd == kRd ? t_.read_autoprecharge_to_act : t_.write_autoprecharge_to_act;
-    const int64_t to_ref = c.cmd == kRd ? t_.read_autoprecharge_to_ref : t_.write_autoprecharge_to_act;
-    bank.ready[kAct] = std::max(bank.ready[kAct], now + to_act);
-    Rank& rk = ranks_[rank_of(b)];
-    rk.ready[kRef] = std::max(rk.ready[kRef], now + to_ref);
-    close_bank(b, t);
+    state_.auto_precharge(c.cmd, b, now);
+    earliest_[b] = 0;
     ++n.pre;
   }
   if (c.cmd == kRd) {
@@ -462,15 +371,6 @@ void ChannelController::issue(const Choice& c, Cycle t) {
   } else {
     ++n.wr;
     sys_->write_written(r, t + spec_.write_latency() + spec_.burst_cycles());
-  }
-}
-
-void ChannelController::account(Cycle end, Counters& c) const {
-  for (const Rank& r : ranks_) {
-    Cycle active = r.active_cycles;
-    if (r.open_banks > 0 && end > r.active_since) active += end - r.active_since;
-    c.rank_active_cycles.push_back(std::min(active, end));
-    c.rank_cycles.push_back(end);
   }
 }
 

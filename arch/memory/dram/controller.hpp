@@ -11,34 +11,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "timing.hpp"
 #include "swatsim/arch/dram.hpp"
 
 namespace swatsim::arch::dram {
 
-inline constexpr Cycle kNever = ~Cycle(0);
-
-struct Request {
-  uint64_t seq = 0;   ///< order of arrival at the port (unique)
-  uint64_t id = 0;    ///< the caller's id
-  uint64_t burst = 0; ///< burst-aligned address
-  Cycle arrival = 0;
-  uint64_t row = 0;
-  uint32_t bank = 0;  ///< flat bank index in the channel: (rank * bankgroups + bankgroup) * banks + bank
-  bool is_write = false;
-};
-
-enum Cmd : uint8_t { kAct, kPre, kRd, kWr, kRef, kCmds };
-
-/// Minimum distances (cycles) from a command to each later command, at four levels: the same bank,
-/// any bank of the same bank group, any bank of the same rank, any bank of another rank. A level
-/// applies to everything below it, so the engine keeps one "earliest" per command per level.
-struct TimingTable {
-  static constexpr int64_t kNone = INT64_MIN / 4;
-  int64_t bank[kCmds][kCmds], group[kCmds][kCmds], rank[kCmds][kCmds], other_rank[kCmds][kCmds];
-  /// Closed page: a column command with auto-precharge to the bank's next ACT / the rank's next REF.
-  int64_t read_autoprecharge_to_act, read_autoprecharge_to_ref, write_autoprecharge_to_act;
-  explicit TimingTable(const Spec& s);
-};
 
 class ChannelController {
 public:
@@ -75,21 +52,9 @@ public:
   bool drained() const { return reads_.empty() && writes_.empty() && queued_ == 0; }
   Cycle next_event() const { return next_; }
   /// Closes the background-energy books at cycle `end` (rank active/precharged cycles).
-  void account(Cycle end, Counters& c) const;
+  void account(Cycle end, Counters& c) const { state_.account(end, c); }
 
 private:
-  struct Bank {
-    int64_t open_row = -1;
-    uint32_t hits = 0;  ///< column commands since the row was opened
-    std::array<int64_t, kCmds> ready{};
-  };
-  struct Rank {
-    std::array<int64_t, kCmds> ready{};
-    std::array<int64_t, 4> act_window{};  ///< last four ACT cycles (ring)
-    uint32_t acts = 0, act_pos = 0;
-    uint32_t open_banks = 0;
-    Cycle active_since = 0, active_cycles = 0;
-  };
   struct Choice {
     int queue = -1, entry = -1;
     Cmd cmd = kAct;
@@ -110,12 +75,9 @@ private:
   Cycle next_after(Cycle t);
   void issue(const Choice& c, Cycle t);
   void log(CommandRecord::Kind kind, uint32_t bank, uint64_t row, Cycle t) const;
-  void update_timing(Cmd cmd, uint32_t bank, int64_t t);
-  void open_bank(uint32_t bank, uint64_t row, Cycle t);
   void close_bank(uint32_t bank, Cycle t);
-  int64_t ready_at(Cmd cmd, uint32_t bank) const;
-  uint32_t rank_of(uint32_t bank) const { return bank / banks_per_rank_; }
-  uint32_t group_of(uint32_t bank) const { return bank / spec_.banks_per_group; }
+  int64_t ready_at(Cmd cmd, uint32_t bank) const { return state_.ready_at(cmd, bank); }
+  uint32_t rank_of(uint32_t bank) const { return state_.rank_of(bank); }
   bool pending_read_to(uint64_t burst, uint32_t bank) const;
   bool pending_write_to(uint64_t burst, uint32_t bank) const;
 
@@ -123,9 +85,7 @@ private:
   const TimingTable& t_;
   System* sys_;
   uint32_t index_, banks_per_rank_;
-  std::vector<Bank> banks_;
-  std::vector<std::array<int64_t, kCmds>> groups_;
-  std::vector<Rank> ranks_;
+  BankState state_;
   std::vector<std::vector<Request>> queues_;  ///< per bank, in arrival order
   /// Per bank queue, a cycle before which none of its commands can be legal. Timing constraints
   /// only ever move later, so the bound stays true until the queue or its bank's row changes

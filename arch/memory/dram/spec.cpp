@@ -102,6 +102,11 @@ const std::vector<ParamSpec>& spec_params() {
                           {"on", "off"}),
         ParamSpec::choice("dual_command", "on: one row and one column command per cycle (HBM); off: one command",
                           "off", {"on", "off"}),
+        ParamSpec::choice("engine",
+                          "cycle: the FR-FCFS controller above, command by command (DRAMsim3's cycles); fast: requests "
+                          "served in arrival order under the same timing table, write drains and refresh, much faster "
+                          "and approximate (docs/dram.md, Engines)",
+                          "cycle", {"cycle", "fast"}),
     };
     return p;
   }();
@@ -178,6 +183,7 @@ Spec make_spec(const ParamSet& v) {
   s.write_drain_threshold = u32("write_drain_threshold");
   s.refresh = v.get_choice("refresh") == "on";
   s.dual_command = v.get_choice("dual_command") == "on";
+  s.engine = v.get_choice("engine") == "fast" ? Engine::Fast : Engine::Cycle;
 
   // Structure: the mapping cuts addresses into bit fields, so every count is a power of two.
   for (const char* n : {"channels", "ranks", "bankgroups", "banks_per_group", "rows", "columns", "device_width",

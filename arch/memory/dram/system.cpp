@@ -2,6 +2,7 @@
 #include <cassert>
 
 #include "controller.hpp"
+#include "in_order.hpp"
 #include "swatsim/arch/dram.hpp"
 
 namespace swatsim::arch::dram {
@@ -42,14 +43,19 @@ LatencySummary LatencyHistogram::summary() const {
 System::System(const Spec& spec, uint32_t requests_per_cycle)
     : spec_(spec), mapping_(spec_), timing_(std::make_shared<TimingTable>(spec_)),
       per_cycle_(std::max<uint32_t>(1, requests_per_cycle)) {
-  for (uint32_t c = 0; c < spec_.channels; ++c)
-    channels_.push_back(std::make_unique<ChannelController>(spec_, *timing_, *this, c));
+  for (uint32_t c = 0; c < spec_.channels; ++c) {
+    if (spec_.engine == Engine::Fast)
+      in_order_.push_back(std::make_unique<InOrderChannel>(spec_, *timing_, *this, c));
+    else
+      channels_.push_back(std::make_unique<ChannelController>(spec_, *timing_, *this, c));
+  }
 }
 
 System::System(const System& o)
     : spec_(o.spec_), mapping_(o.mapping_), timing_(o.timing_), per_cycle_(o.per_cycle_), port_cycle_(o.port_cycle_),
       port_used_(o.port_used_), next_seq_(o.next_seq_), probe_(true), block_first_seq_(o.block_first_seq_),
       block_completed_(o.block_completed_), block_done_(o.block_done_) {
+  assert(o.in_order_.empty());  // the fast engine knows a completion when it takes the request
   for (const auto& c : o.channels_) {
     channels_.push_back(std::make_unique<ChannelController>(*c));
     channels_.back()->rebind(*this);
@@ -88,7 +94,31 @@ Cycle System::enter(uint64_t id, uint64_t address, bool is_write, Cycle not_befo
   return t;
 }
 
+Cycle System::enter_run(uint64_t id, uint64_t address, uint64_t count, bool is_write, Cycle not_before) {
+  assert(!finished_ && address < spec_.capacity_bytes());
+  InOrderChannel::PortSlot port;
+  port.cycle = std::max(not_before, port_cycle_);
+  port.used = port.cycle == port_cycle_ ? port_used_ : 0;
+  const Location loc = mapping_.decode(address);
+  Request r;
+  r.seq = next_seq_;
+  r.id = id;
+  r.burst = address >> mapping_.offset_bits() << mapping_.offset_bits();
+  r.arrival = port.cycle;
+  r.row = loc.row;
+  r.bank = (loc.rank * spec_.bankgroups + loc.bankgroup) * spec_.banks_per_group + loc.bank;
+  r.is_write = is_write;
+  next_seq_ += count;
+  (is_write ? counters_.writes : counters_.reads) += count;
+  Cycle entry = 0;
+  port = in_order_[loc.channel]->accept(r, count, per_cycle_, port, &entry);
+  port_cycle_ = port.cycle;
+  port_used_ = port.used;
+  return entry;
+}
+
 Cycle System::request(uint64_t id, uint64_t address, bool is_write, Cycle not_before) {
+  if (!in_order_.empty()) return enter_run(id, address, 1, is_write, not_before);
   return enter(id, address, is_write, not_before);
 }
 
@@ -100,7 +130,15 @@ Cycle System::transfer(uint64_t address, uint64_t bytes, bool is_write, Cycle no
   block_first_seq_ = next_seq_;
   block_completed_ = 0;
   block_done_ = 0;
-  for (uint64_t i = 0; i < n; ++i) enter(i, (first + i) * burst, is_write, not_before);
+  if (in_order_.empty()) {
+    for (uint64_t i = 0; i < n; ++i) enter(i, (first + i) * burst, is_write, not_before);
+  } else {
+    for (uint64_t i = 0; i < n;) {  // the fast engine takes a row's bursts at once
+      const uint64_t k = mapping_.same_row_bursts((first + i) * burst, n - i);
+      enter_run(i, (first + i) * burst, k, is_write, not_before);
+      i += k;
+    }
+  }
   Cycle done = block_done_;
   if (block_completed_ < n) {
     // Reads still in flight: run a copy of the engine until they have returned.
@@ -120,6 +158,16 @@ Cycle System::transfer(uint64_t address, uint64_t bytes, bool is_write, Cycle no
 
 Cycle System::finish() {
   if (finished_) return counters_.last_completion;
+  if (!in_order_.empty()) {
+    for (auto& c : in_order_) c->finish();
+    const Cycle end = counters_.last_completion;
+    for (auto& c : in_order_) {
+      c->refresh_until(end);
+      c->account(end, counters_);
+    }
+    finished_ = true;
+    return end;
+  }
   for (auto& c : channels_) {
     c->end_input();
     while (!c->drained()) {
@@ -147,7 +195,7 @@ void System::finished(const Request& r, Cycle done) {
 }
 
 void System::read_done(const Request& r, Cycle done) {
-  if (!probe_) read_latency_.add(done - r.arrival);
+  if (!probe_ && keep_latencies_) read_latency_.add(done - r.arrival);
   finished(r, done);
 }
 
@@ -155,7 +203,7 @@ void System::write_buffered(const Request& r, Cycle done) { finished(r, done); }
 
 void System::write_written(const Request& r, Cycle done) {
   if (probe_) return;
-  write_latency_.add(done - r.arrival);
+  if (keep_latencies_) write_latency_.add(done - r.arrival);
   counters_.last_completion = std::max(counters_.last_completion, done);
 }
 

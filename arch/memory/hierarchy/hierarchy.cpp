@@ -5,7 +5,6 @@
 #include <array>
 #include <cassert>
 #include <cmath>
-#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,41 +65,98 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 /// A least-recently-used set of blocks with a byte capacity (the global buffer's contents).
 class BlockCache {
 public:
-  explicit BlockCache(uint64_t capacity) : capacity_(capacity) {}
+  explicit BlockCache(uint64_t capacity) : capacity_(capacity) { rehash(64); }
   /// The cycle the block is (or will be) in the buffer, if it is there; marks it used.
   std::optional<uint64_t> find(uint64_t key) {
-    auto it = map_.find(key);
-    if (it == map_.end()) return std::nullopt;
-    lru_.splice(lru_.begin(), lru_, it->second.pos);
-    return it->second.ready;
+    const uint32_t e = lookup(key);
+    if (e == kNone) return std::nullopt;
+    unlink(e);
+    push_front(e);
+    return entries_[e].ready;
   }
   /// Keeps a block (if it fits at all), evicting the least recently used.
   void insert(uint64_t key, uint64_t bytes, uint64_t ready) {
     if (bytes > capacity_) return;  // streamed through, never resident
-    while (used_ + bytes > capacity_) {
-      const uint64_t victim = lru_.back();
-      used_ -= map_[victim].bytes;
-      map_.erase(victim);
-      lru_.pop_back();
+    while (used_ + bytes > capacity_) evict(tail_);
+    uint32_t e;
+    if (!free_.empty()) {
+      e = free_.back();
+      free_.pop_back();
+    } else {
+      e = uint32_t(entries_.size());
+      entries_.emplace_back();
     }
-    lru_.push_front(key);
-    map_[key] = Entry{bytes, ready, lru_.begin()};
+    entries_[e] = Entry{key, bytes, ready, kNone, kNone};
+    push_front(e);
     used_ += bytes;
-  }
-  void clear() {
-    map_.clear();
-    lru_.clear();
-    used_ = 0;
+    if (2 * (count_ + 1) > slots_.size()) rehash(2 * slots_.size());
+    size_t i = home(key);
+    while (slots_[i] != kNone) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = e;
+    ++count_;
   }
 
 private:
+  // An LRU list threaded through a vector, and an open-addressing index (linear probing): no
+  // allocation per block, which mattered: this cache runs for every unit of every job, twice more
+  // when the loop order is `auto`.
+  static constexpr uint32_t kNone = ~uint32_t(0);
   struct Entry {
-    uint64_t bytes, ready;
-    std::list<uint64_t>::iterator pos;
+    uint64_t key = 0, bytes = 0, ready = 0;
+    uint32_t prev = kNone, next = kNone;
   };
+  size_t home(uint64_t key) const { return size_t(key * 0x9e3779b97f4a7c15ULL >> 32) & (slots_.size() - 1); }
+  uint32_t lookup(uint64_t key) const {
+    for (size_t i = home(key);; i = (i + 1) & (slots_.size() - 1)) {
+      const uint32_t e = slots_[i];
+      if (e == kNone || entries_[e].key == key) return e;
+    }
+  }
+  void push_front(uint32_t e) {
+    entries_[e].prev = kNone;
+    entries_[e].next = head_;
+    if (head_ != kNone) entries_[head_].prev = e;
+    head_ = e;
+    if (tail_ == kNone) tail_ = e;
+  }
+  void unlink(uint32_t e) {
+    Entry& x = entries_[e];
+    (x.prev != kNone ? entries_[x.prev].next : head_) = x.next;
+    (x.next != kNone ? entries_[x.next].prev : tail_) = x.prev;
+  }
+  void evict(uint32_t e) {
+    unlink(e);
+    used_ -= entries_[e].bytes;
+    // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
+    const size_t mask = slots_.size() - 1;
+    size_t i = home(entries_[e].key);
+    while (slots_[i] != e) i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; slots_[j] != kNone; j = (j + 1) & mask) {
+      const size_t h = home(entries_[slots_[j]].key);
+      if (((j - h) & mask) >= ((j - i) & mask)) {  // slot i lies on j's probe path: move it back
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = kNone;
+    --count_;
+    free_.push_back(e);
+  }
+  void rehash(size_t n) {
+    slots_.assign(n, kNone);
+    for (uint32_t e = head_; e != kNone; e = entries_[e].next) {
+      size_t i = home(entries_[e].key);
+      while (slots_[i] != kNone) i = (i + 1) & (n - 1);
+      slots_[i] = e;
+    }
+  }
+
   uint64_t capacity_, used_ = 0;
-  std::list<uint64_t> lru_;
-  std::unordered_map<uint64_t, Entry> map_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> free_;
+  std::vector<uint32_t> slots_;  ///< power of two, at most half full
+  size_t count_ = 0;
+  uint32_t head_ = kNone, tail_ = kNone;
 };
 
 class Hierarchy final : public MemoryModel {
@@ -157,6 +213,7 @@ public:
     ctx_ = c;
     dram_spec_ = *c.dram;
     dram_ = std::make_unique<dram::System>(dram_spec_, dram_spec_.channels);
+    dram_->keep_latencies(false);  // the report does not show them
     dram_ratio_ = 1.0 / (c.clock_ghz * dram_spec_.tCK_ns);  // DRAM cycles per accelerator cycle
     tiles_.assign(c.tiles, TileState{});
     const double peak_per_ns = dram_spec_.peak_bandwidth() / 1e9;
@@ -174,7 +231,7 @@ public:
     FormatChoice f = formats_;
     if (!exploit)  // the dense baseline stores every operand dense
       for (auto& x : f.format) x = StorageFormat::Dense;
-    operands_.emplace(in, f);
+    operands_.emplace(in, f, &prefix_scratch_);
     plan_ = &plan;
     blocks_.assign(plan.units.size() * 2, OperandBlock{});
     have_block_.assign(plan.units.size(), false);
@@ -408,6 +465,7 @@ private:
   uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
   std::vector<TileState> tiles_;
   // the current job
+  PrefixScratch prefix_scratch_;  // before operands_: outlives it
   std::optional<PassOperands> operands_;
   const PassPlan* plan_ = nullptr;
   std::vector<OperandBlock> blocks_;

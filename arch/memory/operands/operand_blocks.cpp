@@ -29,6 +29,19 @@ uint64_t TensorBox::elements() const {
   return n;
 }
 
+BoxContents box_shape(const TensorBox& box, int row_dims) {
+  BoxContents c;
+  c.elements = box.elements();
+  c.rows = 1;
+  c.row_length = 1;
+  for (int d = 0; d < 4; ++d) {
+    const uint64_t extent = box.hi[d] > box.lo[d] ? box.hi[d] - box.lo[d] : 0;
+    (d < row_dims ? c.rows : c.row_length) *= extent;
+  }
+  if (c.elements == 0) c.rows = 0;
+  return c;
+}
+
 namespace {
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("popcnt", "default")))
@@ -60,18 +73,8 @@ __attribute__((target_clones("popcnt", "default")))
 #endif
 BoxContents count_box_with(const Counter& count, const TensorBox& box, int row_dims, bool with_runs) {
   const BitTensorView& v = count.v;
-  BoxContents c;
-  c.elements = box.elements();
-  c.rows = 1;
-  c.row_length = 1;
-  for (int d = 0; d < 4; ++d) {
-    const uint64_t extent = box.hi[d] > box.lo[d] ? box.hi[d] - box.lo[d] : 0;
-    (d < row_dims ? c.rows : c.row_length) *= extent;
-  }
-  if (c.elements == 0) {
-    c.rows = 0;
-    return c;
-  }
+  BoxContents c = box_shape(box, row_dims);
+  if (c.elements == 0) return c;
   // The box is a set of contiguous runs: merge the trailing dims the box covers whole.
   int j = 3;
   while (j > 0 && box.lo[j] == 0 && box.hi[j] == v.dims[j]) --j;
@@ -144,21 +147,27 @@ uint64_t mix(uint64_t h, uint64_t v) {  // splitmix64 step: keys only need to be
 }
 }  // namespace
 
-PassOperands::PassOperands(const PassInput& in, const FormatChoice& formats) : in_(in), formats_(formats) {
+PassOperands::PassOperands(const PassInput& in, const FormatChoice& formats, PrefixScratch* scratch)
+    : in_(in), formats_(formats), scratch_(scratch) {
   for (int op = 0; op < 2; ++op) {
     const BitTensorView& v = view(op);
-    const uint64_t words = (v.numel() + 63) / 64;
-    prefix_[op].resize(words + 1);
-    prefix_popcounts(v.words, words, prefix_[op].data());
+    const StorageFormat f = formats.format[int(role(op))];
     TensorBox whole;
     whole.hi = v.dims;
     if (role(op) != TensorRole::Weight) {  // one sample of a map
       whole.lo[0] = in.sample;
       whole.hi[0] = in.sample + 1;
     }
-    const BoxContents c = count_box_with(Counter{v, prefix_[op].data()}, whole, row_dims_of(role(op)),
-                                         formats.format[int(role(op))] == StorageFormat::Rle);
-    tensor_bytes_[op] = format_bytes(c, formats.format[int(role(op))], formats.value_bytes);
+    if (f == StorageFormat::Dense) {  // its size follows from its shape: the mask is never read
+      tensor_bytes_[op] = format_bytes(box_shape(whole, row_dims_of(role(op))), f, formats.value_bytes);
+      continue;
+    }
+    const uint64_t words = (v.numel() + 63) / 64;
+    prefix_[op].resize(words + 1);
+    prefix_popcounts(v.words, words, prefix_[op].data());
+    const BoxContents c =
+        count_box_with(Counter{v, prefix_[op].data()}, whole, row_dims_of(role(op)), f == StorageFormat::Rle);
+    tensor_bytes_[op] = format_bytes(c, f, formats.value_bytes);
   }
 }
 
@@ -234,19 +243,33 @@ BoxContents PassOperands::map_box(int op, const TensorBox& x) const {
   // sample's (c, h, w), built on first use.
   const BitTensorView& v = view(op);
   const uint64_t C = v.dims[1], H = v.dims[2], W = v.dims[3], sh = W + 1, sc = (H + 1) * (W + 1);
-  std::vector<uint32_t>& P = prefix3d_[op];
-  if (P.empty()) {
-    P.assign((C + 1) * sc, 0);
+  PrefixScratch& scratch = scratch_ ? *scratch_ : own_scratch_;
+  std::vector<uint32_t>& P = scratch.sums[op];
+  if (scratch.owner[op] != this) {
+    // Every entry is written: the zero borders here, the rest below (the buffer is reused across
+    // jobs, so it is not cleared first: a large map's sums are megabytes).
+    if (P.size() < (C + 1) * sc) P.resize((C + 1) * sc);
+    std::fill(P.begin(), P.begin() + long(sc), 0u);
     const uint64_t base = v.index(in_.sample, 0, 0, 0);
-    for (uint64_t c = 0; c < C; ++c)
+    for (uint64_t c = 0; c < C; ++c) {
+      uint32_t* plane = P.data() + (c + 1) * sc;
+      const uint32_t* below = P.data() + c * sc;
+      std::fill(plane, plane + sh, 0u);
       for (uint64_t h = 0; h < H; ++h) {
+        uint32_t* out = plane + (h + 1) * sh;
+        const uint32_t* up = plane + h * sh;
+        const uint32_t* under = below + (h + 1) * sh;
+        const uint32_t* corner = below + h * sh;
+        out[0] = 0;
         uint32_t row = 0;
+        const uint64_t first = base + (c * H + h) * W;
         for (uint64_t w = 0; w < W; ++w) {
-          row += v.test(base + (c * H + h) * W + w) ? 1u : 0u;
-          P[(c + 1) * sc + (h + 1) * sh + w + 1] =
-              row + P[(c + 1) * sc + h * sh + w + 1] + P[c * sc + (h + 1) * sh + w + 1] - P[c * sc + h * sh + w + 1];
+          row += v.test(first + w) ? 1u : 0u;
+          out[w + 1] = row + up[w + 1] + under[w + 1] - corner[w + 1];
         }
       }
+    }
+    scratch.owner[op] = this;
   }
   auto at = [&](uint64_t c, uint64_t h, uint64_t w) { return int64_t(P[c * sc + h * sh + w]); };
   const uint64_t c0 = x.lo[1], c1 = x.hi[1], h0 = x.lo[2], h1 = x.hi[2], w0 = x.lo[3], w1 = x.hi[3];
@@ -267,7 +290,9 @@ OperandBlock PassOperands::block(int op, const GemmBlock& b) const {
   const TensorBox x = box(op, b);
   OperandBlock out;
   out.role = r;
-  if (r != TensorRole::Weight && f != StorageFormat::Rle && x.lo[0] == in_.sample && x.hi[0] == in_.sample + 1)
+  if (f == StorageFormat::Dense)
+    out.contents = box_shape(x, row_dims_of(r));
+  else if (r != TensorRole::Weight && f != StorageFormat::Rle && x.lo[0] == in_.sample && x.hi[0] == in_.sample + 1)
     out.contents = map_box(op, x);
   else
     out.contents = count_box_with(Counter{v, prefix_[op].data()}, x, row_dims_of(r), f == StorageFormat::Rle);

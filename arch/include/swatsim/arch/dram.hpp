@@ -6,6 +6,7 @@
 // wraps it as a TLM-2.0 target for the accelerator.
 //
 // Time is in memory-clock cycles (tCK). A request is one burst of bus_width/8 * BL bytes.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +19,9 @@ namespace swatsim::arch::dram {
 using Cycle = uint64_t;
 
 enum class PagePolicy : uint8_t { Open, Closed };
+/// Cycle: the FR-FCFS controller, command by command, cycle-equal to DRAMsim3. Fast: requests served
+/// in arrival order under the same timing table (docs/dram.md, Engines).
+enum class Engine : uint8_t { Cycle, Fast };
 
 /// Every parameter of a DRAM system: device structure, timings (cycles), currents (mA per device),
 /// the address mapping and the controller. Built from declared parameters by `make_spec`.
@@ -44,6 +48,7 @@ struct Spec {
   uint32_t write_drain_threshold = 8;  ///< drain writes when more than this are buffered and the banks idle
   bool refresh = true;
   bool dual_command = false;        ///< one row and one column command per cycle (HBM)
+  Engine engine = Engine::Cycle;
 
   // derived
   uint32_t burst_cycles() const { return burst_length / 2; }  ///< data-bus cycles per burst (DDR)
@@ -78,6 +83,13 @@ class AddressMapping {
 public:
   explicit AddressMapping(const Spec& spec);
   Location decode(uint64_t address) const;
+  /// How many bursts from `address` on (at most max_bursts) share its channel, rank, bank and row:
+  /// consecutive addresses change only the column while the column is the lowest field.
+  uint64_t same_row_bursts(uint64_t address, uint64_t max_bursts) const {
+    if (shift_[kColumn] != offset_bits_) return 1;
+    const uint64_t column = (address >> offset_bits_) & ((uint64_t(1) << bits_[kColumn]) - 1);
+    return std::min<uint64_t>(max_bursts, (uint64_t(1) << bits_[kColumn]) - column);
+  }
   /// Inverse of decode for a burst-aligned address.
   uint64_t encode(const Location& loc) const;
   unsigned offset_bits() const { return offset_bits_; }
@@ -147,6 +159,7 @@ struct CommandRecord {
 const char* to_string(CommandRecord::Kind k);  ///< "ACT", "PRE", "RD", "WR", "REF"
 
 class ChannelController;
+class InOrderChannel;
 struct Request;
 struct TimingTable;
 
@@ -196,24 +209,30 @@ public:
   Cycle finish();
 
   const Counters& counters() const { return counters_; }
+  /// Whether request latencies are kept (on by default; a caller that never reads them saves the time).
+  void keep_latencies(bool on) { keep_latencies_ = on; }
   LatencySummary read_latency() const { return read_latency_.summary(); }
   LatencySummary write_latency() const { return write_latency_.summary(); }
   uint64_t requests() const { return next_seq_; }
 
 private:
   friend class ChannelController;
+  friend class InOrderChannel;
   System(const System& other);  ///< a probe: same state, no statistics, no callbacks
   void read_done(const Request& r, Cycle done);
   void write_buffered(const Request& r, Cycle done);
   void write_written(const Request& r, Cycle done);
   void finished(const Request& r, Cycle done);
   Cycle enter(uint64_t id, uint64_t address, bool is_write, Cycle not_before);
+  /// The fast engine: `count` requests to consecutive bursts of one row (ids from `id` on).
+  Cycle enter_run(uint64_t id, uint64_t address, uint64_t count, bool is_write, Cycle not_before);
 
   Spec spec_;
   AddressMapping mapping_;
   std::shared_ptr<const TimingTable> timing_;
   uint32_t per_cycle_;
-  std::vector<std::unique_ptr<ChannelController>> channels_;
+  std::vector<std::unique_ptr<ChannelController>> channels_;  ///< the cycle engine's
+  std::vector<std::unique_ptr<InOrderChannel>> in_order_;     ///< the fast engine's
   Cycle port_cycle_ = 0;   ///< cycle of the last entry
   uint32_t port_used_ = 0; ///< entries in port_cycle_
   uint64_t next_seq_ = 0;
@@ -224,6 +243,7 @@ private:
   CommandFn command_fn_ = nullptr;
   void* command_ctx_ = nullptr;
   bool probe_ = false;  ///< a copy that only computes a block's completion
+  bool keep_latencies_ = true;
   // The block transfer() is feeding: its first sequence number, reads completed, last completion.
   uint64_t block_first_seq_ = ~uint64_t(0), block_completed_ = 0;
   Cycle block_done_ = 0;

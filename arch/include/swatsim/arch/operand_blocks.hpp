@@ -55,6 +55,8 @@ struct BoxContents {
 /// maps: a row is one channel plane). `with_runs` also counts RLE entries (costs a walk over the
 /// non-zeros).
 BoxContents count_box(const BitTensorView& v, const TensorBox& box, int row_dims, bool with_runs);
+/// A box's elements, CSR rows and row length, without reading the mask (nonzeros 0).
+BoxContents box_shape(const TensorBox& box, int row_dims);
 /// Bytes of a box's contents in a format with `value_bytes` per stored value.
 uint64_t format_bytes(const BoxContents& c, StorageFormat f, uint32_t value_bytes);
 
@@ -74,10 +76,25 @@ struct FormatChoice {
   uint32_t value_bytes = 2;  ///< bf16 2, fp32 4
 };
 
+/// Memory for the 3-D prefix sums of maps, kept across jobs so that each job does not fault in
+/// megabytes afresh; `owner` says which PassOperands last filled each operand's sums.
+struct PrefixScratch {
+  std::vector<uint32_t> sums[2];
+  const void* owner[2] = {nullptr, nullptr};
+};
+
 /// One pass of one sample seen as stored tensors.
 class PassOperands {
 public:
-  PassOperands(const PassInput& in, const FormatChoice& formats);
+  /// `scratch` (may be null: then its own) holds the prefix sums of maps; one PassOperands at a time
+  /// may use a scratch.
+  PassOperands(const PassInput& in, const FormatChoice& formats, PrefixScratch* scratch = nullptr);
+  PassOperands(const PassOperands&) = delete;
+  PassOperands& operator=(const PassOperands&) = delete;
+  ~PassOperands() {
+    for (auto& o : (scratch_ ? scratch_->owner : own_scratch_.owner))
+      if (o == this) o = nullptr;
+  }
   /// The role of operand 0 and 1 in this pass.
   TensorRole role(int op) const { return operand_role(in_.pass, op); }
   /// The block of operand `op` a GemmBlock reads.
@@ -91,8 +108,10 @@ private:
   PassInput in_;
   FormatChoice formats_;
   uint64_t tensor_bytes_[2] = {0, 0};
-  std::vector<uint64_t> prefix_[2];  ///< set bits before each word of each operand's mask
-  mutable std::vector<uint32_t> prefix3d_[2];  ///< maps: set bits in [0,c) x [0,h) x [0,w) of the sample
+  std::vector<uint64_t> prefix_[2];  ///< set bits before each word of each operand's mask (not for dense)
+  /// Maps: set bits in [0,c) x [0,h) x [0,w) of the sample, built on first use.
+  PrefixScratch* scratch_;
+  mutable PrefixScratch own_scratch_;
   BoxContents map_box(int op, const TensorBox& x) const;
 };
 
