@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Memory hierarchy benchmark (issue 8 section 7): a full ResNet-50 (ImageNet form) iteration at batch 2,
 # SWAT-U 80% synthetic masks, all three passes, replayed with ideal memory and with the memory
-# hierarchy (buffers, network, DDR4-3200 or HBM2) on both DRAM engines, side by side in one run (best
-# of 3 each: the machine's timing is noisy). Target: the DDR4 run within 3x of the ideal run's wall
+# hierarchy (buffers, network, DDR4-3200 or HBM2) on both DRAM engines, side by side in one run. Target: the DDR4 run within 3x of the ideal run's wall
 # time. Also the fast engine's deviation from the cycle engine. Usage: memory.sh BIN_DIR RESULTS_DIR.
 set -euo pipefail
 bin=$1
@@ -23,16 +22,26 @@ c["dram"] = dict(c["dram"], engine="cycle")
 json.dump(c, open(sys.argv[2], "w"))
 PY
 done
-wall() {  # CONFIG OUT [BASELINE]: best of 3 wall seconds as --timing reports them (process start excluded)
-  local best="" t extra=()
+# Runs are interleaved, five rounds of every configuration, and each keeps its best: the machine's
+# speed drifts, and a slow spell then hits every configuration alike.
+declare -A best
+run() {  # NAME CONFIG [BASELINE]
+  local name=$1 config=$2 extra=() t
   [ $# -gt 2 ] && extra=(--baseline "$3" --baseline-sparsity off)
-  for rep in 1 2 3; do
-    t=$("$bin/swatsim" run --arch "$1" "${extra[@]}" --trace "$work/r50.swt" -q --timing --out "$work/$2.json" 2>&1 |
-        sed -n 's/.* simulated in \([0-9.e+-]*\) s wall.*/\1/p')
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
-  done
-  echo "$best"
+  t=$("$bin/swatsim" run --arch "$config" "${extra[@]}" --trace "$work/r50.swt" -q --timing --out "$work/$name.json" 2>&1 |
+      sed -n 's/.* simulated in \([0-9.e+-]*\) s wall.*/\1/p')
+  if [ -z "${best[$name]:-}" ] || [ "$(echo "$t < ${best[$name]}" | bc -l)" = 1 ]; then best[$name]=$t; fi
 }
+for round in 1 2 3 4 5; do
+  run ideal "$arch/tensordash-16tiles.json"
+  run ddr4 "$arch/tensordash-micro2020-ddr4.json"
+  run hbm2 "$arch/tensordash-micro2020-hbm2.json"
+  run ddr4-only "$arch/tensordash-micro2020-ddr4.json" "$arch/tensordash-16tiles.json"
+  if [ "$round" -le 2 ]; then  # the cycle engine takes 5-10 s a run
+    run ddr4-cycle "$work/tensordash-micro2020-ddr4-cycle.json"
+    run hbm2-cycle "$work/tensordash-micro2020-hbm2-cycle.json"
+  fi
+done
 stats() {  # REPORT: its totals
   /usr/bin/python3 - "$work/$1.json" <<'PY'
 import json, sys
@@ -50,13 +59,12 @@ d = lambda k: f"{100 * (f[k] / c[k] - 1):+.2f}%"
 print(f"{d('cycles')} | {d('baseline_cycles')} | {d('speedup')} | {d('energy.total_pj')} | {d('energy_efficiency')}")
 PY
 }
-t_ideal=$(wall "$arch/tensordash-16tiles.json" ideal); s_ideal=$(stats ideal)
-t_ddr4=$(wall "$arch/tensordash-micro2020-ddr4.json" ddr4); s_ddr4=$(stats ddr4)
-t_hbm2=$(wall "$arch/tensordash-micro2020-hbm2.json" hbm2); s_hbm2=$(stats hbm2)
-t_ddr4_c=$(wall "$work/tensordash-micro2020-ddr4-cycle.json" ddr4-cycle); s_ddr4_c=$(stats ddr4-cycle)
-t_hbm2_c=$(wall "$work/tensordash-micro2020-hbm2-cycle.json" hbm2-cycle); s_hbm2_c=$(stats hbm2-cycle)
-t_ddr4_only=$(wall "$arch/tensordash-micro2020-ddr4.json" ddr4-only "$arch/tensordash-16tiles.json")
-s_ddr4_only=$(stats ddr4-only)
+t_ideal=${best[ideal]}; s_ideal=$(stats ideal)
+t_ddr4=${best[ddr4]}; s_ddr4=$(stats ddr4)
+t_hbm2=${best[hbm2]}; s_hbm2=$(stats hbm2)
+t_ddr4_c=${best[ddr4-cycle]}; s_ddr4_c=$(stats ddr4-cycle)
+t_hbm2_c=${best[hbm2-cycle]}; s_hbm2_c=$(stats hbm2-cycle)
+t_ddr4_only=${best[ddr4-only]}; s_ddr4_only=$(stats ddr4-only)
 ratio() { echo "scale=2; $1 / $t_ideal" | bc -l; }
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
@@ -66,8 +74,9 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "(ImageNet form) trace, batch 2, one iteration, all three passes (322 jobs), replayed on TensorDash's"
   echo "published configuration (16 tiles of 4x16 PEs, 16 lanes, H=2, D=5) with ideal memory and with the"
   echo "memory hierarchy of configs/memory/tensordash-buffers.json, on the fast DRAM engine (the presets')"
-  echo "and on the cycle engine. Wall time as --timing reports it, best of 3 (this machine's timings vary"
-  echo "by tens of percent from run to run). Every row replays the accelerator and its baseline (the same"
+  echo "and on the cycle engine. Wall time as --timing reports it, the best of five rounds that run every"
+  echo "configuration in turn (two for the cycle engine): this machine's speed drifts by tens of percent,"
+  echo "and interleaving makes a slow spell hit every row alike. Every row replays the accelerator and its baseline (the same"
   echo "hardware with sparsity off, so with memory the baseline moves dense operands through the same"
   echo "DRAM); the last row takes a compute-only baseline. Target (issue 8): DDR4 within 3x of ideal."
   echo

@@ -71,7 +71,7 @@ void ActCalendar::insert(uint32_t group, uint32_t rank, int64_t at, int64_t hori
 
 ColumnCalendar::ColumnCalendar(const Spec& spec, const TimingTable& timing)
     : t_(timing), groups_(spec.ranks * spec.bankgroups), ranks_(spec.ranks), groups_per_rank_(spec.bankgroups),
-      bits_(size_t(groups_ + ranks_) * 2 * kWords, 0), classes_(size_t(groups_) * 2) {
+      rings_(size_t(groups_ + ranks_) * 2), bits_(rings_ * kWords, 0), classes_(size_t(groups_) * 2) {
   if (ranks_ > 6) throw std::invalid_argument("ranks: the fast DRAM engine supports at most 6 ranks per channel");
   build_classes();
   for (const auto* level : {&t_.group, &t_.rank, &t_.other_rank})
@@ -100,7 +100,7 @@ void ColumnCalendar::build_classes() {
 int64_t ColumnCalendar::latest_in(size_t ring, int64_t lo, int64_t hi) const {
   lo = std::max(lo, base_);
   for (int64_t w = hi >> 6; w >= (lo >> 6) && hi >= lo; --w) {
-    uint64_t word = bits_[ring + size_t(w & (kWords - 1))];
+    uint64_t word = bits_[word_at(w) + ring];
     const int64_t first = w << 6;
     if (hi - first < 63) word &= (uint64_t(2) << (hi - first)) - 1;  // bits <= hi
     if (lo > first) word &= ~((uint64_t(1) << (lo - first)) - 1);   // bits >= lo
@@ -112,7 +112,7 @@ int64_t ColumnCalendar::latest_in(size_t ring, int64_t lo, int64_t hi) const {
 int64_t ColumnCalendar::first_in(size_t ring, int64_t lo, int64_t hi, uint64_t pattern) const {
   lo = std::max(lo, base_);
   for (int64_t w = lo >> 6; w <= (hi >> 6) && hi >= lo; ++w) {
-    uint64_t word = bits_[ring + size_t(w & (kWords - 1))] & pattern;
+    uint64_t word = bits_[word_at(w) + ring] & pattern;
     const int64_t first = w << 6;
     if (hi - first < 63) word &= (uint64_t(2) << (hi - first)) - 1;
     if (lo > first) word &= ~((uint64_t(1) << (lo - first)) - 1);
@@ -180,7 +180,7 @@ void ColumnCalendar::insert(Cmd cmd, uint32_t group, int64_t at) {
   if (at >= base_ + kBits)
     throw std::logic_error("DRAM fast engine: a column command more than 65536 cycles ahead of the oldest one kept " + std::to_string(at) + " " + std::to_string(base_));
   for (size_t ring : {group_ring(group, cmd), rank_ring(rank, cmd)})
-    bits_[ring + size_t((at >> 6) & (kWords - 1))] |= uint64_t(1) << (at & 63);
+    bits_[word_at(at >> 6) + ring] |= uint64_t(1) << (at & 63);
 }
 
 void ColumnCalendar::advance(int64_t floor) {
@@ -189,8 +189,7 @@ void ColumnCalendar::advance(int64_t floor) {
   if (keep - base_ >= kBits) {
     std::fill(bits_.begin(), bits_.end(), 0);
   } else {
-    for (int64_t w = base_ >> 6; w < keep >> 6; ++w)
-      for (size_t ring = 0; ring < bits_.size(); ring += kWords) bits_[ring + size_t(w & (kWords - 1))] = 0;
+    for (int64_t w = base_ >> 6; w < keep >> 6; ++w) std::fill_n(bits_.begin() + long(word_at(w)), rings_, 0);
   }
   base_ = keep;
 }

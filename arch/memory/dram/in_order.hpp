@@ -82,13 +82,16 @@ private:
   /// The latest (earliest) placed bit in [lo, hi] of a ring, or INT64_MIN (INT64_MAX).
   int64_t latest_in(size_t ring, int64_t lo, int64_t hi) const;
   int64_t first_in(size_t ring, int64_t lo, int64_t hi, uint64_t pattern) const;
-  size_t group_ring(uint32_t group, Cmd cmd) const { return (size_t(group) * 2 + (cmd == kWr)) * kWords; }
-  size_t rank_ring(uint32_t rank, Cmd cmd) const { return (size_t(groups_ + rank) * 2 + (cmd == kWr)) * kWords; }
+  // The rings' words of one cycle range lie together (word-major), so moving the base clears one run.
+  size_t group_ring(uint32_t group, Cmd cmd) const { return size_t(group) * 2 + (cmd == kWr); }
+  size_t rank_ring(uint32_t rank, Cmd cmd) const { return size_t(groups_ + rank) * 2 + (cmd == kWr); }
+  size_t word_at(int64_t w) const { return size_t(w & (kWords - 1)) * rings_; }
 
   const TimingTable& t_;
   uint32_t groups_, ranks_, groups_per_rank_;
   int64_t reach_ = 1;
   int64_t base_ = 0;  ///< every bit below base_ is clear; the ring holds [base_, base_ + kBits)
+  size_t rings_;
   std::vector<uint64_t> bits_;
   std::vector<Classes> classes_;  ///< by (flat bank group, command)
 };
