@@ -24,6 +24,16 @@ for x in speed:
     assert abs(fwd - float(x["forward"])) < 1e-3, (x, fwd)
     assert abs(r["total"]["energy_efficiency"] - float(x["energy_efficiency"])) < 1e-3
     assert (x["memory"] == "ideal") == (float(x["dram_mb"]) == 0.0), x
+# Energy per training iteration: the report's energy x batch / recorded samples, by component.
+energy = list(csv.DictReader(open(os.path.join(out, "energy.csv"))))
+assert energy
+for x in energy:
+    suffix = {"ideal": "", "DDR4-3200": "-ddr4", "HBM2": "-hbm2"}[x["memory"]]
+    r = json.load(open(os.path.join(out, "work", "reports", f"{x['design']}{suffix}-{x['run']}.json")))
+    scale = float(x["batch"]) / float(x["samples_recorded"])
+    assert abs(r["total"]["energy.total_pj"] * scale / 1e6 - float(x["total_uj"])) <= 1e-3 * float(x["total_uj"]) + 1e-3, x
+    parts = sum(float(x[k]) for k in x if k.endswith("_uj") and k not in ("total_uj", "baseline_total_uj"))
+    assert abs(parts - float(x["total_uj"])) <= 1e-3 * float(x["total_uj"]) + 0.01, (x, parts)
 flops = list(csv.DictReader(open(os.path.join(out, "flops.csv"))))
 u80 = next(r for r in flops if r["run"] == "swat-u-80")
 assert abs(float(u80["training_flop_reduction"]) - 0.761) < 0.05, u80  # beside the paper's 76.1%
