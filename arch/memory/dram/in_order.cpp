@@ -45,9 +45,11 @@ int64_t ActCalendar::four_activate_window(uint32_t rank, int64_t at) const {
   if (faw_ <= 0) return at;
   int64_t near[16];
   size_t n = 0, mine = 0;
-  for (const Act& o : acts_) {
-    if (o.at <= at - faw_ || o.rank != rank) continue;
-    if (o.at >= at + faw_) break;
+  auto from = std::lower_bound(acts_.begin(), acts_.end(), at - faw_ + 1,
+                               [](const Act& o, int64_t t) { return o.at < t; });
+  for (auto it = from; it != acts_.end() && it->at < at + faw_; ++it) {
+    const Act& o = *it;
+    if (o.rank != rank) continue;
     if (o.at <= at) mine = n + 1;
     if (n < 15) near[n++] = o.at;
   }
