@@ -186,8 +186,9 @@ void ColumnCalendar::insert(Cmd cmd, uint32_t group, int64_t at) {
 }
 
 void ColumnCalendar::advance(int64_t floor) {
-  const int64_t keep = ((floor - reach_) >> 6) << 6;  // the word holding the oldest cycle still needed
-  if (keep <= base_) return;
+  const int64_t oldest = floor - reach_;  // the oldest cycle still needed
+  if (oldest < base_ + 64) return;
+  const int64_t keep = oldest & ~int64_t(63);  // the start of its word (oldest > 0 here)
   if (keep - base_ >= kBits) {
     std::fill(bits_.begin(), bits_.end(), 0);
   } else {
