@@ -154,6 +154,34 @@ TEST(FastEngine, TrainsObeyTheTimingRules) {
   }
 }
 
+// Other structures than the presets': many ranks (other-rank distances), one bank group (tCCD_L does
+// not apply), a closed page: the commands obey the rules (open page) and every request is served once.
+TEST(FastEngine, OtherStructures) {
+  const json cases[] = {{{"ranks", 16}, {"bankgroups", 1}, {"banks_per_group", 4}},
+                        {{"ranks", 8}, {"bankgroups", 2}, {"banks_per_group", 4}, {"tRRD_L", 4}},
+                        {{"page_policy", "closed"}},
+                        {{"transaction_queue", 2}, {"command_queue", 1}, {"write_drain_threshold", 0}}};
+  for (const json& overrides : cases) {
+    const Spec spec = engine_preset("ddr4-3200", "fast", overrides);
+    Recorder r(spec);
+    std::mt19937_64 rng(13);
+    Cycle at = 0;
+    for (uint64_t i = 0; i < 2000; ++i) {
+      r.sys.request(i, (rng() % (uint64_t(1) << 28)) & ~uint64_t(63), rng() % 3 == 0, at);
+      at += rng() % 30;
+    }
+    r.sys.finish();
+    EXPECT_EQ(r.done.size(), 2000u) << overrides.dump();
+    const auto& c = r.sys.counters();
+    EXPECT_EQ(c.rd + c.reads_merged + c.reads_forwarded, c.reads) << overrides.dump();
+    EXPECT_EQ(c.wr + c.writes_merged, c.writes) << overrides.dump();
+    if (spec.page_policy == arch::dram::PagePolicy::Open)
+      EXPECT_EQ(timing_violations(spec, r.commands), 0) << overrides.dump();
+    else
+      EXPECT_EQ(c.act, c.rd + c.wr) << "closed page: one ACT per column command";
+  }
+}
+
 // Agreement with the cycle engine on the streams of results/perf/dram.md: the cycles a stream takes
 // differ by at most 5% (sequential) or 10% (random: the fast engine does not let a row hit overtake
 // an older miss); every request is served once by both.

@@ -74,7 +74,6 @@ void ActCalendar::insert(uint32_t group, uint32_t rank, int64_t at, int64_t hori
 ColumnCalendar::ColumnCalendar(const Spec& spec, const TimingTable& timing)
     : t_(timing), groups_(spec.ranks * spec.bankgroups), ranks_(spec.ranks), groups_per_rank_(spec.bankgroups),
       rings_(size_t(groups_ + ranks_) * 2), bits_(rings_ * kWords, 0), classes_(size_t(groups_) * 2) {
-  if (ranks_ > 6) throw std::invalid_argument("ranks: the fast DRAM engine supports at most 6 ranks per channel");
   build_classes();
   for (const auto* level : {&t_.group, &t_.rank, &t_.other_rank})
     for (Cmd a : {kRd, kWr})

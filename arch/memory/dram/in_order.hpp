@@ -75,7 +75,7 @@ private:
     int64_t before, after;
   };
   struct Classes {
-    Class list[16];  ///< 2 x (group, own rank, up to 6 other ranks)
+    Class list[34];  ///< for reads and writes: the group, the own rank, up to 15 other ranks
     size_t n = 0;
   };
   void build_classes();
