@@ -1,9 +1,10 @@
 // `swatsim dram`: runs a request trace (DRAMsim3 / Ramulator form) through the DRAM model alone.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -147,12 +148,27 @@ private:
   uint64_t number_ = 0, last_cycle_ = 0;
 };
 
+// The fast engine places commands out of cycle order: its log is held and written sorted by cycle
+// (stable, so commands of one cycle keep their order).
 struct CommandLog {
   std::ostream* out = nullptr;
-  static void write(void* ctx, const arch::dram::CommandRecord& c) {
-    *static_cast<CommandLog*>(ctx)->out << c.cycle << ' ' << c.channel << ' ' << arch::dram::to_string(c.kind)
-                                        << (c.auto_precharge ? "A" : "") << ' ' << c.rank << ' ' << c.bankgroup << ' '
-                                        << c.bank << ' ' << c.row << '\n';
+  bool hold = false;
+  std::vector<arch::dram::CommandRecord> held;
+  static void take(void* ctx, const arch::dram::CommandRecord& c) {
+    auto& log = *static_cast<CommandLog*>(ctx);
+    if (log.hold)
+      log.held.push_back(c);
+    else
+      log.write(c);
+  }
+  void write(const arch::dram::CommandRecord& c) const {
+    *out << c.cycle << ' ' << c.channel << ' ' << arch::dram::to_string(c.kind) << (c.auto_precharge ? "A" : "") << ' '
+         << c.rank << ' ' << c.bankgroup << ' ' << c.bank << ' ' << c.row << '\n';
+  }
+  void flush() {
+    std::stable_sort(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.cycle < b.cycle; });
+    for (const auto& c : held) write(c);
+    held.clear();
   }
 };
 
@@ -186,7 +202,8 @@ int dram_command(const std::vector<std::string>& args) {
   CommandLog log;
   if (cmd_file) {
     log.out = &cmd_file->stream();
-    system.on_command(&CommandLog::write, &log);
+    log.hold = config.spec.engine == arch::dram::Engine::Fast;
+    system.on_command(&CommandLog::take, &log);
   }
   uint64_t address = 0, cycle = 0, id = 0;
   bool is_write = false;
@@ -194,6 +211,7 @@ int dram_command(const std::vector<std::string>& args) {
   // the controller at T + 1): reported cycles and --commands then read as DRAMsim3's.
   while (reader.next(address, is_write, cycle)) system.request(id++, address, is_write, cycle + 1);
   system.finish();
+  if (cmd_file) log.flush();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const auto report = sim::dram_report(config, system);

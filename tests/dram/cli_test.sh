@@ -41,6 +41,28 @@ case $case in
     [ "$(json a.json 'r["reads"] + r["writes"]')" = 20000 ] || fail "reads + writes"
     [ "$(json a.json 'r["commands"]["rd"] + r["reads_merged"] + r["reads_forwarded"] == r["reads"]')" = True ] || fail "reads"
     ;;
+  fast-engine)  # the same trace on both engines: the same requests served, the fast log sorted by cycle
+    $py "$src/scripts/dram-traces.py" mix -n 5000 --interval 3 -o mix.trace
+    for e in cycle fast; do
+      echo "{\"preset\": \"ddr4-3200\", \"engine\": \"$e\"}" > $e.json
+      "$swatsim" dram --dram $e.json --trace mix.trace --commands $e.cmds --out $e.json.out -q
+      "$swatsim" dram --dram $e.json --trace mix.trace --commands $e.cmds2 --out $e.json.out2 -q
+      cmp $e.json.out $e.json.out2 && cmp $e.cmds $e.cmds2 || fail "$e: two runs differ"
+      sort -s -n -k1,1 $e.cmds | cmp -s - $e.cmds || fail "$e: --commands not in cycle order"
+      [ "$(json $e.json.out 'r["requests"]')" = 5000 ] || fail "$e: requests"
+      [ "$(grep -c ' RD ' $e.cmds)" = "$(json $e.json.out 'r["commands"]["rd"]')" ] || fail "$e: RD lines"
+    done
+    [ "$(json fast.json.out 'r["dram"]["engine"]')" = fast ] || fail "the report names the engine"
+    [ "$(json cycle.json.out 'r["dram"]["engine"]')" = cycle ] || fail "the report names the engine"
+    $py - cycle.json.out fast.json.out <<'PY' || fail "fast engine far from the cycle engine"
+import json, sys
+c, f = (json.load(open(p)) for p in sys.argv[1:])
+assert abs(f["cycles"] / c["cycles"] - 1) < 0.10, (c["cycles"], f["cycles"])
+assert f["reads"] == c["reads"] and f["writes"] == c["writes"]
+PY
+    echo '{"preset": "ddr4-3200", "engine": "quick"}' > bad-engine.json
+    expect_error 'bad-engine.json: /engine: expected one of "cycle", "fast", got "quick"' --dram bad-engine.json --trace mix.trace
+    ;;
   bad-input)
     echo "0x0 READX 0" > t.trace
     expect_error "t.trace:1: expected READ or WRITE after the address, got 'READX'" --dram ddr4.json --trace t.trace
