@@ -182,6 +182,24 @@ TEST(FastEngine, OtherStructures) {
   }
 }
 
+// A refresh of a million cycles (the parameters allow 16M) holds a read far beyond the calendar's
+// first 65,536 cycles: the rings grow, and the reads complete as on the cycle engine: REF at tREFI,
+// ACT at tREFI + tRFC, then tRCD + CL + burst. (Before, the fast engine stopped with an internal error.)
+TEST(FastEngine, LongRefreshGrowsTheCalendar) {
+  const json overrides = {{"ranks", 1}, {"tRFC", 1000000}, {"tREFI", 2000000}};
+  for (const char* engine : {"cycle", "fast"}) {
+    Recorder r(engine_preset("ddr4-3200", engine, overrides));
+    r.sys.request(0, r.address(0, 0, 0, 3, 0), false, 1999999);
+    r.sys.request(1, r.address(0, 1, 0, 3, 0), false, 1999999);
+    r.sys.finish();
+    // Two banks of different groups: the first done at REF + tRFC + tRCD + CL + burst, the other
+    // tRRD_S = tCCD_S = 4 later (which goes first is the scheduler's choice).
+    const Cycle first = std::min(r.done.at(0), r.done.at(1)), second = std::max(r.done.at(0), r.done.at(1));
+    EXPECT_EQ(first, 2000000 + 1000000 + 22 + 22 + 4u) << engine;
+    EXPECT_EQ(second, first + 4) << engine;
+  }
+}
+
 // Agreement with the cycle engine on the streams of results/perf/dram.md: the cycles a stream takes
 // differ by at most 5% (sequential) or 10% (random: the fast engine does not let a row hit overtake
 // an older miss); every request is served once by both.

@@ -1,7 +1,6 @@
 #include "in_order.hpp"
 
 #include <cassert>
-#include <stdexcept>
 
 namespace swatsim::arch::dram {
 
@@ -73,7 +72,7 @@ void ActCalendar::insert(uint32_t group, uint32_t rank, int64_t at, int64_t hori
 
 ColumnCalendar::ColumnCalendar(const Spec& spec, const TimingTable& timing)
     : t_(timing), groups_(spec.ranks * spec.bankgroups), ranks_(spec.ranks), groups_per_rank_(spec.bankgroups),
-      rings_(size_t(groups_ + ranks_) * 2), bits_(rings_ * kWords, 0), classes_(size_t(groups_) * 2) {
+      rings_(size_t(groups_ + ranks_) * 2), bits_(rings_ * size_t(words_), 0), classes_(size_t(groups_) * 2) {
   build_classes();
   for (const auto* level : {&t_.group, &t_.rank, &t_.other_rank})
     for (Cmd a : {kRd, kWr})
@@ -178,17 +177,26 @@ uint64_t ColumnCalendar::train_fits(Cmd cmd, uint32_t group, int64_t start, int6
 
 void ColumnCalendar::insert(Cmd cmd, uint32_t group, int64_t at) {
   const uint32_t rank = group / groups_per_rank_;
-  if (at >= base_ + kBits)
-    throw std::logic_error("DRAM fast engine: a column command more than 65536 cycles ahead of the oldest one kept " + std::to_string(at) + " " + std::to_string(base_));
+  if (at >= base_ + 64 * words_) grow_to(at);
   for (size_t ring : {group_ring(group, cmd), rank_ring(rank, cmd)})
     bits_[word_at(at >> 6) + ring] |= uint64_t(1) << (at & 63);
+}
+
+void ColumnCalendar::grow_to(int64_t at) {
+  int64_t words = words_;
+  while (base_ + 64 * words <= at) words *= 2;
+  std::vector<uint64_t> bits(rings_ * size_t(words), 0);
+  for (int64_t w = base_ >> 6; w < (base_ >> 6) + words_; ++w)  // every live word, to its new place
+    std::copy_n(bits_.begin() + long(word_at(w)), rings_, bits.begin() + long(size_t(w & (words - 1)) * rings_));
+  bits_.swap(bits);
+  words_ = words;
 }
 
 void ColumnCalendar::advance(int64_t floor) {
   const int64_t oldest = floor - reach_;  // the oldest cycle still needed
   if (oldest < base_ + 64) return;
   const int64_t keep = oldest & ~int64_t(63);  // the start of its word (oldest > 0 here)
-  if (keep - base_ >= kBits) {
+  if (keep - base_ >= 64 * words_) {
     std::fill(bits_.begin(), bits_.end(), 0);
   } else {
     for (int64_t w = base_ >> 6; w < keep >> 6; ++w) std::fill_n(bits_.begin() + long(word_at(w)), rings_, 0);

@@ -66,8 +66,6 @@ public:
   void advance(int64_t floor);
 
 private:
-  static constexpr int64_t kBits = 1 << 16;  ///< cycles the ring covers
-  static constexpr int64_t kWords = kBits / 64;
   /// Against placed commands of one kind: the ring holding them, the distance they need before a new
   /// command and after it.
   struct Class {
@@ -85,12 +83,15 @@ private:
   // The rings' words of one cycle range lie together (word-major), so moving the base clears one run.
   size_t group_ring(uint32_t group, Cmd cmd) const { return size_t(group) * 2 + (cmd == kWr); }
   size_t rank_ring(uint32_t rank, Cmd cmd) const { return size_t(groups_ + rank) * 2 + (cmd == kWr); }
-  size_t word_at(int64_t w) const { return size_t(w & (kWords - 1)) * rings_; }
+  size_t word_at(int64_t w) const { return size_t(w & (words_ - 1)) * rings_; }
+  /// Makes the rings cover `at` (a long refresh or a deep backlog can place a command far ahead).
+  void grow_to(int64_t at);
 
   const TimingTable& t_;
   uint32_t groups_, ranks_, groups_per_rank_;
   int64_t reach_ = 1;
-  int64_t base_ = 0;  ///< every bit below base_ is clear; the ring holds [base_, base_ + kBits)
+  int64_t base_ = 0;  ///< every bit below base_ is clear; the rings hold [base_, base_ + 64 x words_)
+  int64_t words_ = 1024;  ///< words per ring, a power of two: 65,536 cycles to start with
   size_t rings_;
   std::vector<uint64_t> bits_;
   std::vector<Classes> classes_;  ///< by (flat bank group, command)
