@@ -7,12 +7,8 @@ namespace swatsim::arch::dram {
 
 ChannelController::ChannelController(const Spec& spec, const TimingTable& timing, System& system, uint32_t index)
     : spec_(spec), t_(timing), sys_(&system), index_(index), banks_per_rank_(spec.banks_per_rank()),
-      state_(spec, timing), queues_(spec.banks_per_channel()), earliest_(spec.banks_per_channel(), 0) {
-  if (spec_.refresh) {
-    refresh_interval_ = spec_.tREFI / spec_.ranks;  // rank-staggered (DRAMsim3 RANK_LEVEL_STAGGERED)
-    next_refresh_ = refresh_interval_;
-    next_ = next_refresh_;
-  }
+      state_(spec, timing), refresh_(spec), queues_(spec.banks_per_channel()), earliest_(spec.banks_per_channel(), 0) {
+  next_ = refresh_.next;
   for (auto& q : queues_) q.reserve(spec_.command_queue);
   reads_.reserve(spec_.transaction_queue);
   writes_.reserve(spec_.transaction_queue);
@@ -72,10 +68,8 @@ void ChannelController::accept(const Request& r, Cycle t) {
 void ChannelController::tick(Cycle t) {
   last_tick_ = t;
   bool changed = false;
-  if (spec_.refresh && t == next_refresh_) {
-    refresh_queue_.push_back(next_refresh_rank_);
-    next_refresh_rank_ = (next_refresh_rank_ + 1) % spec_.ranks;
-    next_refresh_ += refresh_interval_;
+  if (spec_.refresh && t == refresh_.next) {
+    refresh_queue_.push_back(refresh_.take());
     changed = true;
   }
   // A pending refresh goes first (DRAMsim3 FinishRefresh), then FR-FCFS over the bank queues.
@@ -99,26 +93,16 @@ void ChannelController::tick(Cycle t) {
 }
 
 void ChannelController::skip_idle_refreshes(Cycle t) {
-  if (!spec_.refresh || sys_->command_fn_ || !drained() || !refresh_queue_.empty() || next_ < next_refresh_) return;
-  const uint32_t R = spec_.ranks;
+  if (!spec_.refresh || sys_->command_fn_ || !drained() || !refresh_queue_.empty() || next_ < refresh_.next) return;
   for (const BankState::Rank& r : state_.ranks)
-    if (r.open_banks > 0 || r.ready[kRef] > int64_t(next_refresh_)) return;
-  const Cycle due = (t - 1 - next_refresh_) / refresh_interval_ + 1;  // refreshes due in [next_refresh_, t)
-  if (due <= 2 * uint64_t(R)) return;
-  const Cycle skip = due - R;  // the last R are ticked as usual
-  for (uint32_t k = 0; k < R && k < skip; ++k) {
-    // The last skipped refresh of each rank sets its timing; earlier ones are tREFI > tRFC before.
-    const Cycle index = skip - 1 - k;
-    const uint32_t rank = uint32_t((next_refresh_rank_ + index) % R);
-    const int64_t at = int64_t(next_refresh_ + index * refresh_interval_) + spec_.tRFC;
-    state_.ranks[rank].ready[kAct] = std::max(state_.ranks[rank].ready[kAct], at);
-    state_.ranks[rank].ready[kRef] = std::max(state_.ranks[rank].ready[kRef], at);
-  }
-  sys_->counters_.ref += skip;
-  last_tick_ = next_refresh_ + (skip - 1) * refresh_interval_;
-  next_refresh_ += skip * refresh_interval_;
-  next_refresh_rank_ = uint32_t((next_refresh_rank_ + skip) % R);
-  next_ = next_refresh_;
+    if (r.open_banks > 0 || r.ready[kRef] > int64_t(refresh_.next)) return;
+  // The last R are ticked as usual; the booked REFs set their rank's timing as an issued one would.
+  const Cycle skipped = refresh_.book_idle(
+      t, [&](uint32_t rank, Cycle at) { state_.update(kRef, rank * banks_per_rank_, int64_t(at)); });
+  if (skipped == 0) return;
+  sys_->counters_.ref += skipped;
+  last_tick_ = refresh_.next - refresh_.interval;
+  next_ = refresh_.next;
 }
 
 ChannelController::Choice ChannelController::refresh_command(int64_t t) const {
@@ -234,7 +218,7 @@ uint64_t ChannelController::blocked_banks() const {
 }
 
 Cycle ChannelController::next_after(Cycle t) {
-  int64_t best = spec_.refresh ? int64_t(next_refresh_) : INT64_MAX;
+  int64_t best = spec_.refresh ? int64_t(refresh_.next) : INT64_MAX;
   if (!refresh_queue_.empty()) best = std::min(best, refresh_ready());
   for (uint64_t m = nonempty_ & ~blocked_banks(); m; m &= m - 1) {
     const int q = __builtin_ctzll(m);
@@ -297,16 +281,7 @@ void ChannelController::close_bank(uint32_t b, Cycle t) {
 
 void ChannelController::log(CommandRecord::Kind kind, uint32_t b, uint64_t row, Cycle t) const {
   if (!sys_->command_fn_ || sys_->probe_) return;
-  CommandRecord r;
-  r.cycle = t;
-  r.kind = kind;
-  r.channel = index_;
-  r.rank = rank_of(b);
-  r.bankgroup = state_.group_of(b) % spec_.bankgroups;
-  r.bank = b % spec_.banks_per_group;
-  r.row = row;
-  r.auto_precharge = spec_.page_policy == PagePolicy::Closed && (kind == CommandRecord::kRead || kind == CommandRecord::kWrite);
-  sys_->command_fn_(sys_->command_ctx_, r);
+  sys_->command_fn_(sys_->command_ctx_, state_.record(kind, b, row, t, index_));
 }
 
 void ChannelController::issue(const Choice& c, Cycle t) {

@@ -25,7 +25,7 @@ public:
   /// Runs every tick before cycle t: the state an arrival at t sees.
   void advance_to(Cycle t) {
     while (next_ < t) {
-      if (next_ == next_refresh_) {
+      if (next_ == refresh_.next) {
         skip_idle_refreshes(t);
         if (next_ >= t) break;
       }
@@ -86,6 +86,7 @@ private:
   System* sys_;
   uint32_t index_, banks_per_rank_;
   BankState state_;
+  RefreshSchedule refresh_;
   std::vector<std::vector<Request>> queues_;  ///< per bank, in arrival order
   /// Per bank queue, a cycle before which none of its commands can be legal. Timing constraints
   /// only ever move later, so the bound stays true until the queue or its bank's row changes
@@ -100,8 +101,6 @@ private:
   uint32_t draining_ = 0;
   bool input_ended_ = false;
   std::vector<uint32_t> refresh_queue_;  ///< ranks with a refresh due, oldest first
-  Cycle next_refresh_ = kNever, refresh_interval_ = 0;
-  uint32_t next_refresh_rank_ = 0;
   Cycle next_ = kNever, last_tick_ = 0;
 };
 

@@ -208,16 +208,12 @@ void ColumnCalendar::advance(int64_t floor) {
 // InOrderChannel
 
 InOrderChannel::InOrderChannel(const Spec& spec, const TimingTable& timing, System& system, uint32_t index)
-    : spec_(spec), t_(timing), sys_(&system), index_(index), state_(spec, timing), columns_(spec, timing),
+    : spec_(spec), t_(timing), sys_(&system), index_(index), state_(spec, timing), refresh_(spec), columns_(spec, timing),
       acts_(spec, timing), refresh_barrier_(spec.ranks, 0), last_bank_column_(spec.banks_per_channel(), -1),
       read_moves_(spec.transaction_queue), bank_issues_(spec.banks_per_channel(), Ring(spec.command_queue)),
       write_moves_(spec.transaction_queue), pending_reads_(kPendingReads, PendingRead{~uint64_t(0), -1}) {
   for (Cmd c : {kRd, kWr}) cadence_[c] = at_least_one(t_.group[c][c]);
   writes_.reserve(spec_.transaction_queue);
-  if (spec_.refresh) {
-    refresh_interval_ = spec_.tREFI / spec_.ranks;  // rank-staggered, as the cycle engine
-    next_refresh_ = refresh_interval_;
-  }
 }
 
 InOrderChannel::Plan InOrderChannel::plan(const Request& r, int64_t floor) const {
@@ -245,7 +241,7 @@ template <class FloorOf, class Issued>
 void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, FloorOf floor_of, Issued issued) {
   floor = std::max(floor, horizon_);
   columns_.advance(horizon_);
-  if (spec_.refresh && floor > int64_t(next_refresh_) && idle_at(Cycle(floor))) skip_idle_refreshes(floor);
+  if (spec_.refresh && floor > int64_t(refresh_.next) && idle_at(Cycle(floor))) skip_idle_refreshes(floor);
   const uint32_t b = first.bank, group = state_.group_of(b), rank = state_.rank_of(b);
   const Cmd column = first.is_write ? kWr : kRd;
   const int64_t cadence = cadence_[column];
@@ -256,7 +252,7 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
     // The first command of a segment: its row opened if needed; a refresh due before it goes first
     // (it may close the row).
     Plan p = plan(first, floor);
-    while (spec_.refresh && p.column >= int64_t(next_refresh_)) {
+    while (spec_.refresh && p.column >= int64_t(refresh_.next)) {
       refresh_due();
       p = plan(first, floor);
     }
@@ -279,7 +275,7 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
     for (;;) {
       uint64_t fit = closed_page ? 1 : columns_.train_fits(column, group, at, cadence, count - done);
       if (spec_.refresh) {  // commands from the refresh's due cycle on wait for it
-        const int64_t before_refresh = (int64_t(next_refresh_) - at + cadence - 1) / cadence;
+        const int64_t before_refresh = (int64_t(refresh_.next) - at + cadence - 1) / cadence;
         fit = std::min<uint64_t>(fit, uint64_t(std::max<int64_t>(1, before_refresh)));
       }
       int64_t last = at, next_floor = -1;
@@ -315,7 +311,7 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
       floor = next_floor >= 0 ? next_floor : floor_of(done);
       if (closed_page) break;
       at = columns_.earliest(column, group, std::max(last + cadence, floor));
-      if (spec_.refresh && at >= int64_t(next_refresh_)) break;  // the refresh first, then the rest
+      if (spec_.refresh && at >= int64_t(refresh_.next)) break;  // the refresh first, then the rest
     }
   }
 }
@@ -459,13 +455,13 @@ void InOrderChannel::finish() { drain_writes(horizon_); }
 
 void InOrderChannel::refresh_until(Cycle end) {
   if (!spec_.refresh) return;
-  if (end >= next_refresh_) skip_idle_refreshes(int64_t(end) + 1);
-  while (next_refresh_ <= end) refresh_due();
+  if (end >= refresh_.next) skip_idle_refreshes(int64_t(end) + 1);
+  while (refresh_.next <= end) refresh_due();
 }
 
 void InOrderChannel::refresh_due() {
-  const uint32_t rank = next_refresh_rank_;
-  const int64_t due = int64_t(next_refresh_);
+  const int64_t due = int64_t(refresh_.next);
+  const uint32_t rank = refresh_.take();
   const uint32_t first = rank * state_.banks_per_rank();
   Counters& n = sys_->counters_;
   for (uint32_t b = first; b < first + state_.banks_per_rank(); ++b) {
@@ -477,51 +473,31 @@ void InOrderChannel::refresh_due() {
     ++n.pre;
   }
   const int64_t at = std::max({due, last_act_ + 1, state_.ranks[rank].ready[kRef]});
-  state_.update(kRef, first, at);
-  refresh_barrier_[rank] = at + spec_.tRFC;
+  refreshed(rank, at);
   ++n.ref;
   log(CommandRecord::kRefresh, first, 0, at);
   last_act_ = at;
-  next_refresh_ += refresh_interval_;
-  next_refresh_rank_ = (rank + 1) % spec_.ranks;
+}
+
+void InOrderChannel::refreshed(uint32_t rank, int64_t at) {
+  state_.update(kRef, rank * state_.banks_per_rank(), at);
+  refresh_barrier_[rank] = std::max(refresh_barrier_[rank], at + spec_.tRFC);
 }
 
 void InOrderChannel::skip_idle_refreshes(int64_t until) {
-  // Refreshes due in [next_refresh_, until) while nothing else happens: the first one per rank
-  // closes its banks; of the rest, all but the last `ranks` are booked at once (each REF at its due
-  // cycle, tREFI > tRFC apart), exactly as issuing them one by one would (not while logging).
-  const uint32_t R = spec_.ranks;
-  for (uint32_t k = 0; k < R && int64_t(next_refresh_) < until; ++k) refresh_due();
-  if (sys_->command_fn_ || int64_t(next_refresh_) >= until) return;
-  const Cycle due = (Cycle(until) - 1 - next_refresh_) / refresh_interval_ + 1;
-  if (due <= 2 * uint64_t(R)) return;
-  const Cycle skip = due - R;
-  for (uint32_t k = 0; k < R; ++k) {
-    const Cycle index = skip - 1 - k;
-    const uint32_t rank = uint32_t((next_refresh_rank_ + index) % R);
-    const int64_t at = int64_t(next_refresh_ + index * refresh_interval_);
-    for (Cmd c : {kAct, kRef}) state_.ranks[rank].ready[c] = std::max(state_.ranks[rank].ready[c], at + spec_.tRFC);
-    refresh_barrier_[rank] = std::max(refresh_barrier_[rank], at + spec_.tRFC);
-  }
-  sys_->counters_.ref += skip;
-  last_act_ = std::max(last_act_, int64_t(next_refresh_ + (skip - 1) * refresh_interval_));
-  next_refresh_ += skip * refresh_interval_;
-  next_refresh_rank_ = uint32_t((next_refresh_rank_ + skip) % R);
+  // Refreshes due in [refresh_.next, until) while nothing else happens: the first one per rank closes
+  // its banks; the rest, but the last `ranks`, are booked at once (not while logging).
+  for (uint32_t k = 0; k < spec_.ranks && int64_t(refresh_.next) < until; ++k) refresh_due();
+  if (sys_->command_fn_) return;
+  const Cycle skipped =
+      refresh_.book_idle(Cycle(until), [&](uint32_t rank, Cycle at) { refreshed(rank, int64_t(at)); });
+  if (skipped == 0) return;
+  sys_->counters_.ref += skipped;
+  last_act_ = std::max(last_act_, int64_t(refresh_.next - refresh_.interval));
 }
 
 void InOrderChannel::log(CommandRecord::Kind kind, uint32_t b, uint64_t row, int64_t t) const {
-  if (!sys_->command_fn_) return;
-  CommandRecord r;
-  r.cycle = Cycle(t);
-  r.kind = kind;
-  r.channel = index_;
-  r.rank = state_.rank_of(b);
-  r.bankgroup = state_.group_of(b) % spec_.bankgroups;
-  r.bank = b % spec_.banks_per_group;
-  r.row = row;
-  r.auto_precharge =
-      spec_.page_policy == PagePolicy::Closed && (kind == CommandRecord::kRead || kind == CommandRecord::kWrite);
-  sys_->command_fn_(sys_->command_ctx_, r);
+  if (sys_->command_fn_) sys_->command_fn_(sys_->command_ctx_, state_.record(kind, b, row, Cycle(t), index_));
 }
 
 }  // namespace swatsim::arch::dram

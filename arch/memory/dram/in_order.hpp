@@ -152,7 +152,8 @@ private:
   void drain_writes(int64_t floor);
   void drain_if_idle(Cycle now);  ///< drains the write buffer if the channel ran idle before `now`
   bool idle_at(Cycle t) const { return last_column_ < int64_t(t); }
-  void refresh_due();  ///< the refresh due at next_refresh_
+  void refresh_due();  ///< the refresh due at refresh_.next
+  void refreshed(uint32_t rank, int64_t at);  ///< a REF of `rank` at `at`: its timing, the ACT barrier
   void skip_idle_refreshes(int64_t until);
   void log(CommandRecord::Kind kind, uint32_t bank, uint64_t row, int64_t t) const;
 
@@ -161,6 +162,7 @@ private:
   System* sys_;
   uint32_t index_;
   BankState state_;
+  RefreshSchedule refresh_;
   ColumnCalendar columns_;
   ActCalendar acts_;
   int64_t cadence_[kCmds] = {};  ///< column commands to one bank in a row: the same-group distance
@@ -175,8 +177,6 @@ private:
   std::vector<PendingRead> pending_reads_;
   std::vector<Request> writes_;     ///< the write buffer
   uint64_t buffered_lo_ = ~uint64_t(0), buffered_hi_ = 0;  ///< bursts the write buffer spans
-  Cycle next_refresh_ = kNever, refresh_interval_ = 0;
-  uint32_t next_refresh_rank_ = 0;
 };
 
 }  // namespace swatsim::arch::dram

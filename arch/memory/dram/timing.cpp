@@ -55,7 +55,8 @@ TimingTable::TimingTable(const Spec& s) {
 
 BankState::BankState(const Spec& spec, const TimingTable& timing)
     : banks(spec.banks_per_channel()), groups(size_t(spec.ranks) * spec.bankgroups), ranks(spec.ranks), t_(timing),
-      banks_per_rank_(spec.banks_per_rank()), banks_per_group_(spec.banks_per_group), tFAW_(spec.tFAW) {
+      banks_per_rank_(spec.banks_per_rank()), banks_per_group_(spec.banks_per_group), tFAW_(spec.tFAW),
+      closed_page_(spec.page_policy == PagePolicy::Closed) {
   for (auto& g : groups) g.fill(0);
 }
 
@@ -85,6 +86,19 @@ void BankState::auto_precharge(Cmd cmd, uint32_t b, int64_t t) {
   Rank& r = ranks[rank_of(b)];
   r.ready[kRef] = std::max(r.ready[kRef], t + to_ref);
   close(b, Cycle(t));
+}
+
+CommandRecord BankState::record(CommandRecord::Kind kind, uint32_t b, uint64_t row, Cycle t, uint32_t channel) const {
+  CommandRecord r;
+  r.cycle = t;
+  r.kind = kind;
+  r.channel = channel;
+  r.rank = rank_of(b);
+  r.bankgroup = (b % banks_per_rank_) / banks_per_group_;
+  r.bank = b % banks_per_group_;
+  r.row = row;
+  r.auto_precharge = closed_page_ && (kind == CommandRecord::kRead || kind == CommandRecord::kWrite);
+  return r;
 }
 
 void BankState::account(Cycle end, Counters& c) const {

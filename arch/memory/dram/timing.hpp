@@ -91,6 +91,8 @@ public:
   void auto_precharge(Cmd cmd, uint32_t bank, int64_t t);
   /// Closes the background-energy books at cycle `end` (rank active/precharged cycles).
   void account(Cycle end, Counters& c) const;
+  /// A command as `on_command` reports it (`channel` is the caller's).
+  CommandRecord record(CommandRecord::Kind kind, uint32_t bank, uint64_t row, Cycle t, uint32_t channel) const;
 
   std::vector<Bank> banks;
   std::vector<std::array<int64_t, kCmds>> groups;
@@ -100,6 +102,41 @@ private:
   const TimingTable& t_;
   uint32_t banks_per_rank_, banks_per_group_;
   int64_t tFAW_;
+  bool closed_page_;
+};
+
+/// Rank-staggered all-bank refresh (DRAMsim3 RANK_LEVEL_STAGGERED): one rank every tREFI / ranks, the
+/// ranks in turn. Each engine keeps one per channel; `next` is kNever with refresh off.
+struct RefreshSchedule {
+  explicit RefreshSchedule(const Spec& s)
+      : interval(s.refresh ? s.tREFI / s.ranks : 0), next(s.refresh ? interval : kNever), ranks(s.ranks) {}
+  /// The rank whose refresh is due at `next`; moves on to the following refresh.
+  uint32_t take() {
+    const uint32_t r = rank;
+    rank = (rank + 1) % ranks;
+    next += interval;
+    return r;
+  }
+  /// Refreshes due in [next, until) while the channel is idle: books all but the last `ranks` of them
+  /// at once, each REF at its due cycle. They are tREFI > tRFC apart, so only each rank's last one
+  /// still constrains anything: last_ref(rank, cycle) is told of it. Returns how many were booked (0
+  /// when no more than 2 x ranks are due: the caller issues those one by one).
+  template <class LastRef>
+  Cycle book_idle(Cycle until, LastRef last_ref) {
+    if (next >= until) return 0;
+    const Cycle due = (until - 1 - next) / interval + 1;
+    if (due <= 2 * uint64_t(ranks)) return 0;
+    const Cycle skip = due - ranks;
+    for (uint32_t k = 0; k < ranks; ++k) {
+      const Cycle index = skip - 1 - k;
+      last_ref(uint32_t((rank + index) % ranks), next + index * interval);
+    }
+    next += skip * interval;
+    rank = uint32_t((rank + skip) % ranks);
+    return skip;
+  }
+  Cycle interval, next;
+  uint32_t rank = 0, ranks;
 };
 
 }  // namespace swatsim::arch::dram
