@@ -81,17 +81,23 @@ Cycle System::enter(uint64_t id, uint64_t address, bool is_write, Cycle not_befo
     port_used_ = 0;
   }
   ++port_used_;
+  ch.accept(make_requests(id, address, loc, is_write, t, 1), t);
+  return t;
+}
+
+Request System::make_requests(uint64_t id, uint64_t address, const Location& loc, bool is_write, Cycle arrival,
+                              uint64_t count) {
   Request r;
-  r.seq = next_seq_++;
+  r.seq = next_seq_;
   r.id = id;
   r.burst = address >> mapping_.offset_bits() << mapping_.offset_bits();
-  r.arrival = t;
+  r.arrival = arrival;
   r.row = loc.row;
   r.bank = (loc.rank * spec_.bankgroups + loc.bankgroup) * spec_.banks_per_group + loc.bank;
   r.is_write = is_write;
-  ++(is_write ? counters_.writes : counters_.reads);
-  ch.accept(r, t);
-  return t;
+  next_seq_ += count;
+  (is_write ? counters_.writes : counters_.reads) += count;
+  return r;
 }
 
 Cycle System::enter_run(uint64_t id, uint64_t address, uint64_t count, bool is_write, Cycle not_before) {
@@ -100,16 +106,7 @@ Cycle System::enter_run(uint64_t id, uint64_t address, uint64_t count, bool is_w
   port.cycle = std::max(not_before, port_cycle_);
   port.used = port.cycle == port_cycle_ ? port_used_ : 0;
   const Location loc = mapping_.decode(address);
-  Request r;
-  r.seq = next_seq_;
-  r.id = id;
-  r.burst = address >> mapping_.offset_bits() << mapping_.offset_bits();
-  r.arrival = port.cycle;
-  r.row = loc.row;
-  r.bank = (loc.rank * spec_.bankgroups + loc.bankgroup) * spec_.banks_per_group + loc.bank;
-  r.is_write = is_write;
-  next_seq_ += count;
-  (is_write ? counters_.writes : counters_.reads) += count;
+  const Request r = make_requests(id, address, loc, is_write, port.cycle, count);
   Cycle entry = 0;
   port = in_order_[loc.channel]->accept(r, count, per_cycle_, port, &entry);
   port_cycle_ = port.cycle;

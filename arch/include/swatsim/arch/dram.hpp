@@ -224,6 +224,10 @@ private:
   void write_written(const Request& r, Cycle done);
   void finished(const Request& r, Cycle done);
   Cycle enter(uint64_t id, uint64_t address, bool is_write, Cycle not_before);
+  /// The first of `count` requests to consecutive bursts from `address` (ids and sequence numbers
+  /// follow it), counted as accepted.
+  Request make_requests(uint64_t id, uint64_t address, const Location& loc, bool is_write, Cycle arrival,
+                        uint64_t count);
   /// The fast engine: `count` requests to consecutive bursts of one row (ids from `id` on).
   Cycle enter_run(uint64_t id, uint64_t address, uint64_t count, bool is_write, Cycle not_before);
 
