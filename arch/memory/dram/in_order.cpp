@@ -12,10 +12,11 @@ int64_t at_least_one(int64_t d) { return std::max<int64_t>(1, d); }  // one colu
 // ActCalendar
 
 ActCalendar::ActCalendar(const Spec& spec, const TimingTable& timing)
-    : rrd_same_group_(timing.group[kAct][kAct]), rrd_other_group_(timing.rank[kAct][kAct]), faw_(spec.tFAW),
+    : groups_per_rank_(spec.bankgroups), rrd_same_group_(timing.group[kAct][kAct]), rrd_other_group_(timing.rank[kAct][kAct]), faw_(spec.tFAW),
       reach_(std::max<int64_t>({1, faw_, rrd_same_group_, rrd_other_group_})) {}
 
-int64_t ActCalendar::earliest(uint32_t group, uint32_t rank, int64_t floor) const {
+int64_t ActCalendar::earliest(uint32_t group, int64_t floor) const {
+  const uint32_t rank = group / groups_per_rank_;
   int64_t at = floor;
   for (bool moved = true; moved;) {
     moved = false;
@@ -41,16 +42,18 @@ int64_t ActCalendar::earliest(uint32_t group, uint32_t rank, int64_t floor) cons
 int64_t ActCalendar::four_activate_window(uint32_t rank, int64_t at) const {
   // No five ACTs of a rank within tFAW: with this one among its neighbours in time, every run of
   // five that holds it must span at least tFAW.
+  // The placed ACTs obey the rule themselves, so the 2 tFAW - 1 cycles around `at` hold at most
+  // eight of this rank's.
   if (faw_ <= 0) return at;
-  int64_t near[16];
+  int64_t near[9];
   size_t n = 0, mine = 0;
   auto from = std::lower_bound(acts_.begin(), acts_.end(), at - faw_ + 1,
                                [](const Act& o, int64_t t) { return o.at < t; });
   for (auto it = from; it != acts_.end() && it->at < at + faw_; ++it) {
-    const Act& o = *it;
-    if (o.rank != rank) continue;
-    if (o.at <= at) mine = n + 1;
-    if (n < 15) near[n++] = o.at;
+    if (it->rank != rank) continue;
+    assert(n < 8);
+    if (it->at <= at) mine = n + 1;
+    near[n++] = it->at;
   }
   for (size_t i = n; i > mine; --i) near[i] = near[i - 1];
   near[mine] = at;
@@ -60,7 +63,8 @@ int64_t ActCalendar::four_activate_window(uint32_t rank, int64_t at) const {
   return at;
 }
 
-void ActCalendar::insert(uint32_t group, uint32_t rank, int64_t at, int64_t horizon) {
+void ActCalendar::insert(uint32_t group, int64_t at, int64_t horizon) {
+  const uint32_t rank = group / groups_per_rank_;
   while (!acts_.empty() && acts_.front().at + reach_ < horizon) acts_.pop_front();
   auto pos = acts_.end();
   while (pos != acts_.begin() && std::prev(pos)->at > at) --pos;
@@ -230,7 +234,7 @@ InOrderChannel::Plan InOrderChannel::plan(const Request& r, int64_t floor) const
     }
     const uint32_t rank = state_.rank_of(b);
     act_floor = std::max({act_floor, state_.banks[b].ready[kAct], refresh_barrier_[rank]});
-    p.act = acts_.earliest(state_.group_of(b), rank, act_floor);
+    p.act = acts_.earliest(state_.group_of(b), act_floor);
     column_floor = std::max(column_floor, p.act + t_.bank[kAct][column]);
   }
   p.column = columns_.earliest(column, state_.group_of(b), column_floor);
@@ -267,7 +271,7 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
       ++n.act;
       log(CommandRecord::kActivate, b, first.row, p.act);
       last_act_ = std::max(last_act_, p.act);
-      acts_.insert(group, rank, p.act, horizon_);
+      acts_.insert(group, p.act, horizon_);
     }
     // Column commands: trains at the bank's cadence, each as long as it fits between the commands
     // placed already and no request comes later than its slot; past that, the next is found alone.

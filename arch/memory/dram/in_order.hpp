@@ -8,9 +8,10 @@
 // - across banks, ACTs and column commands may be placed before commands placed earlier, as
 //   FR-FCFS lets a ready bank go first: they keep the table's distances to the commands on both
 //   sides (tRRD, tFAW, tCCD, turnarounds), found in calendars;
-// - queues: a read enters when the read queue has room (the read 32 places before it has moved to a
-//   command queue) and moves when its bank's command queue has room (the request 8 places before it
-//   in that bank has issued), so how far ahead the engine sees follows the cycle engine's queues;
+// - queues: a read enters when the read queue has room (the read transaction_queue places before it
+//   has moved to a command queue) and moves when its bank's command queue has room (the request
+//   command_queue places before it in that bank has issued), so how far ahead the engine sees follows
+//   the cycle engine's queues;
 // - writes wait in the write buffer and drain, in order, when it is full, when a request finds the
 //   channel idle with more than write_drain_threshold buffered, or at the end (the cycle engine's
 //   policy), so reads keep their priority;
@@ -19,7 +20,7 @@
 //   the buffer (as the cycle engine does).
 // Left out: a row hit overtaking an older miss in its bank (row_hit_cap), the one-command-per-cycle
 // command bus. Measured against the cycle engine in results/perf/memory.md and
-// results/perf/dram.md; tests/dram/fast_engine_test.cpp checks hand-worked cases.
+// results/perf/dram-engines.md; tests/dram/fast_engine_test.cpp checks it against the timing rules.
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -34,9 +35,10 @@ namespace swatsim::arch::dram {
 class ActCalendar {
 public:
   ActCalendar(const Spec& spec, const TimingTable& timing);
-  /// The earliest cycle >= floor for an ACT of this bank group and rank.
-  int64_t earliest(uint32_t group, uint32_t rank, int64_t floor) const;
-  void insert(uint32_t group, uint32_t rank, int64_t at, int64_t horizon);
+  /// The earliest cycle >= floor for an ACT to this bank group (numbered flat over the ranks, as
+  /// BankState::group_of does).
+  int64_t earliest(uint32_t group, int64_t floor) const;
+  void insert(uint32_t group, int64_t at, int64_t horizon);
 
 private:
   struct Act {
@@ -45,6 +47,7 @@ private:
   };
   int64_t four_activate_window(uint32_t rank, int64_t at) const;  ///< `at`, or a later cycle to try
   std::deque<Act> acts_;
+  uint32_t groups_per_rank_;
   int64_t rrd_same_group_, rrd_other_group_, faw_, reach_;
 };
 
@@ -77,8 +80,10 @@ private:
     size_t n = 0;
   };
   void build_classes();
-  /// The latest (earliest) placed bit in [lo, hi] of a ring, or INT64_MIN (INT64_MAX).
+  /// The latest placed bit in [lo, hi] of a ring, or INT64_MIN.
   int64_t latest_in(size_t ring, int64_t lo, int64_t hi) const;
+  /// The earliest placed bit in [lo, hi] of a ring that `pattern` (repeating every word) lets through,
+  /// or INT64_MAX.
   int64_t first_in(size_t ring, int64_t lo, int64_t hi, uint64_t pattern) const;
   // The rings' words of one cycle range lie together (word-major), so moving the base clears one run.
   size_t group_ring(uint32_t group, Cmd cmd) const { return size_t(group) * 2 + (cmd == kWr); }
