@@ -3,6 +3,7 @@
 
 #include <ostream>
 #include "swatsim/arch/operand.hpp"
+#include "swatsim/common/hw_popcount.hpp"
 
 namespace swatsim::arch {
 
@@ -22,6 +23,7 @@ std::optional<Pass> pass_from_string(const std::string& s) {
   return std::nullopt;
 }
 
+SWATSIM_HW_POPCOUNT
 uint64_t BitTensorView::count(uint64_t begin, uint64_t end) const {
   if (begin >= end) return 0;
   uint64_t n = 0;

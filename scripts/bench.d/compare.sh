@@ -111,13 +111,18 @@ for w in WL:
                                 (W, run_cmd(w, W + "/t/%s-e.swt" % w, W + "/t/%s-e.csv" % w))]
 cases["r50-iter/run"] = [(W, run_cmd("", W + "/r50-iter.swt", W + "/t/iter.csv"))]
 cases["startup/swatsim --version"] = [(W, [SW, "--version"])]
+# the same two with the start-up heap preparation off (sim/cli/start_heap.cpp)
+NO_PREP = {"SWATSIM_HEAP_PREPARE": "0"}
+cases["r50/run, heap preparation off"] = [(W, run_cmd("r50", W + "/r50.swt", W + "/t/r50-r.csv"), NO_PREP)]
+cases["startup/swatsim --version, heap preparation off"] = [(W, [SW, "--version"], NO_PREP)]
 
 
 def one(steps):
     """wall: first fork to last exit; cpu: user+sys of every process; replay: `run --timing`'s own wall."""
     t0, cpu, replay = time.perf_counter(), 0.0, None
-    for cwd, argv in steps:
-        p = subprocess.Popen(PIN + argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for cwd, argv, *extra in steps:
+        env = dict(os.environ, **extra[0]) if extra else None
+        p = subprocess.Popen(PIN + argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, ru = os.wait4(p.pid, 0)
         err = p.stderr.read().decode(); p.stderr.close()
         if status != 0 or (argv[0] == DN and err.strip()):
@@ -149,6 +154,7 @@ def stats(c):
 
 med = {c: stats(c) for c in cases}
 startup = med["startup/swatsim --version"]["median_wall_s"]
+startup_off = med["startup/swatsim --version, heap preparation off"]["median_wall_s"]
 
 
 # cycles, row by row
@@ -333,6 +339,12 @@ for w in WL:
     L.append("- %s: `run` %s = replay %s (`--timing`: reading the trace and simulating) + %s process start-up, exit and "
              "reports; process start-up alone (`swatsim --version`) is %s. import-npy is %.0f%% of import + run, and end to "
              "end pays the start-up twice." % (WL[w], ms(run), ms(rep), ms(run - rep), ms(startup), 100 * imp_ / e2e))
+L.append("- Start-up heap preparation (sim/cli/start_heap.cpp: blocks up to 64 MB from the heap, its first 8 MB "
+         "populated at once as huge pages, before libsystemc's constructors zero their 3 MB): `swatsim --version` %s "
+         "with it, %s without (`SWATSIM_HEAP_PREPARE=0`); the four-layer ResNet-50 `run` %s with it, %s without "
+         "(DNNsim / run %.1fx without)." % (ms(startup), ms(startup_off), ms(med["r50/run"]["median_wall_s"]),
+                                           ms(med["r50/run, heap preparation off"]["median_wall_s"]),
+                                           med["r50/dnnsim"]["median_wall_s"] / med["r50/run, heap preparation off"]["median_wall_s"]))
 if prof:
     L += ["", "Self time by function (`perf record -e cpu-clock`, 10 back-to-back processes pinned like the timings; "
           "`[k]` kernel; functions above 1.5%):", ""]

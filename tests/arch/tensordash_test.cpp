@@ -252,6 +252,55 @@ TEST(TensorDashKernel, ScheduleMatchesReferenceOnRandomBuffers) {
   }
 }
 
+// The packed path (rows x lanes <= 64: every row of a step in one word, lanes of a round at once)
+// against the lane-by-lane path on long buffers, including the presets' 4x16 H=2 D=5 and
+// 1x16 H=8 D=7 and the word-filling shapes 2x32 and 1x64.
+TEST(TensorDashKernel, PackedPathMatchesLaneByLane) {
+  EXPECT_TRUE(td::Scheduler(16, 2, 5, td::Shape::T, 4).packed());
+  EXPECT_TRUE(td::Scheduler(64, 2, 5, td::Shape::T, 1).packed());
+  EXPECT_FALSE(td::Scheduler(16, 2, 5, td::Shape::T, 5).packed());
+  EXPECT_FALSE(td::Scheduler(33, 1, 0, td::Shape::L, 2).packed());
+  struct Shape {
+    int L, rows, H, D;
+    td::Shape shape;
+  };
+  std::vector<Shape> shapes{{16, 4, 2, 5, td::Shape::T}, {16, 1, 8, 7, td::Shape::T}, {32, 2, 3, 9, td::Shape::L},
+                            {64, 1, 2, 5, td::Shape::T},  {8, 8, 4, 3, td::Shape::T},  {3, 5, 2, 2, td::Shape::L}};
+  std::mt19937_64 rng(7);
+  for (int iter = 0; iter < 400; ++iter) {
+    const int L = std::uniform_int_distribution<int>(1, 64)(rng);
+    const int rows = std::uniform_int_distribution<int>(1, std::max(1, 64 / L))(rng);
+    shapes.push_back({L, rows, std::uniform_int_distribution<int>(1, 8)(rng),
+                      std::uniform_int_distribution<int>(0, L - 1)(rng), rng() & 1 ? td::Shape::T : td::Shape::L});
+  }
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    const Shape& sh = shapes[k];
+    const td::Scheduler s(sh.L, sh.H, sh.D, sh.shape, sh.rows);
+    ASSERT_TRUE(s.packed()) << "shape " << k;
+    const uint64_t full = sh.L == 64 ? ~uint64_t(0) : (uint64_t(1) << sh.L) - 1;
+    for (int rep = 0; rep < 4; ++rep) {
+      const uint32_t T = std::uniform_int_distribution<uint32_t>(1, 300)(rng);
+      // density from empty to full, with runs of empty steps (the skip counter's case)
+      const double density = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+      std::vector<uint64_t> a(uint64_t(T) * uint64_t(sh.rows));
+      for (uint32_t t = 0; t < T; ++t) {
+        const bool empty_step = (rng() % 4) == 0;
+        for (int r = 0; r < sh.rows; ++r) {
+          uint64_t w = 0;
+          for (int i = 0; i < sh.L && !empty_step; ++i)
+            if (std::uniform_real_distribution<double>(0.0, 1.0)(rng) < density * density) w |= uint64_t(1) << i;
+          a[uint64_t(t) * uint64_t(sh.rows) + uint64_t(r)] = w & full;
+        }
+      }
+      std::vector<uint64_t> b = a;
+      s.schedule(a.data(), T);
+      s.schedule_by_lane(b.data(), T);
+      ASSERT_EQ(a, b) << "shape " << k << " L=" << sh.L << " rows=" << sh.rows << " H=" << sh.H << " D=" << sh.D
+                      << " T=" << T;
+    }
+  }
+}
+
 TEST(TensorDashKernel, SegmentRepeatMatchesLoop) {
   std::mt19937_64 rng(5);
   for (int iter = 0; iter < 500; ++iter) {

@@ -13,6 +13,14 @@ case $case in
   reports-deterministic)  # the same inputs give byte-identical reports and tables; CSV shape
     for i in 1 2; do "$swatsim" run --arch "$arch" --trace "$sample" --out r$i.json --csv r$i.csv > t$i.txt; done
     cmp -s r1.json r2.json && cmp -s r1.csv r2.csv && cmp -s t1.txt t2.txt || fail "identical runs differ"
+    # the start-up heap preparation (sim/cli/start_heap.cpp) changes where blocks live, never a result
+    SWATSIM_HEAP_PREPARE=0 "$swatsim" run --arch "$arch" --trace "$sample" --out r3.json --csv r3.csv > t3.txt
+    cmp -s r1.json r3.json && cmp -s r1.csv r3.csv && cmp -s t1.txt t3.txt || fail "SWATSIM_HEAP_PREPARE=0 changes the report"
+    for prep in 1 0; do
+      SWATSIM_HEAP_PREPARE=$prep "$swatsim" run --arch "$src/configs/arch/tensordash-micro2020-ddr4.json" --trace "$sample" \
+        --out m$prep.json -q
+    done
+    cmp -s m1.json m0.json || fail "SWATSIM_HEAP_PREPARE=0 changes the memory-hierarchy report"
     head -1 r1.csv | grep -q "^iteration,layer,pass,cycles,baseline_cycles,speedup,name,samples," || fail "CSV header: $(head -1 r1.csv)"
     [ "$(wc -l < r1.csv)" -eq 23 ] || fail "CSV has $(wc -l < r1.csv) lines, expected 1 + 22"
     grep -q "^0,0,forward,1176,3528,3.000000,conv1,2," r1.csv || fail "conv1 forward row: $(sed -n 2p r1.csv)"

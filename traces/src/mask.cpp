@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
+#include "swatsim/common/hw_popcount.hpp"
+
 namespace swatsim::traces {
 
-// Built twice with GCC: with the popcnt instruction where the CPU has it, and for plain x86-64
-// (clang 14 does not take target_clones here: it builds the portable version).
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("popcnt", "default")))
-#endif
+SWATSIM_HW_POPCOUNT
 uint64_t Mask::count() const {
   uint64_t n = 0;
   for (uint64_t w : words_) n += uint64_t(__builtin_popcountll(w));

@@ -246,7 +246,7 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
   floor = std::max(floor, horizon_);
   columns_.advance(horizon_);
   if (spec_.refresh && floor > int64_t(refresh_.next) && idle_at(Cycle(floor))) skip_idle_refreshes(floor);
-  const uint32_t b = first.bank, group = state_.group_of(b), rank = state_.rank_of(b);
+  const uint32_t b = first.bank, group = state_.group_of(b);
   const Cmd column = first.is_write ? kWr : kRd;
   const int64_t cadence = cadence_[column];
   const bool closed_page = spec_.page_policy == PagePolicy::Closed;

@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "../../pe/common/bits.hpp"
+#include "swatsim/common/hw_popcount.hpp"
 
 namespace swatsim::arch {
 
@@ -43,9 +44,7 @@ BoxContents box_shape(const TensorBox& box, int row_dims) {
 }
 
 namespace {
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("popcnt", "default")))
-#endif
+SWATSIM_HW_POPCOUNT
 void prefix_popcounts(const uint64_t* words, uint64_t n, uint64_t* out) {
   uint64_t sum = 0;
   out[0] = 0;
@@ -68,9 +67,7 @@ struct Counter {
   }
 };
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("popcnt", "default")))
-#endif
+SWATSIM_HW_POPCOUNT
 BoxContents count_box_with(const Counter& count, const TensorBox& box, int row_dims, bool with_runs) {
   const BitTensorView& v = count.v;
   BoxContents c = box_shape(box, row_dims);

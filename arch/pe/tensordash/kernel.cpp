@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "swatsim/common/hw_popcount.hpp"
+
 namespace swatsim::arch::tensordash {
 
 std::vector<Offset> candidates(int H, int D, Shape shape) {
@@ -84,10 +86,102 @@ Scheduler::Scheduler(int lanes, int lookahead, int lookaside, Shape shape, int r
         const uint32_t lane = 8 * b + j;
         if (lane < uint32_t(L_) && ((v >> j) & 1)) perm_[b * 256 + v] |= uint64_t(1) << position[lane];
       }
+  init_packed();
+}
+
+void Scheduler::init_packed() {
+  packed_ = uint64_t(L_) * uint64_t(rows_) <= 64;
+  if (!packed_) return;
+  const uint32_t L = uint32_t(L_);
+  const auto every_row = [&](uint64_t lanes) {
+    uint64_t x = 0;
+    for (uint32_t r = 0; r < uint32_t(rows_); ++r) x |= lanes << (r * L);
+    return x;
+  };
+  const auto below = [&](uint32_t n) { return n >= 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1; };
+  packed_full_ = every_row(full_);
+  for (const Offset& o : cands_) {
+    PackedCandidate pc;
+    pc.h = uint32_t(o.h);
+    pc.s = uint32_t(((o.d % L_) + L_) % L_);
+    pc.to_lo = every_row(below(L - pc.s));        // lanes whose source lies above them
+    pc.to_hi = every_row(full_ & ~below(L - pc.s)); // lanes whose source wrapped round
+    pc.back_hi = every_row(full_ & ~below(pc.s));
+    pc.back_lo = every_row(below(pc.s));
+    pcands_.push_back(pc);
+  }
+  // Rounds: consecutive lanes of the visiting order with pairwise disjoint sources.
+  std::vector<uint64_t> used(size_t(H_) + 1, 0);
+  uint64_t round = 0;
+  for (const int i : order_) {
+    std::vector<uint64_t> mine(size_t(H_) + 1, 0);
+    for (const Offset& o : cands_) mine[size_t(o.h)] |= uint64_t(1) << (((i + o.d) % L_ + L_) % L_);
+    bool clash = false;
+    for (size_t h = 0; h < used.size(); ++h) clash |= (used[h] & mine[h]) != 0;
+    if (clash) {
+      round_lanes_.push_back(every_row(round));
+      round = 0;
+      std::fill(used.begin(), used.end(), 0);
+    }
+    for (size_t h = 0; h < used.size(); ++h) used[h] |= mine[h];
+    round |= uint64_t(1) << i;
+  }
+  if (round) round_lanes_.push_back(every_row(round));
+}
+
+void Scheduler::schedule(uint64_t* buf, uint32_t T) const {
+  if (packed_)
+    schedule_packed(buf, T);
+  else
+    schedule_by_lane(buf, T);
+}
+
+void Scheduler::schedule_packed(uint64_t* buf, uint32_t T) const {
+  const uint32_t rows = uint32_t(rows_), L = uint32_t(L_);
+  // Pack in place: step t's word lands at buf[t], which no later step still has to read.
+  for (uint32_t t = 0; t < T; ++t) {
+    uint64_t x = 0;
+    for (uint32_t r = 0; r < rows; ++r) x |= buf[uint64_t(t) * rows + r] << (r * L);
+    buf[t] = x;
+  }
+  const size_t nrounds = round_lanes_.size();
+  int skip = 0;
+  for (uint32_t t = 0; t < T; ++t) {
+    uint64_t* step = buf + t;
+    uint64_t w = *step;
+    if (w == 0 && skip < H_) {
+      ++skip;
+      continue;
+    }
+    skip = 0;
+    if (t + 1 >= T) continue;
+    const uint64_t need = ~w & packed_full_;
+    if (need == 0) continue;
+    const int hmax = int(std::min<uint64_t>(uint64_t(H_), uint64_t(T - 1 - t)));
+    const int ncu = first_with_h_[size_t(hmax)];
+    for (size_t g = 0; g < nrounds; ++g) {
+      uint64_t open = need & round_lanes_[g];
+      for (int c = 0; c < ncu && open; ++c) {
+        const PackedCandidate& pc = pcands_[size_t(c)];
+        const uint64_t x = step[pc.h];
+        const uint64_t got = (((x >> pc.s) & pc.to_lo) | ((x << ((L - pc.s) & 63)) & pc.to_hi)) & open;
+        if (got == 0) continue;
+        step[pc.h] = x & ~(((got << pc.s) & pc.back_hi) | ((got >> ((L - pc.s) & 63)) & pc.back_lo));
+        w |= got;
+        open &= ~got;
+      }
+    }
+    *step = w;
+  }
+  // Unpack in place, last step first, so that no packed word is overwritten before it is read.
+  for (uint32_t t = T; t-- > 0;) {
+    const uint64_t x = buf[t];
+    for (uint32_t r = rows; r-- > 0;) buf[uint64_t(t) * rows + r] = (x >> (r * L)) & full_;
+  }
 }
 
 
-void Scheduler::schedule(uint64_t* buf, uint32_t T) const {
+void Scheduler::schedule_by_lane(uint64_t* buf, uint32_t T) const {
   const int nc = int(cands_.size());
   const uint32_t rows = uint32_t(rows_);
   // Per candidate: offset of its step's lane group relative to the slot's, and its rotation.
@@ -153,6 +247,7 @@ Walk empty_run(uint64_t z, uint32_t k, int H) {
   return {(rest + period - 1) / period, uint8_t((rest - 1) % period)};
 }
 
+SWATSIM_HW_POPCOUNT
 BufferSummary summarize(const uint64_t* buf, uint32_t T, uint32_t rows, uint32_t real_rows, int H) {
   BufferSummary s;
   s.T = T;

@@ -30,8 +30,12 @@ class Scheduler {
 public:
   Scheduler(int lanes, int lookahead, int lookaside, Shape shape, int rows);
   /// Promotes non-zeros in place, steps in order, with the scheduler's own skip counter
-  /// starting at 0.
+  /// starting at 0. Uses the packed path when rows x lanes fit one word, else the lane-by-lane one.
   void schedule(uint64_t* buf, uint32_t T) const;
+  /// The lane-by-lane path, for any rows and lanes (schedule() takes it when the packed one cannot).
+  void schedule_by_lane(uint64_t* buf, uint32_t T) const;
+  /// True when schedule() takes the packed path.
+  bool packed() const { return packed_; }
   int lanes() const { return L_; }
   int lookahead() const { return H_; }
   int rows() const { return rows_; }
@@ -47,6 +51,24 @@ private:
   std::vector<int> first_with_h_; // index of the first candidate with h > x, for x = 0..H
   std::vector<uint64_t> perm_;    // lane bits -> visiting-order bits, one 256-entry table per byte
   uint32_t perm_bytes_ = 0;
+
+  // Packed path: a step's rows side by side in one word (row r in bits [r*L, (r+1)*L)), every row
+  // scheduled at once. The lane order is cut into rounds of consecutive lanes whose candidate
+  // sources (step offset, lane) are pairwise disjoint: within a round no lane can take what
+  // another wanted, so the round's lanes try each candidate together and the result is the
+  // lane-by-lane one.
+  struct PackedCandidate {
+    uint32_t h;           // step offset
+    uint32_t s;           // rotation: source lane = (lane + s) mod L
+    uint64_t to_lo, to_hi;      // masks of the two halves of the rotation source -> lane
+    uint64_t back_lo, back_hi;  // and of its inverse, lane -> source
+  };
+  bool packed_ = false;
+  uint64_t packed_full_ = 0;              // every lane of every row
+  std::vector<PackedCandidate> pcands_;   // in candidate order
+  std::vector<uint64_t> round_lanes_;     // per round: its lanes, in every row
+  void init_packed();
+  void schedule_packed(uint64_t* buf, uint32_t T) const;
 };
 
 /// What the cycle walk needs to know about a scheduled buffer.

@@ -7,12 +7,11 @@
 
 #include "../common/set_plan.hpp"
 #include "../common/streams.hpp"
+#include "swatsim/common/hw_popcount.hpp"
 
 namespace swatsim::arch::two_sided {
 
-namespace {
-}  // namespace
-
+SWATSIM_HW_POPCOUNT
 uint64_t pair_cycles(const uint64_t* a, const uint64_t* b, uint32_t T, uint32_t rows, uint32_t cols,
                      uint32_t P, std::vector<uint64_t>& acc, uint64_t* pe_sum, uint64_t* matches) {
   acc.assign(uint64_t(rows) * cols, 0);
