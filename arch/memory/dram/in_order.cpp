@@ -212,7 +212,8 @@ void ColumnCalendar::advance(int64_t floor) {
 // InOrderChannel
 
 InOrderChannel::InOrderChannel(const Spec& spec, const TimingTable& timing, System& system, uint32_t index)
-    : spec_(spec), t_(timing), sys_(&system), index_(index), state_(spec, timing), refresh_(spec), columns_(spec, timing),
+    : spec_(spec), t_(timing), sys_(&system), index_(index), burst_shift_(uint32_t(__builtin_ctz(spec.burst_bytes()))),
+      state_(spec, timing), refresh_(spec), columns_(spec, timing),
       acts_(spec, timing), refresh_barrier_(spec.ranks, 0), last_bank_column_(spec.banks_per_channel(), -1),
       read_moves_(spec.transaction_queue), bank_issues_(spec.banks_per_channel(), Ring(spec.command_queue)),
       write_moves_(spec.transaction_queue), pending_reads_(kPendingReads, PendingRead{~uint64_t(0), -1}) {
@@ -398,14 +399,14 @@ InOrderChannel::PortSlot InOrderChannel::accept(const Request& first, uint64_t c
         read_moves_.push(moved);
         bank_issues.push(at);
         const Request rj = request(j, entry);
-        pending_reads_[(rj.burst / spec_.burst_bytes()) & (kPendingReads - 1)] = PendingRead{rj.burst, at};
+        pending_reads_[pending_index(rj.burst)] = PendingRead{rj.burst, at};
         sys_->read_done(rj, Cycle(at) + latency);
       });
   return port;
 }
 
 const InOrderChannel::PendingRead* InOrderChannel::pending_read(uint64_t burst, Cycle at) const {
-  const PendingRead& p = pending_reads_[(burst / spec_.burst_bytes()) & (kPendingReads - 1)];
+  const PendingRead& p = pending_reads_[pending_index(burst)];
   return p.burst == burst && p.column >= int64_t(at) ? &p : nullptr;
 }
 

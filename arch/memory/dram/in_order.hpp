@@ -152,6 +152,8 @@ private:
     int64_t column;
   };
   static constexpr size_t kPendingReads = 1 << 14;
+  /// The burst's entry (a shift, not a division: it runs for every read placed).
+  size_t pending_index(uint64_t burst) const { return (burst >> burst_shift_) & (kPendingReads - 1); }
   const PendingRead* pending_read(uint64_t burst, Cycle at) const;
   void buffer_write(const Request& w);
   void drain_writes(int64_t floor);
@@ -166,6 +168,7 @@ private:
   const TimingTable& t_;
   System* sys_;
   uint32_t index_;
+  uint32_t burst_shift_;  ///< log2 of the burst size in bytes (a power of two: the spec checks it)
   BankState state_;
   RefreshSchedule refresh_;
   ColumnCalendar columns_;
