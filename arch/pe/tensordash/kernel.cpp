@@ -104,10 +104,10 @@ void Scheduler::init_packed() {
     PackedCandidate pc;
     pc.h = uint32_t(o.h);
     pc.s = uint32_t(((o.d % L_) + L_) % L_);
-    pc.to_lo = every_row(below(L - pc.s));        // lanes whose source lies above them
-    pc.to_hi = every_row(full_ & ~below(L - pc.s)); // lanes whose source wrapped round
-    pc.back_hi = every_row(full_ & ~below(pc.s));
-    pc.back_lo = every_row(below(pc.s));
+    pc.to_lo = every_row(below(L - pc.s));          // lanes whose source lies s lanes above them
+    pc.to_hi = every_row(full_ & ~below(L - pc.s));  // lanes whose source wrapped round to the bottom
+    pc.back_hi = every_row(full_ & ~below(pc.s));    // sources of the to_lo lanes
+    pc.back_lo = every_row(below(pc.s));             // sources of the to_hi lanes
     pcands_.push_back(pc);
   }
   // Rounds: consecutive lanes of the visiting order with pairwise disjoint sources.
