@@ -91,7 +91,10 @@ void ColumnCalendar::build_classes() {
       Classes& out = classes_[(size_t(group) * 2 + (cmd == kWr))];
       for (Cmd other : {kRd, kWr}) {
         auto add = [&](size_t ring, const int64_t (&level)[kCmds][kCmds]) {
-          out.list[out.n++] = Class{ring, at_least_one(level[other][cmd]), at_least_one(level[cmd][other])};
+          Class k{ring, at_least_one(level[other][cmd]), at_least_one(level[cmd][other])};
+          const int64_t cadence = at_least_one(t_.group[cmd][cmd]);  // InOrderChannel's trains
+          if (cadence <= 64 && 64 % cadence == 0) k.train_pattern = window_pattern(k, cadence);
+          out.list[out.n++] = k;
         };
         add(group_ring(group, other), t_.group);
         add(rank_ring(rank, other), t_.rank);  // every group of the rank, its own included
@@ -101,16 +104,18 @@ void ColumnCalendar::build_classes() {
     }
 }
 
-int64_t ColumnCalendar::latest_in(size_t ring, int64_t lo, int64_t hi) const {
+inline int64_t ColumnCalendar::latest_in(size_t ring, int64_t lo, int64_t hi) const {
   lo = std::max(lo, base_);
-  for (int64_t w = hi >> 6; w >= (lo >> 6) && hi >= lo; --w) {
-    uint64_t word = bits_[word_at(w) + ring];
-    const int64_t first = w << 6;
-    if (hi - first < 63) word &= (uint64_t(2) << (hi - first)) - 1;  // bits <= hi
-    if (lo > first) word &= ~((uint64_t(1) << (lo - first)) - 1);   // bits >= lo
-    if (word) return first + 63 - __builtin_clzll(word);
+  if (hi < lo) return INT64_MIN;
+  const int64_t lo_word = lo >> 6;
+  int64_t w = hi >> 6;
+  uint64_t word = bits_[word_at(w) + ring] & (~uint64_t(0) >> (63 - (hi & 63)));  // bits <= hi
+  for (;;) {
+    if (w == lo_word) word &= ~uint64_t(0) << (lo & 63);  // bits >= lo
+    if (word) return (w << 6) + 63 - __builtin_clzll(word);
+    if (w == lo_word) return INT64_MIN;
+    word = bits_[word_at(--w) + ring];
   }
-  return INT64_MIN;
 }
 
 int64_t ColumnCalendar::first_in(size_t ring, int64_t lo, int64_t hi, uint64_t pattern) const {
@@ -130,15 +135,16 @@ int64_t ColumnCalendar::earliest(Cmd cmd, uint32_t group, int64_t floor) const {
   const Class* cls = c.list;
   const size_t n = c.n;
   int64_t at = std::max(floor, base_);
-  for (bool moved = true; moved;) {
-    moved = false;
-    for (size_t i = 0; i < n; ++i) {
-      // A placed command closer than the distance on either side sends this one past it.
-      const int64_t u = latest_in(cls[i].ring, at - cls[i].before + 1, at + cls[i].after - 1);
-      if (u != INT64_MIN) {
-        at = u + cls[i].before;
-        moved = true;
-      }
+  // A placed command closer than the distance on either side sends this one past it; no cycle it
+  // passes over could have been free, so the classes may be visited in any order: round and round,
+  // until n in a row let it stay.
+  for (size_t i = 0, quiet = 0; quiet < n; i = i + 1 == n ? 0 : i + 1) {
+    const int64_t u = latest_in(cls[i].ring, at - cls[i].before + 1, at + cls[i].after - 1);
+    if (u == INT64_MIN) {
+      ++quiet;
+    } else {
+      at = u + cls[i].before;
+      quiet = 0;
     }
   }
   return at;
@@ -159,17 +165,10 @@ uint64_t ColumnCalendar::train_fits(Cmd cmd, uint32_t group, int64_t start, int6
   uint64_t fits = count;
   for (size_t i = 0; i < n; ++i) {
     const Class& c = cls[i];
-    // The cycles the train forbids to this class: a window around each command, the same in every
-    // period; as a word with bit 0 on a command, then turned to the train's phase in each word.
-    uint64_t pattern = 0;
-    if (c.before + c.after - 1 >= cadence) {
-      pattern = ~uint64_t(0);
-    } else {
-      for (int64_t o = -(c.before - 1); o <= c.after - 1; ++o)
-        for (int64_t b = ((o % cadence) + cadence) % cadence; b < 64; b += cadence) pattern |= uint64_t(1) << b;
-      const int64_t phase = ((start % cadence) + cadence) % cadence;  // words start at multiples of 64
-      pattern = phase == 0 ? pattern : (pattern << phase) | (pattern >> (64 - phase));
-    }
+    // The cycles the train forbids to this class, turned to the train's phase in each word.
+    uint64_t pattern = cadence == at_least_one(t_.group[cmd][cmd]) ? c.train_pattern : window_pattern(c, cadence);
+    const int64_t phase = ((start % cadence) + cadence) % cadence;  // words start at multiples of 64
+    if (phase != 0) pattern = (pattern << phase) | (pattern >> (64 - phase));
     const int64_t u = first_in(c.ring, start - c.before + 1, last + c.after - 1, pattern);
     if (u == INT64_MAX) continue;
     // The first command whose window holds u cannot go where the train would put it.
@@ -179,11 +178,42 @@ uint64_t ColumnCalendar::train_fits(Cmd cmd, uint32_t group, int64_t start, int6
   return fits;
 }
 
+uint64_t ColumnCalendar::window_pattern(const Class& c, int64_t cadence) {
+  if (c.before + c.after - 1 >= cadence) return ~uint64_t(0);
+  uint64_t pattern = 0;  // the same in every period: bit 0 on a command
+  for (int64_t o = -(c.before - 1); o <= c.after - 1; ++o)
+    for (int64_t b = ((o % cadence) + cadence) % cadence; b < 64; b += cadence) pattern |= uint64_t(1) << b;
+  return pattern;
+}
+
 void ColumnCalendar::insert(Cmd cmd, uint32_t group, int64_t at) {
-  const uint32_t rank = group / groups_per_rank_;
   if (at >= base_ + 64 * words_) grow_to(at);
-  for (size_t ring : {group_ring(group, cmd), rank_ring(rank, cmd)})
-    bits_[word_at(at >> 6) + ring] |= uint64_t(1) << (at & 63);
+  uint64_t* word = &bits_[word_at(at >> 6)];
+  const uint64_t bit = uint64_t(1) << (at & 63);
+  word[group_ring(group, cmd)] |= bit;
+  word[rank_ring(group / groups_per_rank_, cmd)] |= bit;
+}
+
+void ColumnCalendar::insert_train(Cmd cmd, uint32_t group, int64_t start, int64_t cadence, uint64_t count) {
+  if (count == 0) return;
+  if (cadence <= 0 || cadence > 64 || 64 % cadence != 0) {  // no word pattern: one by one
+    for (uint64_t j = 0; j < count; ++j) insert(cmd, group, start + int64_t(j) * cadence);
+    return;
+  }
+  const int64_t last = start + int64_t(count - 1) * cadence;
+  if (last >= base_ + 64 * words_) grow_to(last);
+  // Every cadence-th bit from the train's phase; words start at multiples of 64, a multiple of the cadence.
+  uint64_t pattern = 0;
+  for (int64_t b = ((start % cadence) + cadence) % cadence; b < 64; b += cadence) pattern |= uint64_t(1) << b;
+  const size_t group_ring_at = group_ring(group, cmd), rank_ring_at = rank_ring(group / groups_per_rank_, cmd);
+  for (int64_t w = start >> 6; w <= last >> 6; ++w) {
+    uint64_t bits = pattern;
+    if (w == start >> 6) bits &= ~uint64_t(0) << (start & 63);        // from the first command
+    if (w == last >> 6) bits &= ~uint64_t(0) >> (63 - (last & 63));   // to the last
+    uint64_t* word = &bits_[word_at(w)];
+    word[group_ring_at] |= bits;
+    word[rank_ring_at] |= bits;
+  }
 }
 
 void ColumnCalendar::grow_to(int64_t at) {
@@ -295,7 +325,6 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
           }
         }
         last = slot;
-        columns_.insert(column, group, slot);
         log(first.is_write ? CommandRecord::kWrite : CommandRecord::kRead, b, first.row, slot);
         if (closed_page) {
           state_.update(column, b, slot);
@@ -304,6 +333,7 @@ void InOrderChannel::place(const Request& first, uint64_t count, int64_t floor, 
         }
         issued(done + j, slot);
       }
+      columns_.insert_train(column, group, at, cadence, fit);  // nothing above reads the calendar
       BankState::Bank& bank = state_.banks[b];
       if (!closed_page) state_.update(column, b, last);  // the last command of the train bounds all later ones
       n.row_hits += bank.hits > 0 ? fit : fit - 1;
@@ -501,8 +531,8 @@ void InOrderChannel::skip_idle_refreshes(int64_t until) {
   last_act_ = std::max(last_act_, int64_t(refresh_.next - refresh_.interval));
 }
 
-void InOrderChannel::log(CommandRecord::Kind kind, uint32_t b, uint64_t row, int64_t t) const {
-  if (sys_->command_fn_) sys_->command_fn_(sys_->command_ctx_, state_.record(kind, b, row, Cycle(t), index_));
+void InOrderChannel::record(CommandRecord::Kind kind, uint32_t b, uint64_t row, int64_t t) const {
+  sys_->command_fn_(sys_->command_ctx_, state_.record(kind, b, row, Cycle(t), index_));
 }
 
 }  // namespace swatsim::arch::dram

@@ -65,6 +65,8 @@ public:
   /// its leading commands fit.
   uint64_t train_fits(Cmd cmd, uint32_t group, int64_t start, int64_t cadence, uint64_t count) const;
   void insert(Cmd cmd, uint32_t group, int64_t at);
+  /// insert() of the train at `start`, `start + cadence`, ... of `count` commands, a word at a time.
+  void insert_train(Cmd cmd, uint32_t group, int64_t start, int64_t cadence, uint64_t count);
   /// No command will be placed before `floor` any more: the ring may reuse what lies behind.
   void advance(int64_t floor);
 
@@ -74,7 +76,13 @@ private:
   struct Class {
     size_t ring;
     int64_t before, after;
+    /// The cycles a train at the same-bank cadence of the new command forbids this class, in phase 0
+    /// (window_pattern); train_fits turns it to the train's phase.
+    uint64_t train_pattern = 0;
   };
+  /// The cycles of a 64-cycle word in which a command of the class cannot lie, for a train with one
+  /// command every `cadence` cycles (a divisor of 64) from cycle 0: a window around each.
+  static uint64_t window_pattern(const Class& c, int64_t cadence);
   struct Classes {
     Class list[34];  ///< for reads and writes: the group, the own rank, up to 15 other ranks
     size_t n = 0;
@@ -162,7 +170,11 @@ private:
   void refresh_due();  ///< the refresh due at refresh_.next
   void refreshed(uint32_t rank, int64_t at);  ///< a REF of `rank` at `at`: its timing, the ACT barrier
   void skip_idle_refreshes(int64_t until);
-  void log(CommandRecord::Kind kind, uint32_t bank, uint64_t row, int64_t t) const;
+  /// Hands a command to the command log, if one is attached (checked inline: it runs for every command).
+  void log(CommandRecord::Kind kind, uint32_t bank, uint64_t row, int64_t t) const {
+    if (sys_->command_fn_) record(kind, bank, row, t);
+  }
+  void record(CommandRecord::Kind kind, uint32_t bank, uint64_t row, int64_t t) const;
 
   const Spec& spec_;
   const TimingTable& t_;
