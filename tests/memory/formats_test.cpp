@@ -161,3 +161,48 @@ TEST(Tiling, AChunkThatFitsExactlyIsNotCut) {
   // Cutting never changes one-tile cycles.
   EXPECT_EQ(cut.serial_cycles(), free_plan.serial_cycles());
 }
+
+// Bitmap blocks of maps are counted two ways (few contiguous runs: from per-word prefix sums; many:
+// from the map's 3-D prefix sums); RLE blocks walk every set bit. On the blocks real plans read,
+// every pass, random geometry and densities, all three agree on what a block holds.
+TEST(PassOperands, MapBlockCountsAgreeWithABitWalk) {
+  std::mt19937_64 rng(11);
+  FormatChoice bitmap, rle;
+  for (auto& f : bitmap.format) f = StorageFormat::Bitmap;
+  for (auto& f : rle.format) f = StorageFormat::Rle;
+  size_t few_runs = 0, many_runs = 0;
+  for (int iter = 0; iter < 62; ++iter) {
+    LayerShape l = testutil::random_layer(rng);
+    if (iter >= 60) {  // and layers wide enough for boxes of many runs (32 channels x partial planes)
+      l = LayerShape{};
+      l.N = 2; l.C = 32; l.H = 12; l.W = 12; l.K = 24; l.R = 3; l.S = 3; l.padding = 1;
+      l.stride = iter == 60 ? 1 : 2;
+      l.Ho = (l.H + 2 * l.padding - l.R) / l.stride + 1;
+      l.Wo = (l.W + 2 * l.padding - l.S) / l.stride + 1;
+    }
+    for (Pass pass : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) {
+      auto c = testutil::make_case(rng, l, pass, std::uniform_real_distribution<double>(0.05, 1.0)(rng),
+                                   std::uniform_real_distribution<double>(0.05, 1.0)(rng));
+      for (const char* type : {"tensordash", "dense-systolic"}) {
+        auto pe = find_pe_type(type)->create(ParamSet(find_pe_type(type)->params));
+        pe->set_tiles(4);
+        const PassPlan plan = pe->plan(c.in, true);
+        PassOperands by_bitmap(c.in, bitmap), by_rle(c.in, rle);
+        for (const auto& u : plan.units)
+          for (int op = 0; op < 2; ++op) {
+            const BoxContents x = by_bitmap.block(op, u.block).contents, y = by_rle.block(op, u.block).contents;
+            ASSERT_EQ(x.nonzeros, y.nonzeros) << type << " pass " << int(pass) << " op " << op << " iter " << iter;
+            ASSERT_EQ(x.elements, y.elements);
+            ASSERT_EQ(x.rows, y.rows);
+            ASSERT_EQ(x.row_length, y.row_length);
+            const BitTensorView& v = op == 0 ? c.in.a : c.in.b;
+            if (by_bitmap.role(op) == TensorRole::Weight || x.elements == 0) continue;
+            if (x.row_length == uint64_t(v.dims[2]) * v.dims[3]) ++few_runs;  // whole planes: one run
+            if (x.row_length < uint64_t(v.dims[2]) * v.dims[3] && x.rows > 16) ++many_runs;
+          }
+      }
+    }
+  }
+  EXPECT_GT(few_runs, 0u);
+  EXPECT_GT(many_runs, 0u);
+}

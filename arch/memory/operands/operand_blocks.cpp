@@ -44,6 +44,24 @@ BoxContents box_shape(const TensorBox& box, int row_dims) {
 }
 
 namespace {
+/// The box as contiguous runs in C order: the trailing dims it covers whole merge with dim `dim`.
+struct BoxRuns {
+  int dim;         ///< the last dim the box does not cover whole (0 if it covers dims 1..3 whole)
+  uint64_t count;  ///< runs: the box's extent over dims 0 .. dim-1
+};
+BoxRuns box_runs(const BitTensorView& v, const TensorBox& box) {
+  int j = 3;
+  while (j > 0 && box.lo[j] == 0 && box.hi[j] == v.dims[j]) --j;
+  uint64_t count = 1;
+  for (int d = 0; d < j; ++d) count *= box.hi[d] - box.lo[d];
+  return {j, count};
+}
+
+/// Up to this many runs a box is counted run by run from the per-word prefix sums; past it, from
+/// the map's 3-D prefix sums, whose build (one pass over the map) pays off over many such boxes.
+/// The weight gradient's boxes (whole channels) are one run, so it never builds them.
+constexpr uint64_t kRunsCountedDirectly = 16;
+
 SWATSIM_HW_POPCOUNT
 void prefix_popcounts(const uint64_t* words, uint64_t n, uint64_t* out) {
   uint64_t sum = 0;
@@ -72,9 +90,7 @@ BoxContents count_box_with(const Counter& count, const TensorBox& box, int row_d
   const BitTensorView& v = count.v;
   BoxContents c = box_shape(box, row_dims);
   if (c.elements == 0) return c;
-  // The box is a set of contiguous runs: merge the trailing dims the box covers whole.
-  int j = 3;
-  while (j > 0 && box.lo[j] == 0 && box.hi[j] == v.dims[j]) --j;
+  const int j = box_runs(v, box).dim;
   uint64_t inner = 1;
   for (int d = j + 1; d < 4; ++d) inner *= v.dims[d];
   const uint64_t run = uint64_t(box.hi[j] - box.lo[j]) * inner;
@@ -289,7 +305,8 @@ OperandBlock PassOperands::block(int op, const GemmBlock& b) const {
   out.role = r;
   if (f == StorageFormat::Dense)
     out.contents = box_shape(x, row_dims_of(r));
-  else if (r != TensorRole::Weight && f != StorageFormat::Rle && x.lo[0] == in_.sample && x.hi[0] == in_.sample + 1)
+  else if (r != TensorRole::Weight && f != StorageFormat::Rle && x.lo[0] == in_.sample && x.hi[0] == in_.sample + 1 &&
+           box_runs(v, x).count > kRunsCountedDirectly)
     out.contents = map_box(op, x);
   else
     out.contents = count_box_with(Counter{v, prefix_[op].data()}, x, row_dims_of(r), f == StorageFormat::Rle);
