@@ -5,8 +5,8 @@
 // process used to take ~1,000 of them before main(): libsystemc's static constructors allocate and
 // zero a 3 MB temporary heap (sc_dt's sc_temp_heap). glibc serves a block that large with a fresh
 // mmap, and returns big blocks freed during the replay to the kernel, so each replay pass faulted
-// its buffers in again. Measured with `scripts/bench.sh compare` (results/perf/compare.md):
-// `swatsim --version` 18 -> 11 ms, the four-layer ResNet-50 `run` 69 -> 57 ms.
+// its buffers in again. Measured with `scripts/bench.sh compare` (results/perf/compare.md, which
+// times both ways): `swatsim --version` 20 -> 14 ms, the four-layer ResNet-50 `run` 75 -> 63 ms.
 //
 // What: blocks up to 64 MB come from the heap and freed memory stays there (up to 256 MB), and
 // the first 8 MB of heap are populated in one madvise call, as transparent huge pages where the

@@ -93,7 +93,7 @@ void ColumnCalendar::build_classes() {
         auto add = [&](size_t ring, const int64_t (&level)[kCmds][kCmds]) {
           Class k{ring, at_least_one(level[other][cmd]), at_least_one(level[cmd][other])};
           const int64_t cadence = at_least_one(t_.group[cmd][cmd]);  // InOrderChannel's trains
-          if (cadence <= 64 && 64 % cadence == 0) k.train_pattern = window_pattern(k, cadence);
+          if (word_periodic(cadence)) k.train_pattern = window_pattern(k, cadence);
           out.list[out.n++] = k;
         };
         add(group_ring(group, other), t_.group);
@@ -153,7 +153,7 @@ int64_t ColumnCalendar::earliest(Cmd cmd, uint32_t group, int64_t floor) const {
 uint64_t ColumnCalendar::train_fits(Cmd cmd, uint32_t group, int64_t start, int64_t cadence,
                                     uint64_t count) const {
   if (count <= 1) return count;
-  if (cadence <= 0 || cadence > 64 || 64 % cadence != 0) {  // no word pattern: one by one
+  if (!word_periodic(cadence)) {
     for (uint64_t j = 1; j < count; ++j)
       if (earliest(cmd, group, start + int64_t(j) * cadence) != start + int64_t(j) * cadence) return j;
     return count;
@@ -165,10 +165,9 @@ uint64_t ColumnCalendar::train_fits(Cmd cmd, uint32_t group, int64_t start, int6
   uint64_t fits = count;
   for (size_t i = 0; i < n; ++i) {
     const Class& c = cls[i];
-    // The cycles the train forbids to this class, turned to the train's phase in each word.
-    uint64_t pattern = cadence == at_least_one(t_.group[cmd][cmd]) ? c.train_pattern : window_pattern(c, cadence);
-    const int64_t phase = ((start % cadence) + cadence) % cadence;  // words start at multiples of 64
-    if (phase != 0) pattern = (pattern << phase) | (pattern >> (64 - phase));
+    // The cycles the train forbids to this class, in each word.
+    const uint64_t pattern = in_phase(
+        cadence == at_least_one(t_.group[cmd][cmd]) ? c.train_pattern : window_pattern(c, cadence), start, cadence);
     const int64_t u = first_in(c.ring, start - c.before + 1, last + c.after - 1, pattern);
     if (u == INT64_MAX) continue;
     // The first command whose window holds u cannot go where the train would put it.
@@ -196,15 +195,14 @@ void ColumnCalendar::insert(Cmd cmd, uint32_t group, int64_t at) {
 
 void ColumnCalendar::insert_train(Cmd cmd, uint32_t group, int64_t start, int64_t cadence, uint64_t count) {
   if (count == 0) return;
-  if (cadence <= 0 || cadence > 64 || 64 % cadence != 0) {  // no word pattern: one by one
+  if (!word_periodic(cadence)) {
     for (uint64_t j = 0; j < count; ++j) insert(cmd, group, start + int64_t(j) * cadence);
     return;
   }
   const int64_t last = start + int64_t(count - 1) * cadence;
   if (last >= base_ + 64 * words_) grow_to(last);
-  // Every cadence-th bit from the train's phase; words start at multiples of 64, a multiple of the cadence.
-  uint64_t pattern = 0;
-  for (int64_t b = ((start % cadence) + cadence) % cadence; b < 64; b += cadence) pattern |= uint64_t(1) << b;
+  // The train's own cycles: a window of one cycle around each command.
+  const uint64_t pattern = in_phase(window_pattern(Class{0, 1, 1}, cadence), start, cadence);
   const size_t group_ring_at = group_ring(group, cmd), rank_ring_at = rank_ring(group / groups_per_rank_, cmd);
   for (int64_t w = start >> 6; w <= last >> 6; ++w) {
     uint64_t bits = pattern;

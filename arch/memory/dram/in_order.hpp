@@ -64,8 +64,7 @@ public:
   /// A train at `start`, `start + cadence`, ... of `count` commands, whose first one fits: how many of
   /// its leading commands fit.
   uint64_t train_fits(Cmd cmd, uint32_t group, int64_t start, int64_t cadence, uint64_t count) const;
-  void insert(Cmd cmd, uint32_t group, int64_t at);
-  /// insert() of the train at `start`, `start + cadence`, ... of `count` commands, a word at a time.
+  /// Places the train at `start`, `start + cadence`, ... of `count` commands (a word at a time).
   void insert_train(Cmd cmd, uint32_t group, int64_t start, int64_t cadence, uint64_t count);
   /// No command will be placed before `floor` any more: the ring may reuse what lies behind.
   void advance(int64_t floor);
@@ -83,6 +82,14 @@ private:
   /// The cycles of a 64-cycle word in which a command of the class cannot lie, for a train with one
   /// command every `cadence` cycles (a divisor of 64) from cycle 0: a window around each.
   static uint64_t window_pattern(const Class& c, int64_t cadence);
+  /// Whether a train at this cadence repeats in every 64-cycle word (else it is handled one by one).
+  static bool word_periodic(int64_t cadence) { return cadence > 0 && cadence <= 64 && 64 % cadence == 0; }
+  /// A phase-0 word pattern of a word-periodic train turned to the phase of a train from `start`.
+  static uint64_t in_phase(uint64_t pattern, int64_t start, int64_t cadence) {
+    const int64_t phase = ((start % cadence) + cadence) % cadence;  // words start at multiples of 64
+    return phase == 0 ? pattern : (pattern << phase) | (pattern >> (64 - phase));
+  }
+  void insert(Cmd cmd, uint32_t group, int64_t at);
   struct Classes {
     Class list[34];  ///< for reads and writes: the group, the own rank, up to 15 other ranks
     size_t n = 0;

@@ -113,9 +113,11 @@ void Scheduler::init_packed() {
   // Rounds: consecutive lanes of the visiting order with pairwise disjoint sources.
   std::vector<uint64_t> used(size_t(H_) + 1, 0);
   uint64_t round = 0;
+  const size_t nc = cands_.size();
   for (const int i : order_) {
     std::vector<uint64_t> mine(size_t(H_) + 1, 0);
-    for (const Offset& o : cands_) mine[size_t(o.h)] |= uint64_t(1) << (((i + o.d) % L_ + L_) % L_);
+    for (size_t c = 0; c < nc; ++c)
+      mine[size_t(cands_[c].h)] |= uint64_t(1) << cand_lane_[size_t(i) * nc + c];
     bool clash = false;
     for (size_t h = 0; h < used.size(); ++h) clash |= (used[h] & mine[h]) != 0;
     if (clash) {
