@@ -4,10 +4,12 @@
 
 namespace swatsim::arch {
 
-std::vector<uint32_t> MemoryModel::order(const PassPlan& plan) {
-  std::vector<uint32_t> o(plan.units.size());
-  std::iota(o.begin(), o.end(), 0u);
-  return o;
+UnitSchedule MemoryModel::schedule(const PassPlan& plan) {
+  UnitSchedule s;
+  s.units.resize(plan.units.size());
+  std::iota(s.units.begin(), s.units.end(), 0u);
+  s.chain_begin = s.units;
+  return s;
 }
 
 const std::vector<CounterDef>& MemoryModel::counter_defs() const {

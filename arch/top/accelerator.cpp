@@ -65,46 +65,84 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& 
 
 Accelerator::~Accelerator() = default;
 
+PassPlan Accelerator::plan_sample(const PassInput& in, uint32_t sample, bool batch) {
+  PassInput one = in;
+  one.sample = sample;
+  one.batch_begin = in.sample;
+  one.samples = batch ? in.samples : 1;
+  PassPlan plan = pe_->plan(one, exploit_);
+  for (auto& u : plan.units) u.block.sample = sample;
+  if (on_plan) on_plan(plan);
+  return plan;
+}
+
+void Accelerator::add_run(JobResult& r, const PassPlan& plan, const PassInput& in, uint32_t samples, uint64_t cycles,
+                          const std::vector<TileTotals>& totals) const {
+  r.cycles += cycles;
+  r.units += plan.units.size();
+  for (const auto& t : totals) {
+    r.busy_cycles += t.busy;
+    r.memory_wait_cycles += t.memory_wait;
+    r.tile_wait_cycles += cycles - t.busy - t.memory_wait;
+  }
+  r.macs_dense += plan.macs_dense;
+  r.macs_mapped += in.layer.mapped_macs(in.pass) * samples;
+  uint64_t idle = 0, effectual = 0, busy = 0;
+  for (const auto& u : plan.units) {
+    effectual += u.macs_effectual;
+    idle += u.row_idle;
+  }
+  for (const auto& t : totals) busy += t.busy;
+  r.macs_effectual += effectual;
+  assert(plan.row_divisor >= 1);
+  r.row_idle_cycles += double(idle) / double(plan.row_divisor);
+  r.macs_issued += busy * pe_->macs_per_cycle();
+  r.peak_macs += cycles * tiles_.size() * pe_->macs_per_cycle();
+}
+
 void Accelerator::control() {
   for (;;) {
     const PassInput* in = nullptr;
     jobs.read(in);
     if (!in) return;
-    const PassPlan plan = pe_->plan(*in, exploit_);
-    if (on_plan) on_plan(plan);
-    for (auto& t : tiles_) t->begin(&plan);
-    const sc_time start = sc_core::sc_time_stamp();
-    std::vector<TileTotals> totals(tiles_.size());
-    if (memory_->ideal()) {
-      run_job(plan);
-      for (size_t t = 0; t < tiles_.size(); ++t) totals[t].busy = tiles_[t]->busy_cycles();
-    } else {
-      const uint64_t begin = to_cycles(start);
-      memory_->begin_job(*in, plan, exploit_);
-      const uint64_t end = memory_->end_job(run_hierarchy_job(plan, begin, totals));
-      wait(sc_time::from_value(kCycle.value() * (end - begin)));
-    }
-    const uint64_t cycles = to_cycles(sc_core::sc_time_stamp() - start);
     JobResult& r = result_;
     r = JobResult{};
-    r.cycles = cycles;
-    r.units = plan.units.size();
-    for (const auto& t : totals) {
-      r.busy_cycles += t.busy;
-      r.memory_wait_cycles += t.memory_wait;
-      r.tile_wait_cycles += cycles - t.busy - t.memory_wait;
+    if (memory_->ideal()) {
+      // The compute-only model: samples one after another, each from PE state 0 (the reference
+      // simulators' jobs).
+      for (uint32_t n = in->sample; n < in->sample + in->samples; ++n) {
+        const PassPlan plan = plan_sample(*in, n, false);
+        for (auto& t : tiles_) t->begin(&plan);
+        const sc_time start = sc_core::sc_time_stamp();
+        run_job(plan);
+        std::vector<TileTotals> totals(tiles_.size());
+        for (size_t t = 0; t < tiles_.size(); ++t) totals[t].busy = tiles_[t]->busy_cycles();
+        add_run(r, plan, *in, 1, to_cycles(sc_core::sc_time_stamp() - start), totals);
+      }
+    } else {
+      // One GEMM over the batch: every sample's units in one plan, scheduled by the memory model.
+      PassPlan plan;
+      for (uint32_t n = in->sample; n < in->sample + in->samples; ++n) {
+        PassPlan one = plan_sample(*in, n, true);
+        const uint32_t offset = uint32_t(plan.segments.size());
+        plan.states = one.states;
+        plan.row_divisor = one.row_divisor;
+        plan.macs_dense += one.macs_dense;
+        for (auto& seg : one.segments) plan.segments.push_back(std::move(seg));
+        for (auto& u : one.units) {
+          u.segment += offset;
+          plan.units.push_back(u);
+        }
+      }
+      // Timed on this accelerator's own clock, never the simulation's (which other accelerators move).
+      const uint64_t begin = memory_clock_;
+      std::vector<TileTotals> totals(tiles_.size());
+      memory_->begin_job(*in, plan, exploit_);
+      const uint64_t end = memory_->end_job(run_hierarchy_job(plan, begin, totals));
+      memory_clock_ = end;
+      wait(sc_time::from_value(kCycle.value() * (end - begin)));
+      add_run(r, plan, *in, in->samples, end - begin, totals);
     }
-    r.macs_dense = plan.macs_dense;
-    r.macs_mapped = in->layer.mapped_macs(in->pass);
-    uint64_t idle = 0;
-    for (const auto& u : plan.units) {
-      r.macs_effectual += u.macs_effectual;
-      idle += u.row_idle;
-    }
-    assert(plan.row_divisor >= 1);
-    r.row_idle_cycles = double(idle) / double(plan.row_divisor);
-    r.macs_issued = r.busy_cycles * pe_->macs_per_cycle();
-    r.peak_macs = cycles * tiles_.size() * pe_->macs_per_cycle();
     r.memory = memory_->job_counters();
     results.write(&result_);
   }
@@ -115,22 +153,33 @@ uint64_t Accelerator::run_hierarchy_job(const PassPlan& plan, uint64_t begin, st
   // call comes in simulated-time order, and tiles acting in the same cycle act in index order, so the
   // result does not depend on how the SystemC kernel orders processes (or on other accelerators in
   // the same simulation). The controller then wait()s the job's cycles once.
-  const std::vector<uint32_t> order = memory_->order(plan);
-  size_t next = 0;
-  auto take = [&]() -> int64_t { return next < order.size() ? int64_t(order[next++]) : -1; };
-  const bool prefetch = memory_->double_buffered();
+  const UnitSchedule schedule = memory_->schedule(plan);
+  assert(schedule.units.size() == plan.units.size());
   enum class Step : uint8_t { Start, Compute, Posted };
   struct TileRun {
     int64_t unit = -1, next = -1;
     uint64_t ready = 0, next_ready = 0;
+    size_t at = 0, chain_end = 0;  // the tile's place in its chain of the schedule
     uint8_t state = 0;
     Step step = Step::Start;
   };
   std::vector<TileRun> run(tiles_.size());
+  // A tile finishes its chain before it takes the next one (chains are never split across tiles).
+  size_t next_chain = 0;
+  auto take = [&](uint32_t t) -> int64_t {
+    TileRun& r = run[t];
+    if (r.at == r.chain_end) {
+      if (next_chain == schedule.chains()) return -1;
+      r.at = schedule.chain_begin[next_chain];
+      r.chain_end = schedule.chain_end(next_chain++);
+    }
+    return int64_t(schedule.units[r.at++]);
+  };
+  const bool prefetch = memory_->double_buffered();
   using Event = std::pair<uint64_t, uint32_t>;  // (cycle, tile): smallest first
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events;
   for (uint32_t t = 0; t < tiles_.size(); ++t) {
-    run[t].unit = take();
+    run[t].unit = take(t);
     if (run[t].unit < 0) break;
     run[t].ready = memory_->fetch(t, plan.units[size_t(run[t].unit)], begin);
     events.push({begin, t});
@@ -151,7 +200,7 @@ uint64_t Accelerator::run_hierarchy_job(const PassPlan& plan, uint64_t begin, st
         events.push({std::max(now, r.ready), t});
         break;
       case Step::Compute: {
-        if (prefetch && (r.next = take()) >= 0) r.next_ready = memory_->fetch(t, plan.units[size_t(r.next)], now);
+        if (prefetch && (r.next = take(t)) >= 0) r.next_ready = memory_->fetch(t, plan.units[size_t(r.next)], now);
         const Segment& seg = plan.segments[unit.segment];
         const uint64_t c = seg.cost[r.state];
         r.state = seg.out[r.state];
@@ -165,7 +214,7 @@ uint64_t Accelerator::run_hierarchy_job(const PassPlan& plan, uint64_t begin, st
       case Step::Posted: {  // results leave; the output buffer may hold the tile back
         const uint64_t free_at = std::max(now, memory_->write(t, unit, now));
         totals[t].memory_wait += free_at - now;
-        if (!prefetch && (r.next = take()) >= 0) r.next_ready = memory_->fetch(t, plan.units[size_t(r.next)], free_at);
+        if (!prefetch && (r.next = take(t)) >= 0) r.next_ready = memory_->fetch(t, plan.units[size_t(r.next)], free_at);
         r.unit = r.next;
         r.ready = r.next_ready;
         r.next = -1;

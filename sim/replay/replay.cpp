@@ -113,7 +113,7 @@ std::vector<tr::TensorKind> needed_tensors(const tr::LayerInfo& info, uint32_t l
   return out;
 }
 
-/// Reads the trace and feeds both accelerators, one job (a pass of one sample) at a time. It is not
+/// Reads the trace and feeds both accelerators, one job (a pass over the batch) at a time. It is not
 /// a SystemC process: it runs in sc_main, hands a job over with nb_write and lets the simulation run
 /// (sc_start) until both accelerators have answered and wait for the next. So the trace reader's
 /// errors are thrown on the main stack, outside SystemC's coroutines (AddressSanitizer reports a
@@ -209,12 +209,12 @@ private:
       in.pass = p;
       in.a = operand(arch::operand_role(p, 0));
       in.b = operand(arch::operand_role(p, 1));
-      for (uint32_t n = 0; n < info.N; ++n) {
-        in.sample = n;
-        simulate(in, row);
-        ++done_;
-        if (progress_) progress_(done_, total_);
-      }
+      // One job per pass: the batch is one GEMM (docs/memory.md, Dataflow).
+      in.sample = 0;
+      in.samples = info.N;
+      if (info.N > 0) simulate(in, row);
+      done_ += info.N;
+      if (progress_) progress_(done_, total_);
       result.rows.push_back(std::move(row));
     }
   }

@@ -57,7 +57,7 @@ double find(const arch::StatSet& s, const char* name) {
 arch::StatSet row_stats(const arch::JobResult& r, const arch::JobResult& b, double clock_ghz) {
   arch::StatSet s;
   const double speedup = r.cycles ? double(b.cycles) / double(r.cycles) : 0.0;
-  s.add("cycles", double(r.cycles), Unit::Cycles, "accelerator cycles, samples run one after another");
+  s.add("cycles", double(r.cycles), Unit::Cycles, "accelerator cycles of the batch (ideal memory: samples one after another; a hierarchy: one GEMM over the batch)");
   s.add("baseline_cycles", double(b.cycles), Unit::Cycles, "baseline cycles for the same work");
   s.add("speedup", speedup, Unit::Ratio, "baseline_cycles / cycles (0 if cycles is 0)");
   s.add("time", double(r.cycles) / (clock_ghz * 1e9), Unit::Seconds, "cycles at the configured clock");

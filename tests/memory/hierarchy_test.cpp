@@ -242,3 +242,34 @@ TEST(Hierarchy, SameInputsSameCountersTwice) {
   EXPECT_EQ(d.results[0][0].memory, d.results[1][0].memory);
   EXPECT_EQ(d.results[0][1].memory, d.results[1][1].memory);
 }
+
+// The weight gradient's reduction runs over the batch: each output block's units of every sample form
+// one chain on one tile, so dW leaves the array once per batch, whatever the sample count, for TensorDash
+// and for dense folds (WS: reduction slices chain too; OS).
+TEST(Hierarchy, WeightGradientWritesDwOncePerBatch) {
+  std::mt19937_64 rng(21);
+  const std::vector<uint32_t> sizes{1, 2, 8};
+  std::vector<testutil::Case> cases;
+  for (uint32_t n : sizes) {
+    LayerShape l;
+    l.N = n; l.C = 16; l.H = 6; l.W = 6; l.K = 24; l.R = 3; l.S = 3; l.padding = 1; l.Ho = 6; l.Wo = 6;
+    cases.push_back(testutil::make_case(rng, l, Pass::WeightGrad, 0.4, 0.3));
+    cases.back().in.sample = 0;
+    cases.back().in.samples = n;
+  }
+  std::vector<const PassInput*> jobs;
+  for (auto& c : cases) jobs.push_back(&c.in);
+  Family f;
+  f.add("td", config(3, memory()));
+  f.add("ws", config(2, memory(), "ddr4-3200", json{{"type", "dense-systolic"}, {"rows", 8}, {"cols", 8}, {"dataflow", "ws"}}));
+  f.add("os", config(2, memory(), "ddr4-3200", json{{"type", "dense-systolic"}, {"rows", 4}, {"cols", 8}, {"dataflow", "os"}}));
+  Driver d("d", f.ptrs, jobs);
+  sc_core::sc_start();
+  const double dw_bytes = 24.0 * 16 * 3 * 3 * 2;  // K x C x R x S in bf16
+  for (size_t i = 0; i < f.ptrs.size(); ++i)
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      EXPECT_EQ(counter(*f.ptrs[i], d.results[i][j], "dram.write_bytes"), dw_bytes)
+          << f.ptrs[i]->name() << " samples " << sizes[j];
+      EXPECT_EQ(d.results[i][j].units % sizes[j], 0u);
+    }
+}

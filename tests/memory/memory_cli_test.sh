@@ -6,6 +6,10 @@
 #  presets-run: every accelerator preset with DRAM replays the sample trace; reports are
 #    deterministic; energy components add up; a memory-bound layer says so.
 #  errors: memory config errors are one line naming the key.
+#  independence: an accelerator's statistics are byte-identical whatever baseline it is compared
+#    with, and a baseline's whatever accelerator it is compared with.
+#  liveness: a design that once spun forever (a corrupt global-buffer index) completes, and 200
+#    random valid hierarchy designs all complete on the sample trace.
 set -euo pipefail
 swatsim=$1 src=$2 work=$3 case=$4
 rm -rf "$work/$case"; mkdir -p "$work/$case"; cd "$work/$case"
@@ -71,6 +75,70 @@ assert ideal < hbm2 < ddr4, (ideal, hbm2, ddr4)
 assert rows[0]["/dram"] == "null" and rows[1]["/dram"] == "ddr4-3200"
 assert float(rows[1]["dram.read_bytes"]) > 0 and rows[0]["dram.read_bytes"] in ("", "0")
 PY
+    ;;
+  independence)
+    acc=$src/configs/arch/tensordash-micro2020-ddr4.json
+    dense=$src/configs/arch/dense-systolic-16x32x32-ddr4.json
+    "$swatsim" run --arch "$acc" --trace "$sample" --out a.json -q
+    "$swatsim" run --arch "$acc" --trace "$sample" --baseline "$src/configs/arch/dense-systolic-16x32x32.json" --out b.json -q
+    "$swatsim" run --arch "$acc" --trace "$sample" --baseline "$dense" --out c.json -q
+    "$swatsim" run --arch "$src/configs/arch/two-sided-ddr4.json" --trace "$sample" --baseline "$dense" --out d.json -q
+    "$swatsim" run --arch "$dense" --trace "$sample" --out e.json -q
+    $py - a.json b.json c.json d.json e.json <<'PY' || fail "statistics depend on the partner"
+import json, sys
+a, b, c, d, e = (json.load(open(f)) for f in sys.argv[1:])
+def own(row):  # the accelerator's own statistics: everything not about the baseline or a ratio to it
+    return {k: v for k, v in row.items()
+            if not (k.startswith("baseline") or "speedup" in k or k in ("energy_efficiency", "edp_gain"))}
+for x in (b, c):
+    for ra, rx in zip(a["rows"] + [a["total"]], x["rows"] + [x["total"]]):
+        assert own(ra) == own(rx), (ra["layer"] if "layer" in ra else "total", own(ra), own(rx))
+# The same dense design as the baseline of two accelerators, and run alone: the same cycles.
+for rc, rd, re in zip(c["rows"], d["rows"], e["rows"]):
+    assert rc["baseline_cycles"] == rd["baseline_cycles"] == re["cycles"], (rc["baseline_cycles"], rd["baseline_cycles"], re["cycles"])
+PY
+    ;;
+  liveness)
+    "$swatsim" trace synth --model resnet50-imagenet --samples 2 --sparsity 0.8 --iterations 1 -o r50.swt > /dev/null
+    cat > hang.json <<J
+{"name": "hang", "tiles": 8,
+ "pe": {"type": "tensordash", "rows": 8, "cols": 16, "lanes": 16, "lookahead": 1, "lookaside": 5},
+ "memory": {"type": "hierarchy", "gbuf_kib": 256}, "dram": {"preset": "hbm2", "engine": "fast", "channels": 4}}
+J
+    timeout 120 "$swatsim" run --arch hang.json --trace r50.swt --layers 0-25 --out hang-out.json -q ||
+      fail "the once-hanging design did not complete (exit $?)"
+    $py - 200 <<'PY'
+import json, random, sys
+rng = random.Random(2026)
+for i in range(int(sys.argv[1])):
+    kind = rng.choice(["tensordash", "two-sided", "dense-systolic"])
+    pe = {"type": kind}
+    if kind == "tensordash":
+        lanes = rng.choice([1, 2, 4, 8, 16, 32])
+        pe.update(rows=rng.randint(1, 16), cols=rng.randint(1, 32), lanes=lanes, lookahead=rng.randint(1, 6),
+                  lookaside=rng.randint(0, lanes - 1), shape=rng.choice(["T", "L"]))
+    elif kind == "dense-systolic":
+        pe.update(rows=rng.randint(1, 64), cols=rng.randint(1, 64), dataflow=rng.choice(["os", "ws", "is"]))
+    fmt = ["dense", "bitmap", "csr", "rle"]
+    mem = {"type": "hierarchy", "data_type": rng.choice(["bf16", "fp32"]),
+           "activation_format": rng.choice(fmt), "weight_format": rng.choice(fmt), "gradient_format": rng.choice(fmt),
+           "gbuf_kib": rng.choice([1, 2, 7, 64, 256, 2048, 16384]), "gbuf_banks": rng.randint(1, 64),
+           "gbuf_bank_bytes": rng.choice([1, 8, 32, 128]), "tile_buffer_kib": rng.choice([1, 3, 16, 64, 512]),
+           "tile_output_kib": rng.choice([1, 4, 32]), "tile_buffer_bytes_per_cycle": rng.choice([1, 16, 512, 4096]),
+           "noc_bytes_per_cycle": rng.choice([1, 16, 256, 2048]), "noc_hops": rng.randint(1, 8),
+           "noc_hop_cycles": rng.randint(0, 8), "noc_multicast": rng.choice(["on", "off"]),
+           "double_buffering": rng.choice(["on", "off"]), "loop_order": rng.choice(["auto", "a-outer", "b-outer"])}
+    preset = rng.choice(["ddr4-3200", "hbm2"])
+    dram = {"preset": preset, "engine": rng.choice(["fast", "cycle"]),
+            "channels": rng.choice([1, 2]) if preset == "ddr4-3200" else rng.choice([1, 2, 4, 8])}
+    cfg = {"name": f"random{i}", "tiles": rng.randint(1, 16), "clock_ghz": rng.choice([0.5, 1.0, 2.0]),
+           "pe": pe, "memory": mem, "dram": dram}
+    json.dump(cfg, open(f"random{i}.json", "w"))
+PY
+    for i in $(seq 0 199); do
+      timeout 60 "$swatsim" run --arch "random$i.json" --trace "$sample" --out "random$i.out.json" -q ||
+        fail "random$i.json did not complete (exit $?): $(cat random$i.json)"
+    done
     ;;
   errors)
     echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "gbuf_kib": 0}, "dram": "ddr4-3200"}' > a.json

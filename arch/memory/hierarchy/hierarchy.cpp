@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -52,7 +53,7 @@ const std::vector<CounterDef>& defs() {
       {"noc.bytes", Unit::Bytes, "bytes crossing the network (a multicast counts once)"},
       {"noc.byte_hops", Unit::Bytes, "bytes x hops on the network (per-tile deliveries)"},
       {"noc.multicast_saved_bytes", Unit::Bytes, "bytes a multicast to a tile already in flight saved"},
-      {"tiling.b_outer_jobs", Unit::Count, "jobs run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
+      {"tiling.b_outer_jobs", Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
   };
   assert(d.size() == kCounters);
   return d;
@@ -86,13 +87,13 @@ public:
       e = uint32_t(entries_.size());
       entries_.emplace_back();
     }
+    // Grow the index before the new entry joins the list: rehash() indexes every listed entry, and
+    // indexing this one twice left a stale slot behind that a later eviction searched for forever.
+    if (2 * (count_ + 1) > slots_.size()) rehash(2 * slots_.size());
     entries_[e] = Entry{key, bytes, ready, kNone, kNone};
     push_front(e);
     used_ += bytes;
-    if (2 * (count_ + 1) > slots_.size()) rehash(2 * slots_.size());
-    size_t i = home(key);
-    while (slots_[i] != kNone) i = (i + 1) & (slots_.size() - 1);
-    slots_[i] = e;
+    slots_[free_slot(key)] = e;
     ++count_;
   }
 
@@ -106,11 +107,27 @@ private:
     uint32_t prev = kNone, next = kNone;
   };
   size_t home(uint64_t key) const { return size_t(key * 0x9e3779b97f4a7c15ULL >> 32) & (slots_.size() - 1); }
+  // Probes visit each slot at most once: the index is at most half full, so a probe ends at an empty
+  // slot, and a full cycle means the index is corrupt (an internal error, never a spin).
   uint32_t lookup(uint64_t key) const {
-    for (size_t i = home(key);; i = (i + 1) & (slots_.size() - 1)) {
+    size_t i = home(key);
+    for (size_t n = 0; n < slots_.size(); ++n, i = (i + 1) & (slots_.size() - 1)) {
       const uint32_t e = slots_[i];
       if (e == kNone || entries_[e].key == key) return e;
     }
+    throw std::logic_error("global-buffer index: no empty slot on a probe path");
+  }
+  size_t free_slot(uint64_t key) const {
+    size_t i = home(key);
+    for (size_t n = 0; n < slots_.size(); ++n, i = (i + 1) & (slots_.size() - 1))
+      if (slots_[i] == kNone) return i;
+    throw std::logic_error("global-buffer index: full");
+  }
+  size_t slot_of(uint32_t e) const {
+    size_t i = home(entries_[e].key);
+    for (size_t n = 0; n < slots_.size(); ++n, i = (i + 1) & (slots_.size() - 1))
+      if (slots_[i] == e) return i;
+    throw std::logic_error("global-buffer index: a cached block is not indexed");
   }
   void push_front(uint32_t e) {
     entries_[e].prev = kNone;
@@ -129,8 +146,7 @@ private:
     used_ -= entries_[e].bytes;
     // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
     const size_t mask = slots_.size() - 1;
-    size_t i = home(entries_[e].key);
-    while (slots_[i] != e) i = (i + 1) & mask;
+    size_t i = slot_of(e);
     for (size_t j = (i + 1) & mask; slots_[j] != kNone; j = (j + 1) & mask) {
       const size_t h = home(entries_[slots_[j]].key);
       if (((j - h) & mask) >= ((j - i) & mask)) {  // slot i lies on j's probe path: move it back
@@ -144,11 +160,7 @@ private:
   }
   void rehash(size_t n) {
     slots_.assign(n, kNone);
-    for (uint32_t e = head_; e != kNone; e = entries_[e].next) {
-      size_t i = home(entries_[e].key);
-      while (slots_[i] != kNone) i = (i + 1) & (n - 1);
-      slots_[i] = e;
-    }
+    for (uint32_t e = head_; e != kNone; e = entries_[e].next) slots_[free_slot(entries_[e].key)] = e;
   }
 
   uint64_t capacity_, used_ = 0;
@@ -231,33 +243,45 @@ public:
     FormatChoice f = formats_;
     if (!exploit)  // the dense baseline stores every operand dense
       for (auto& x : f.format) x = StorageFormat::Dense;
-    operands_.emplace(in, f, &prefix_scratch_);
     plan_ = &plan;
-    blocks_.assign(plan.units.size() * 2, OperandBlock{});
-    have_block_.assign(plan.units.size(), false);
-    sized_.clear();
+    pass_ = in.pass;
+    size_blocks(in, plan, f);
     counters_.assign(kCounters, 0.0);
     dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
-    // The job's results get one region; they are written in unit order as they complete.
-    uint64_t out_bytes = 0;
-    for (const auto& u : plan.units) out_bytes += operands_->output_bytes(u.block);
-    out_base_ = allocate(out_bytes);
+    chain_last_.assign(plan.units.size(), true);
     out_next_ = 0;
     last_done_ = 0;
     sending_.clear();
   }
 
-  std::vector<uint32_t> order(const PassPlan& plan) override {
-    std::vector<uint32_t> a = MemoryModel::order(plan);
-    std::vector<uint32_t> b = a;
-    std::stable_sort(b.begin(), b.end(), [&](uint32_t x, uint32_t y) {
-      const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
+  UnitSchedule schedule(const PassPlan& plan) override {
+    UnitSchedule a = chains(plan);
+    // b-outer: the chains reordered by their operand-1 block (weights, or the weight gradient's
+    // output gradient), stably, so that the samples and operand-0 blocks run inside each.
+    std::vector<uint32_t> by_b(a.chains());
+    std::iota(by_b.begin(), by_b.end(), 0u);
+    std::stable_sort(by_b.begin(), by_b.end(), [&](uint32_t x, uint32_t y) {
+      const GemmBlock &p = plan.units[a.units[a.chain_begin[x]]].block, &q = plan.units[a.units[a.chain_begin[y]]].block;
       return std::tie(p.group, p.outer, p.n_begin) < std::tie(q.group, q.outer, q.n_begin);
     });
+    UnitSchedule b;
+    for (uint32_t c : by_b) {
+      b.chain_begin.push_back(uint32_t(b.units.size()));
+      b.units.insert(b.units.end(), a.units.begin() + a.chain_begin[c], a.units.begin() + a.chain_end(c));
+    }
     bool use_b = order_ == LoopOrder::BOuter;
-    if (order_ == LoopOrder::Auto && a != b) use_b = dram_traffic(b) < dram_traffic(a);
+    if (order_ == LoopOrder::Auto && a.units != b.units) use_b = dram_traffic(b.units) < dram_traffic(a.units);
     if (use_b) counters_[kBOuterJobs] += 1;
-    return use_b ? b : a;
+    UnitSchedule& s = use_b ? b : a;
+    // The results leave once per chain, after its last unit; the job's results get one region,
+    // written in completion order.
+    uint64_t out_bytes = 0;
+    for (size_t c = 0; c < s.chains(); ++c) {
+      for (size_t i = s.chain_begin[c]; i + 1 < s.chain_end(c); ++i) chain_last_[s.units[i]] = false;
+      out_bytes += output_bytes(plan.units[s.units[s.chain_end(c) - 1]].block);
+    }
+    out_base_ = allocate(out_bytes);
+    return std::move(s);
   }
 
   uint64_t fetch(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
@@ -335,7 +359,9 @@ public:
   }
 
   uint64_t write(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
-    const uint64_t bytes = operands_->output_bytes(unit.block);
+    const size_t u = size_t(&unit - plan_->units.data());
+    // Partial sums of a chain stay in the PE array until its last unit.
+    const uint64_t bytes = chain_last_[u] ? output_bytes(unit.block) : 0;
     TileState& t = tiles_[tile];
     if (bytes == 0) return now;
     counters_[kOutWrite] += double(bytes);
@@ -384,24 +410,67 @@ private:
     uint64_t fetched_in_gbuf = 0, last_drain = 0;
   };
 
-  const OperandBlock& block(size_t unit, int op) {
-    if (!have_block_[unit]) {
-      // Units share blocks (every operand-0 set meets the same operand-1 chunks): size each once.
-      const GemmBlock& g = plan_->units[unit].block;
-      for (int o = 0; o < 2; ++o) {
-        const SizedKey id = sized_key(g, o);
-        auto it = sized_.find(id);
-        if (it == sized_.end()) it = sized_.emplace(id, operands_->block(o, g)).first;
-        blocks_[unit * 2 + o] = it->second;
+  const OperandBlock& block(size_t unit, int op) const { return blocks_[unit * 2 + op]; }
+  uint64_t output_bytes(const GemmBlock& b) const { return b.output_elements * formats_.value_bytes; }
+
+  /// Sizes every unit's operand blocks from the masks, sample by sample (the plan holds each
+  /// sample's units together); units share blocks (every operand-0 set meets the same operand-1
+  /// chunks, every sample the same weights), so each distinct block is sized once.
+  void size_blocks(const PassInput& in, const PassPlan& plan, const FormatChoice& f) {
+    blocks_.assign(plan.units.size() * 2, OperandBlock{});
+    sized_.clear();
+    for (size_t u = 0; u < plan.units.size();) {
+      PassInput one = in;
+      one.sample = plan.units[u].block.sample;
+      one.samples = 1;
+      const PassOperands operands(one, f, &prefix_scratch_);
+      for (; u < plan.units.size() && plan.units[u].block.sample == one.sample; ++u) {
+        const GemmBlock& g = plan.units[u].block;
+        for (int o = 0; o < 2; ++o) {
+          const SizedKey id = sized_key(g, o, operands.role(o) == TensorRole::Weight);
+          auto it = sized_.find(id);
+          if (it == sized_.end()) it = sized_.emplace(id, operands.block(o, g)).first;
+          blocks_[u * 2 + o] = it->second;
+        }
       }
-      have_block_[unit] = true;
     }
-    return blocks_[unit * 2 + op];
   }
-  using SizedKey = std::array<uint32_t, 7>;  // operand and the block fields its box depends on
-  static SizedKey sized_key(const GemmBlock& g, int op) {
-    return {uint32_t(op), g.group, g.outer, op == 0 ? g.m_begin : g.n_begin, op == 0 ? g.m_end : g.n_end, g.k_part,
-            g.k_parts};
+  using SizedKey = std::array<uint32_t, 8>;  // operand and the block fields its box depends on
+  static SizedKey sized_key(const GemmBlock& g, int op, bool weights) {
+    return {uint32_t(op), weights ? ~0u : g.sample, g.group, g.outer, op == 0 ? g.m_begin : g.n_begin,
+            op == 0 ? g.m_end : g.n_end, g.k_part, g.k_parts};
+  }
+
+  /// The plan's units in chains (UnitSchedule), chains in the plan's order of their first unit (the
+  /// a-outer order: sample by sample, each in its PE model's order). A chain is the reduction
+  /// slices of one output block (dense WS/IS folds), and for the weight gradient, whose reduction
+  /// runs over the batch, that block's units of every sample: the n-th unit with the same block
+  /// fields and slice in each sample belong together.
+  UnitSchedule chains(const PassPlan& plan) const {
+    using ChainKey = std::array<uint32_t, 8>;
+    std::map<ChainKey, uint32_t> chain_of;
+    std::map<std::array<uint32_t, 8>, uint32_t> seen;  // (sample, block fields, slice) -> units so far
+    std::vector<std::vector<uint32_t>> members;
+    for (uint32_t u = 0; u < plan.units.size(); ++u) {
+      const GemmBlock& g = plan.units[u].block;
+      const uint32_t occurrence = seen[{g.sample, g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end, g.k_part}]++;
+      const uint32_t sample = pass_ == Pass::WeightGrad ? ~0u : g.sample;
+      const ChainKey key{sample, g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end, occurrence};
+      auto [it, fresh] = chain_of.emplace(key, uint32_t(members.size()));
+      if (fresh) members.emplace_back();
+      members[it->second].push_back(u);
+    }
+    UnitSchedule s;
+    for (auto& m : members) {
+      // Slices in reduction order, each sample's after the previous sample's.
+      std::stable_sort(m.begin(), m.end(), [&](uint32_t x, uint32_t y) {
+        const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
+        return std::tie(p.sample, p.k_part) < std::tie(q.sample, q.k_part);
+      });
+      s.chain_begin.push_back(uint32_t(s.units.size()));
+      s.units.insert(s.units.end(), m.begin(), m.end());
+    }
+    return s;
   }
 
   /// DRAM bytes a unit order reads with this global buffer (its LRU, no timing): what `auto` compares.
@@ -465,11 +534,11 @@ private:
   uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
   std::vector<TileState> tiles_;
   // the current job
-  PrefixScratch prefix_scratch_;  // before operands_: outlives it
-  std::optional<PassOperands> operands_;
+  PrefixScratch prefix_scratch_;
   const PassPlan* plan_ = nullptr;
-  std::vector<OperandBlock> blocks_;
-  std::vector<bool> have_block_;
+  Pass pass_ = Pass::Forward;
+  std::vector<OperandBlock> blocks_;          // [unit * 2 + operand]
+  std::vector<bool> chain_last_;              // per unit: the last of its chain (writes the results)
   std::map<SizedKey, OperandBlock> sized_;  // operand-side block fields -> its sizing
   std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
   double dram_energy_before_ = 0;

@@ -32,7 +32,10 @@ PassStreams::PassStreams(const PassInput& in, uint32_t lanes) : in_(in) {
   const LayerShape& l = in.layer;
   m_.groups = l.groups;
   m_.lanes = lanes;
-  const uint32_t n = in.sample;
+  // The operands' zeros are compared over the samples the choice of scheduled operand covers: this
+  // sample alone, or the job's batch when the accelerator runs it as one GEMM (PassInput).
+  const uint32_t n_begin = in.samples > 1 ? in.batch_begin : in.sample;
+  const uint32_t n_end = in.samples > 1 ? in.batch_begin + in.samples : in.sample + 1, batch = n_end - n_begin;
   switch (in.pass) {
     case Pass::Forward: {
       m_.outer = 1;
@@ -41,8 +44,8 @@ PassStreams::PassStreams(const PassInput& in, uint32_t lanes) : in_(in) {
       m_.T = uint32_t(ceil_div(l.Cg(), lanes)) * l.R * l.S;
       // Zero-padded input map of the sample (all channels, padding included) vs. the weights.
       const uint64_t plane = uint64_t(l.C) * l.H * l.W;
-      m_.total[0] = uint64_t(l.C) * (l.H + 2 * l.padding) * (l.W + 2 * l.padding);
-      m_.zeros[0] = m_.total[0] - in.a.count(n * plane, (n + 1) * plane);
+      m_.total[0] = uint64_t(l.C) * (l.H + 2 * l.padding) * (l.W + 2 * l.padding) * batch;
+      m_.zeros[0] = m_.total[0] - in.a.count(n_begin * plane, n_end * plane);
       m_.total[1] = in.b.numel();
       m_.zeros[1] = m_.total[1] - in.b.count(0, in.b.numel());
       break;
@@ -54,7 +57,7 @@ PassStreams::PassStreams(const PassInput& in, uint32_t lanes) : in_(in) {
       m_.T = uint32_t(ceil_div(l.Kg(), lanes)) * l.R * l.S;
       // The padded, dilated output gradient vs. the weights. The map is (H+R-1) x (W+S-1); with
       // padding > R-1 the border of dY falls outside it and is not counted.
-      m_.total[0] = uint64_t(l.K) * (l.H + l.R - 1) * (l.W + l.S - 1);
+      m_.total[0] = uint64_t(l.K) * (l.H + l.R - 1) * (l.W + l.S - 1) * batch;
       const int64_t top = int64_t(l.R) - 1 - l.padding, left = int64_t(l.S) - 1 - l.padding;
       const int64_t st = l.stride, hp = l.H + l.R - 1, wp = l.W + l.S - 1;
       auto first_in = [st](int64_t off) { return off >= 0 ? int64_t(0) : (-off + st - 1) / st; };
@@ -62,11 +65,12 @@ PassStreams::PassStreams(const PassInput& in, uint32_t lanes) : in_(in) {
       const int64_t ox0 = first_in(left), ox1 = std::min<int64_t>(l.Wo, (wp - 1 - left) / st + 1);
       uint64_t nnz = 0;
       if (oy1 > oy0 && ox1 > ox0)
-        for (uint32_t k = 0; k < l.K; ++k)
-          for (int64_t oy = oy0; oy < oy1; ++oy) {
-            const uint64_t base = in.a.index(n, k, uint32_t(oy), 0);
-            nnz += in.a.count(base + uint64_t(ox0), base + uint64_t(ox1));
-          }
+        for (uint32_t n = n_begin; n < n_end; ++n)
+          for (uint32_t k = 0; k < l.K; ++k)
+            for (int64_t oy = oy0; oy < oy1; ++oy) {
+              const uint64_t base = in.a.index(n, k, uint32_t(oy), 0);
+              nnz += in.a.count(base + uint64_t(ox0), base + uint64_t(ox1));
+            }
       m_.zeros[0] = m_.total[0] - nnz;
       m_.total[1] = in.b.numel();
       m_.zeros[1] = m_.total[1] - in.b.count(0, in.b.numel());
@@ -78,22 +82,23 @@ PassStreams::PassStreams(const PassInput& in, uint32_t lanes) : in_(in) {
       m_.streams[1] = l.Kg();
       m_.T = uint32_t(ceil_div(uint64_t(l.Ho) * l.Wo, lanes));
       // Top-left Ho x Wo region of the zero-padded input map (all channels) vs. the gradient.
-      m_.total[0] = uint64_t(l.C) * l.Ho * l.Wo;
+      m_.total[0] = uint64_t(l.C) * l.Ho * l.Wo * batch;
       uint64_t nnz = 0;
       const int64_t p = l.padding;
       const int64_t y0 = std::max<int64_t>(0, -p), y1 = std::min<int64_t>(l.H, int64_t(l.Ho) - p);
       const int64_t x0 = std::max<int64_t>(0, -p), x1 = std::min<int64_t>(l.W, int64_t(l.Wo) - p);
       if (y1 > y0 && x1 > x0) {
-        for (uint32_t c = 0; c < l.C; ++c)
-          for (int64_t y = y0; y < y1; ++y) {
-            const uint64_t base = in.a.index(n, c, uint32_t(y), 0);
-            nnz += in.a.count(base + uint64_t(x0), base + uint64_t(x1));
-          }
+        for (uint32_t n = n_begin; n < n_end; ++n)
+          for (uint32_t c = 0; c < l.C; ++c)
+            for (int64_t y = y0; y < y1; ++y) {
+              const uint64_t base = in.a.index(n, c, uint32_t(y), 0);
+              nnz += in.a.count(base + uint64_t(x0), base + uint64_t(x1));
+            }
       }
       m_.zeros[0] = m_.total[0] - nnz;
       const uint64_t plane = uint64_t(l.K) * l.Ho * l.Wo;
-      m_.total[1] = plane;
-      m_.zeros[1] = plane - in.b.count(n * plane, (n + 1) * plane);
+      m_.total[1] = plane * batch;
+      m_.zeros[1] = m_.total[1] - in.b.count(n_begin * plane, n_end * plane);
       break;
     }
   }

@@ -3,11 +3,16 @@
 // PE model) and hands them to `tiles` tiles; a tile computes a unit for the cycles the PE model's
 // timing kernel gives. Time advances per work unit (wait(n cycles)); there is no clock.
 //
-// With `ideal` memory the controller hands each tile one unit over an sc_fifo and the next when it
+// A job is one pass over samples [sample, sample + samples). With `ideal` memory the controller runs
+// the samples one after another and hands each tile one unit over an sc_fifo and the next when it
 // finishes (the compute-only model the reference simulators check). With a memory hierarchy the
-// tiles take units in the memory model's loop order, ask it when each unit's operands are in their
-// buffers, fetch unit k+1 while computing unit k (double buffering) and post results; the controller
-// runs them as a C++ event loop in (cycle, tile) order and waits the job's cycles once.
+// job is one GEMM over the batch: the tiles take units (every sample's) in the memory model's loop
+// order and chains, ask it when each unit's operands are in their buffers, fetch unit k+1 while
+// computing unit k (double buffering) and post results; the controller runs them as a C++ event
+// loop in (cycle, tile) order and waits the job's cycles once.
+//
+// Each accelerator keeps its own clock for its memory system (the sum of its own jobs' cycles), so
+// its results do not depend on the other accelerators in the same simulation (docs/memory.md).
 //
 // Jobs come in through `jobs` (a PassInput*, nullptr ends the controller) and results go out
 // through `results`. Inside SystemC one cycle is 1 ns; clock_ghz only scales reported seconds.
@@ -24,9 +29,9 @@
 
 namespace swatsim::arch {
 
-/// What one job (one pass of one sample) cost.
+/// What one job (one pass of a batch of samples) cost.
 struct JobResult {
-  uint64_t cycles = 0;           ///< from the first unit handed out to the last unit finished
+  uint64_t cycles = 0;           ///< from the first unit handed out to the last result stored
   uint64_t units = 0;            ///< work units
   uint64_t busy_cycles = 0;      ///< sum over tiles of compute cycles
   uint64_t memory_wait_cycles = 0;  ///< sum over tiles of cycles stalled by the memory system
@@ -69,7 +74,7 @@ public:
   const AcceleratorConfig& config() const { return config_; }
   const PeModel& pe() const { return *pe_; }
   const MemoryModel& memory() const { return *memory_; }
-  /// Plans of the jobs are passed to this hook if set (tests compare with the kernel).
+  /// Plans of the jobs (one per sample) are passed to this hook if set (tests compare with the kernel).
   std::function<void(const PassPlan&)> on_plan;
 
 private:
@@ -83,6 +88,13 @@ private:
   struct TileTotals {
     uint64_t busy = 0, memory_wait = 0;
   };
+  uint64_t memory_clock_ = 0;  ///< this accelerator's own cycle count: where its next hierarchy job starts
+  /// One sample's plan of the job `in`; `batch`: the PE's per-pass choices are made over the job's
+  /// samples (a hierarchy's batch GEMM), else over the sample alone.
+  PassPlan plan_sample(const PassInput& in, uint32_t sample, bool batch);
+  /// Adds one run of `plan` taking `cycles` to the job's result.
+  void add_run(JobResult& r, const PassPlan& plan, const PassInput& in, uint32_t samples, uint64_t cycles,
+               const std::vector<TileTotals>& totals) const;
   /// Ideal memory: hands units to the SystemC tiles, one each and the next when one finishes.
   void run_job(const PassPlan& plan);
   /// A memory hierarchy: runs the tiles of one job from cycle `begin`; returns the cycle the last

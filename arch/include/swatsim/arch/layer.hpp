@@ -49,7 +49,11 @@ struct LayerShape {
   }
 };
 
-/// One pass of one sample: the work a PE model turns into work units (operand_role):
+/// One pass: the work a PE model turns into work units (operand_role). A job handed to the
+/// accelerator covers samples [sample, sample + samples). A PE model plans sample `sample`; the
+/// choices it makes per pass (TensorDash's scheduled operand) it makes over the job's samples
+/// [batch_begin, batch_begin + samples) when samples > 1 (a memory hierarchy runs the batch as one
+/// GEMM: docs/memory.md), else over `sample` alone (the compute-only model's samples).
 ///  - Forward:    a = input activation (N,C,H,W),  b = weights (K,C/g,R,S)
 ///  - InputGrad:  a = output gradient (N,K,Ho,Wo), b = weights (K,C/g,R,S)
 ///  - WeightGrad: a = saved activation (N,C,H,W),  b = output gradient (N,K,Ho,Wo)
@@ -57,6 +61,8 @@ struct PassInput {
   LayerShape layer;
   Pass pass = Pass::Forward;
   uint32_t sample = 0;
+  uint32_t samples = 1;
+  uint32_t batch_begin = 0;
   BitTensorView a, b;
 };
 

@@ -40,6 +40,17 @@ struct SramInstance {
   uint64_t bytes = 0;
 };
 
+/// The order a job's units are handed out in, cut into chains. The units of a chain accumulate the
+/// same results (the reduction slices of a dense fold; the samples of a weight gradient, whose
+/// reduction runs over the batch): one tile runs them one after another, so their partial sums stay
+/// in its PE array and the results leave once, after the chain's last unit.
+struct UnitSchedule {
+  std::vector<uint32_t> units;        ///< a permutation of the plan's units
+  std::vector<uint32_t> chain_begin;  ///< where each chain starts in `units`, ascending, from 0
+  size_t chains() const { return chain_begin.size(); }
+  size_t chain_end(size_t c) const { return c + 1 < chain_begin.size() ? chain_begin[c + 1] : units.size(); }
+};
+
 class MemoryModel {
 public:
   virtual ~MemoryModel() = default;
@@ -54,10 +65,12 @@ public:
   /// Value bytes of the data type (bf16 2, fp32 4).
   virtual uint32_t value_bytes() const { return 2; }
 
-  /// A pass of a sample starts; `exploit` is false on a dense baseline (dense formats).
+  /// A pass of a batch starts (the plan holds every sample's units, GemmBlock::sample saying whose);
+  /// `exploit` is false on a dense baseline (dense formats).
   virtual void begin_job(const PassInput&, const PassPlan&, bool /*exploit*/) {}
-  /// The order the units are handed out in (a permutation of plan.units): the loop order.
-  virtual std::vector<uint32_t> order(const PassPlan& plan);
+  /// The order the units are handed out in and its chains: the loop order. By default the plan's
+  /// order, every unit a chain of its own.
+  virtual UnitSchedule schedule(const PassPlan& plan);
   /// Tile `tile` starts fetching `unit`'s operands at `now`; returns the cycle they are all in its
   /// buffers.
   virtual uint64_t fetch(uint32_t /*tile*/, const WorkUnit&, uint64_t now) { return now; }

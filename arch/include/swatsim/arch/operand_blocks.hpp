@@ -20,6 +20,7 @@ namespace swatsim::arch {
 /// The part of a pass's GEMM one work unit covers (streams.hpp's mapping: operand 0 is the
 /// activation-side operand, operand 1 the weights (forward, input-grad) or the gradient (weight-grad)).
 struct GemmBlock {
+  uint32_t sample = 0;               ///< the sample whose maps it reads (the batch is part of the GEMM)
   uint32_t group = 0, outer = 0;     ///< convolution group; weight-grad: kernel position (r fastest)
   uint32_t m_begin = 0, m_end = 0;   ///< operand-0 streams
   uint32_t n_begin = 0, n_end = 0;   ///< operand-1 streams
