@@ -27,7 +27,7 @@ enum Counter : size_t {
   kGbufRead, kGbufWrite, kGbufHits, kGbufMisses,
   kTileRead, kTileWrite, kTileLocalHits, kOutWrite, kOutRead,
   kNocBytes, kNocByteHops, kNocMulticastSaved,
-  kBOuterJobs, kCounters
+  kBOuterJobs, kAResidentJobs, kBResidentJobs, kEstimatedDramRead, kCounters
 };
 
 const std::vector<CounterDef>& defs() {
@@ -54,12 +54,16 @@ const std::vector<CounterDef>& defs() {
       {"noc.byte_hops", Unit::Bytes, "bytes x hops on the network (per-tile deliveries)"},
       {"noc.multicast_saved_bytes", Unit::Bytes, "bytes a multicast to a tile already in flight saved"},
       {"tiling.b_outer_jobs", Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
+      {"tiling.a_resident_jobs", Unit::Count, "passes that kept operand 0 (the activation side) whole in the global buffer, read once"},
+      {"tiling.b_resident_jobs", Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"},
+      {"tiling.estimated_dram_read_bytes", Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"},
   };
   assert(d.size() == kCounters);
   return d;
 }
 
 enum class LoopOrder { Auto, AOuter, BOuter };
+enum class Residency { Auto, None, A, B, Both };
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
@@ -74,6 +78,11 @@ public:
     unlink(e);
     push_front(e);
     return entries_[e].ready;
+  }
+  /// Changes the capacity (evicting the least recently used blocks until the rest fit).
+  void set_capacity(uint64_t capacity) {
+    capacity_ = capacity;
+    while (used_ > capacity_) evict(tail_);
   }
   /// Keeps a block (if it fits at all), evicting the least recently used.
   void insert(uint64_t key, uint64_t bytes, uint64_t ready) {
@@ -190,6 +199,12 @@ public:
     for (int r = 0; r < 3; ++r) formats_.format[r] = *storage_format_from_string(p.get_choice(keys[r]));
     const std::string& lo = p.get_choice("loop_order");
     order_ = lo == "a-outer" ? LoopOrder::AOuter : lo == "b-outer" ? LoopOrder::BOuter : LoopOrder::Auto;
+    const std::string& res = p.get_choice("gbuf_residency");
+    residency_ = res == "none"       ? Residency::None
+                 : res == "operand0" ? Residency::A
+                 : res == "operand1" ? Residency::B
+                 : res == "both"     ? Residency::Both
+                                     : Residency::Auto;
   }
 
   static std::vector<ParamSpec> params() {
@@ -212,6 +227,10 @@ public:
         ParamSpec::choice("double_buffering", "on: a tile fetches its next unit while it computes", "on", {"on", "off"}),
         ParamSpec::choice("loop_order", "a-outer: operand-0 blocks outer; b-outer: operand-1 blocks outer; auto: the one "
                           "with less DRAM traffic per pass", "auto", {"auto", "a-outer", "b-outer"}),
+        ParamSpec::choice("gbuf_residency", "operands kept whole in the global buffer for a pass and read from DRAM once: "
+                          "operand0 (the activation side), operand1 (weights; weight gradient: the output gradient), both, "
+                          "none, or auto: among those whose tensors fit, the one with the least DRAM traffic (ties: fewer kept)",
+                          "auto", {"auto", "none", "operand0", "operand1", "both"}),
     };
   }
 
@@ -249,6 +268,7 @@ public:
     counters_.assign(kCounters, 0.0);
     dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
     chain_last_.assign(plan.units.size(), true);
+    resident_.clear();
     out_next_ = 0;
     last_done_ = 0;
     sending_.clear();
@@ -269,9 +289,46 @@ public:
       b.chain_begin.push_back(uint32_t(b.units.size()));
       b.units.insert(b.units.end(), a.units.begin() + a.chain_begin[c], a.units.begin() + a.chain_end(c));
     }
-    bool use_b = order_ == LoopOrder::BOuter;
-    if (order_ == LoopOrder::Auto && a.units != b.units) use_b = dram_traffic(b.units) < dram_traffic(a.units);
+    // The mapper: every allowed (loop order, residency) pair, estimated by DRAM read bytes; the first
+    // of equals wins (a-outer before b-outer, fewer resident operands before more).
+    uint64_t whole[2];
+    for (int op = 0; op < 2; ++op) whole[op] = resident_bytes(op);
+    struct Candidate {
+      bool b_outer;
+      bool keep[2];
+    };
+    std::vector<Candidate> candidates;
+    const bool orders[2] = {false, true};
+    for (int r = 0; r < 4; ++r) {
+      const bool keep_a = r == 1 || r == 3, keep_b = r == 2 || r == 3;
+      const Residency want = r == 0 ? Residency::None : r == 1 ? Residency::A : r == 2 ? Residency::B : Residency::Both;
+      if (residency_ != Residency::Auto && residency_ != want) continue;
+      // A resident operand must fit (with the other if both are); one that does not is streamed.
+      const uint64_t need = (keep_a ? whole[0] : 0) + (keep_b ? whole[1] : 0);
+      if (need > gbuf_bytes_ && !(residency_ != Residency::Auto)) continue;
+      const bool fits = need <= gbuf_bytes_;
+      for (bool bo : orders) {
+        if ((order_ == LoopOrder::AOuter && bo) || (order_ == LoopOrder::BOuter && !bo)) continue;
+        candidates.push_back(Candidate{bo, {keep_a && fits, keep_b && fits}});
+      }
+    }
+    uint64_t best_bytes = ~uint64_t(0);
+    Candidate best = candidates.front();
+    for (const Candidate& c : candidates) {
+      const uint64_t bytes = candidates.size() == 1 ? 0 : dram_traffic((c.b_outer ? b : a).units, c.keep, whole);
+      if (bytes < best_bytes) {
+        best_bytes = bytes;
+        best = c;
+      }
+    }
+    if (candidates.size() == 1) best_bytes = dram_traffic((best.b_outer ? b : a).units, best.keep, whole);
+    counters_[kEstimatedDramRead] = double(best_bytes);
+    const bool use_b = best.b_outer;
+    for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
     if (use_b) counters_[kBOuterJobs] += 1;
+    if (keep_[0]) counters_[kAResidentJobs] += 1;
+    if (keep_[1]) counters_[kBResidentJobs] += 1;
+    gbuf_.set_capacity(gbuf_bytes_ - (keep_[0] ? whole[0] : 0) - (keep_[1] ? whole[1] : 0));
     UnitSchedule& s = use_b ? b : a;
     // The results leave once per chain, after its last unit; the job's results get one region,
     // written in completion order.
@@ -304,7 +361,9 @@ public:
       }
       // In the global buffer, or from DRAM.
       uint64_t at_gbuf;
-      if (auto r = gbuf_.find(b.key)) {
+      if (keep_[op]) {
+        at_gbuf = resident_ready(b, now);
+      } else if (auto r = gbuf_.find(b.key)) {
         counters_[kGbufHits] += 1;
         at_gbuf = std::max(now, *r);
       } else {
@@ -473,18 +532,62 @@ private:
     return s;
   }
 
-  /// DRAM bytes a unit order reads with this global buffer (its LRU, no timing): what `auto` compares.
-  uint64_t dram_traffic(const std::vector<uint32_t>& order) {
-    BlockCache cache(gbuf_bytes_);
-    uint64_t bytes = 0;
+  /// DRAM bytes a unit order reads with this global buffer (its LRU, no timing) when the operands
+  /// marked in `keep` are resident (their tensors, `whole[op]` bytes, read once): what the mapper
+  /// compares.
+  uint64_t dram_traffic(const std::vector<uint32_t>& order, const bool keep[2], const uint64_t whole[2]) {
+    const uint64_t kept = (keep[0] ? whole[0] : 0) + (keep[1] ? whole[1] : 0);
+    if (keep[0] && keep[1]) return kept;
+    BlockCache cache(gbuf_bytes_ - kept);
+    uint64_t bytes = kept;
     for (uint32_t u : order)
       for (int op = 0; op < 2; ++op) {
         const OperandBlock& b = block(u, op);
-        if (b.bytes == 0 || cache.find(b.key)) continue;
+        if (keep[op] || b.bytes == 0 || cache.find(b.key)) continue;
         bytes += b.bytes;
         cache.insert(b.key, b.bytes, 0);
       }
     return bytes;
+  }
+
+  /// Bytes of every tensor operand `op` reads in this job (each sample's map, or the weights once).
+  uint64_t resident_bytes(int op) const {
+    std::unordered_map<uint64_t, uint64_t> tensors;
+    for (size_t u = 0; u < plan_->units.size(); ++u) {
+      const OperandBlock& b = block(u, op);
+      if (b.bytes) tensors.emplace(b.tensor, b.tensor_bytes);
+    }
+    uint64_t total = 0;
+    for (const auto& [t, bytes] : tensors) total += bytes;
+    return total;
+  }
+
+  /// A resident tensor is read from DRAM once, front to back, as far as its blocks need it: a block
+  /// is in the global buffer once the tensor has arrived up to the block's last element.
+  struct ResidentTensor {
+    uint64_t base = 0, loaded = 0;
+    std::vector<uint64_t> chunk_ready;  // cycle each chunk of kResidentChunk bytes arrived (running max)
+  };
+  static constexpr uint64_t kResidentChunk = 8192;  // one DRAM row of every channel for the presets
+  uint64_t resident_ready(const OperandBlock& b, uint64_t now) {
+    auto [it, fresh] = resident_.try_emplace(b.tensor);
+    ResidentTensor& r = it->second;
+    if (fresh) r.base = base_of(b);
+    const uint64_t need = std::min(b.tensor_bytes, std::max(b.span_end, b.offset + b.bytes));
+    if (r.loaded < need) {
+      counters_[kGbufMisses] += 1;
+      while (r.loaded < need) {
+        const uint64_t len = std::min(kResidentChunk, b.tensor_bytes - r.loaded);
+        const uint64_t at = dram_read_at(r.base + r.loaded, len, now);
+        counters_[kGbufWrite] += double(len);
+        r.chunk_ready.push_back(std::max(at, r.chunk_ready.empty() ? 0 : r.chunk_ready.back()));
+        r.loaded += len;
+      }
+    } else {
+      counters_[kGbufHits] += 1;
+    }
+    const size_t last = need == 0 ? 0 : size_t((need - 1) / kResidentChunk);
+    return std::max(now, r.chunk_ready.empty() ? now : r.chunk_ready[std::min(last, r.chunk_ready.size() - 1)]);
   }
 
   /// Bump allocator over DRAM (docs/memory.md): regions in order of first use, each aligned to 8 KiB
@@ -507,12 +610,15 @@ private:
     if (addr + bytes > cap) addr = 0;  // a block never wraps: start it over at 0
     return addr;
   }
-  uint64_t dram_read(const OperandBlock& b, uint64_t now) {
+  uint64_t base_of(const OperandBlock& b) {
     auto it = bases_.find(b.tensor);
     if (it == bases_.end()) it = bases_.emplace(b.tensor, allocate(b.tensor_bytes)).first;
-    counters_[kDramRead] += double(b.bytes);
-    const uint64_t addr = dram_address(it->second + b.offset, b.bytes);
-    return from_dram(dram_->transfer(addr, b.bytes, false, to_dram(now)));
+    return it->second;
+  }
+  uint64_t dram_read(const OperandBlock& b, uint64_t now) { return dram_read_at(base_of(b) + b.offset, b.bytes, now); }
+  uint64_t dram_read_at(uint64_t addr, uint64_t bytes, uint64_t now) {
+    counters_[kDramRead] += double(bytes);
+    return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, false, to_dram(now)));
   }
   uint64_t dram_write(uint64_t addr, uint64_t bytes, uint64_t now) {
     counters_[kDramWrite] += double(bytes);
@@ -523,6 +629,7 @@ private:
   bool multicast_, double_;
   FormatChoice formats_;
   LoopOrder order_ = LoopOrder::Auto;
+  Residency residency_ = Residency::Auto;
   MemoryContext ctx_;
   dram::Spec dram_spec_;
   std::unique_ptr<dram::System> dram_;
@@ -539,6 +646,8 @@ private:
   Pass pass_ = Pass::Forward;
   std::vector<OperandBlock> blocks_;          // [unit * 2 + operand]
   std::vector<bool> chain_last_;              // per unit: the last of its chain (writes the results)
+  bool keep_[2] = {false, false};             // operands resident in the global buffer this job
+  std::unordered_map<uint64_t, ResidentTensor> resident_;  // tensor -> how much of it has arrived
   std::map<SizedKey, OperandBlock> sized_;  // operand-side block fields -> its sizing
   std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
   double dram_energy_before_ = 0;

@@ -327,6 +327,12 @@ OperandBlock PassOperands::block(int op, const GemmBlock& b) const {
   if (r != TensorRole::Weight) first -= v.index(in_.sample, 0, 0, 0);
   __extension__ typedef unsigned __int128 u128;
   out.offset = numel ? uint64_t(u128(first) * out.tensor_bytes / numel) : 0;
+  out.span_end = out.offset;
+  if (x.elements() > 0 && numel) {
+    uint64_t last = v.index(x.hi[0] - 1, x.hi[1] - 1, x.hi[2] - 1, x.hi[3] - 1) + 1;
+    if (r != TensorRole::Weight) last -= v.index(in_.sample, 0, 0, 0);
+    out.span_end = std::min(out.tensor_bytes, uint64_t((u128(last) * out.tensor_bytes + numel - 1) / numel));
+  }
   return out;
 }
 

@@ -68,6 +68,7 @@ struct OperandBlock {
   TensorRole role = TensorRole::Activation;
   uint64_t bytes = 0;        ///< in the role's storage format
   uint64_t offset = 0;       ///< byte offset of the block inside its tensor's allocation (docs/memory.md)
+  uint64_t span_end = 0;     ///< the share of the tensor's bytes up to the box's last element (C order)
   uint64_t tensor_bytes = 0; ///< the whole tensor (one sample of a map) in its format
   BoxContents contents;
 };
