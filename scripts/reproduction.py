@@ -34,7 +34,7 @@ PUBLISHED_MEMORY = {"weights": (0.50, 0.90), "activations": (0.23, 0.50)}
 TENSORDASH = {"speedup": 1.95, "energy_efficiency_compute": 1.89, "energy_efficiency_memory": 1.6}
 DESIGNS = ("tensordash-micro2020", "swat-neurips2020")
 MEMORIES = (("ideal", ""), ("DDR4-3200", "-ddr4"), ("HBM2", "-hbm2"))
-ENERGY_PARTS = ("mac", "pe_control", "gbuf", "tile_buffers", "noc", "dram", "leakage")
+ENERGY_PARTS = ("mac", "idle_slots", "pe_control", "gbuf", "tile_buffers", "noc", "dram", "dram_io", "leakage")
 
 
 def settings(quick):

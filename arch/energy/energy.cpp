@@ -49,10 +49,13 @@ double counter(const EnergyCounts& c, const std::string& name) {
 StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
   StatSet s;
   const double mac = t.pj(c.value_bytes == 4 ? "mac.fp32" : "mac.bf16");
-  const uint64_t zero_slots = c.macs_issued > c.macs_effectual ? c.macs_issued - c.macs_effectual : 0;
-  // A dense array multiplies every zero it is given: every issued slot is a MAC.
-  const double e_mac = c.sparse_control ? double(c.macs_effectual) * mac + double(zero_slots) * t.pj("mac.zero_slot")
-                                     : double(c.macs_issued) * mac;
+  // Multiplications done: a sparse PE exploiting sparsity skips what it can (its effectual MACs); a
+  // design without zero gating multiplies every MAC of the mapped GEMM, zeros included. Every other
+  // issued slot holds no multiplication: it is clocked, never priced as a MAC.
+  const uint64_t multiplied = c.sparse_control ? c.macs_effectual : c.macs_mapped;
+  const uint64_t idle_slots = c.macs_issued > multiplied ? c.macs_issued - multiplied : 0;
+  const double e_mac = double(multiplied) * mac;
+  const double e_idle = double(idle_slots) * t.pj("mac.zero_slot");
   const double active_tile_cycles = double(c.busy_cycles);
   const double e_control =
       c.sparse_control ? active_tile_cycles * (double(c.control.mux_lanes) * t.pj("pe.mux_lane_cycle") +
@@ -65,16 +68,23 @@ StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
   }
   const double e_noc = counter(c, "noc.byte_hops") * t.pj("noc.byte_hop");
   const double e_dram = counter(c, "dram.energy_pj");
+  const double e_dram_io = counter(c, "dram.io_energy_pj");
   const double e_leak = double(c.cycles) * double(c.tiles) * double(c.multipliers_per_tile) * t.pj("leakage.multiplier_cycle");
-  const double total = e_mac + e_control + e_sram_gbuf + e_sram_tile + e_noc + e_dram + e_leak;
-  s.add("energy.mac_pj", e_mac, Unit::PicoJoules, "multipliers: effectual MACs, and slots issued on zeros");
+  const double total = e_mac + e_idle + e_control + e_sram_gbuf + e_sram_tile + e_noc + e_dram + e_dram_io + e_leak;
+  s.add("energy.mac_pj", e_mac, Unit::PicoJoules,
+        "multiplications done: effectual MACs (sparse PE exploiting sparsity) or the mapped GEMM's MACs, zeros included");
+  s.add("energy.idle_slots_pj", e_idle, Unit::PicoJoules,
+        "issued multiplier slots without a multiplication (gated zeros, padding of partial sets, idle lanes): clocking");
   s.add("energy.pe_control_pj", e_control, Unit::PicoJoules, "sparse PEs' schedulers and operand multiplexers, per active cycle");
   s.add("energy.gbuf_pj", e_sram_gbuf, Unit::PicoJoules, "global buffer reads and writes");
   s.add("energy.tile_buffers_pj", e_sram_tile, Unit::PicoJoules, "tile operand and output buffer reads and writes");
   s.add("energy.noc_pj", e_noc, Unit::PicoJoules, "network, per byte per hop");
-  s.add("energy.dram_pj", e_dram, Unit::PicoJoules, "DRAM, from the DRAM model (IDD method)");
+  s.add("energy.dram_pj", e_dram, Unit::PicoJoules, "DRAM core, from the DRAM model (IDD method)");
+  s.add("energy.dram_io_pj", e_dram_io, Unit::PicoJoules, "DRAM interface: bits moved x the DRAM's I/O pJ per bit");
   s.add("energy.leakage_pj", e_leak, Unit::PicoJoules, "leakage of the tiles over the row's cycles");
   s.add("energy.total_pj", total, Unit::PicoJoules, "sum of the components above");
+  s.add("energy.per_effectual_mac_pj", c.macs_effectual ? total / double(c.macs_effectual) : 0.0, Unit::PicoJoules,
+        "energy.total_pj / macs.effectual (0 without effectual MACs)");
   return s;
 }
 

@@ -33,6 +33,7 @@ struct Side {
     if (config.energy.actions.empty()) return {};
     arch::EnergyCounts e;
     e.macs_effectual = r.macs_effectual;
+    e.macs_mapped = r.macs_mapped;
     e.macs_issued = r.macs_issued;
     e.busy_cycles = r.busy_cycles;
     e.cycles = r.cycles;

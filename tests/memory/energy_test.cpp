@@ -24,10 +24,11 @@ TEST(Energy, TotalIsCountsTimesTable) {
   const EnergyTable t = sim::default_energy_table();
   const std::vector<CounterDef> defs = {{"gbuf.read_bytes", Unit::Bytes, ""}, {"gbuf.write_bytes", Unit::Bytes, ""},
                                         {"tile.operand.read_bytes", Unit::Bytes, ""}, {"noc.byte_hops", Unit::Bytes, ""},
-                                        {"dram.energy_pj", Unit::PicoJoules, ""}};
-  const CounterValues values = {1000, 500, 8000, 3000, 123456.5};
+                                        {"dram.energy_pj", Unit::PicoJoules, ""}, {"dram.io_energy_pj", Unit::PicoJoules, ""}};
+  const CounterValues values = {1000, 500, 8000, 3000, 123456.5, 777.25};
   EnergyCounts c;
   c.macs_effectual = 10000;
+  c.macs_mapped = 14000;
   c.macs_issued = 16000;
   c.busy_cycles = 100;
   c.cycles = 150;
@@ -40,26 +41,34 @@ TEST(Energy, TotalIsCountsTimesTable) {
   c.memory = &values;
   c.srams = {{"gbuf", 1 << 20}, {"tile.operand", 32768}};
   const StatSet s = energy_stats(t, c);
-  // By hand from configs/energy/45nm.json.
-  const double mac = 10000 * 1.5 + 6000 * 0.15;
+  // By hand from configs/energy/45nm.json: the sparse PE multiplies its effectual MACs; the other
+  // 6000 issued slots are clocked (mac.zero_slot).
+  const double mac = 10000 * 1.5, idle = 6000 * 0.15;
   const double control = 100 * (1024 * 0.05 + 4 * 0.4);
   const double gbuf = 1500 * (100.0 / 8), tile = 8000 * (20.0 / 8);
-  const double noc = 3000 * 0.75, dram = 123456.5, leak = 150 * 2 * 1024 * 0.015;
+  const double noc = 3000 * 0.75, dram = 123456.5, dram_io = 777.25, leak = 150 * 2 * 1024 * 0.015;
+  const double total = mac + idle + control + gbuf + tile + noc + dram + dram_io + leak;
   EXPECT_DOUBLE_EQ(stat(s, "energy.mac_pj"), mac);
+  EXPECT_DOUBLE_EQ(stat(s, "energy.idle_slots_pj"), idle);
   EXPECT_DOUBLE_EQ(stat(s, "energy.pe_control_pj"), control);
   EXPECT_DOUBLE_EQ(stat(s, "energy.gbuf_pj"), gbuf);
   EXPECT_DOUBLE_EQ(stat(s, "energy.tile_buffers_pj"), tile);
   EXPECT_DOUBLE_EQ(stat(s, "energy.noc_pj"), noc);
   EXPECT_DOUBLE_EQ(stat(s, "energy.dram_pj"), dram);
+  EXPECT_DOUBLE_EQ(stat(s, "energy.dram_io_pj"), dram_io);
   EXPECT_DOUBLE_EQ(stat(s, "energy.leakage_pj"), leak);
-  EXPECT_NEAR(stat(s, "energy.total_pj"), mac + control + gbuf + tile + noc + dram + leak, 1e-6);
-  // A dense array (no gating, no sparse control): every issued slot is a full MAC.
+  EXPECT_NEAR(stat(s, "energy.total_pj"), total, 1e-6);
+  EXPECT_NEAR(stat(s, "energy.per_effectual_mac_pj"), total / 10000, 1e-12);
+  // A design without zero gating (a dense array, or sparsity off) multiplies its real MACs, the mapped
+  // GEMM's, zeros included, at the table's price exactly; the padding of its partial sets and idle
+  // lanes (issued - mapped) is clocked, never a MAC.
   c.sparse_control = false;
   const StatSet d = energy_stats(t, c);
-  EXPECT_DOUBLE_EQ(stat(d, "energy.mac_pj"), 16000 * 1.5);
+  EXPECT_DOUBLE_EQ(stat(d, "energy.mac_pj"), 14000 * 1.5);
+  EXPECT_DOUBLE_EQ(stat(d, "energy.idle_slots_pj"), 2000 * 0.15);
   EXPECT_DOUBLE_EQ(stat(d, "energy.pe_control_pj"), 0.0);
   c.value_bytes = 4;
-  EXPECT_DOUBLE_EQ(stat(energy_stats(t, c), "energy.mac_pj"), 16000 * 4.6);
+  EXPECT_DOUBLE_EQ(stat(energy_stats(t, c), "energy.mac_pj"), 14000 * 4.6);
 }
 
 TEST(Energy, SramRuleAndNodeScaling) {

@@ -39,7 +39,7 @@ case $case in
       $py - a.json "$c" <<'PY' || fail "$c: report checks"
 import json, sys
 r = json.load(open(sys.argv[1]))
-parts = ["energy.mac_pj", "energy.pe_control_pj", "energy.gbuf_pj", "energy.tile_buffers_pj", "energy.noc_pj",
+parts = ["energy.mac_pj", "energy.idle_slots_pj", "energy.pe_control_pj", "energy.gbuf_pj", "energy.tile_buffers_pj", "energy.noc_pj", "energy.dram_io_pj",
          "energy.dram_pj", "energy.leakage_pj"]
 for row in r["rows"] + r["pass_totals"] + [r["total"]]:
     total = sum(row[p] for p in parts)
@@ -52,6 +52,19 @@ for row in r["rows"] + r["pass_totals"] + [r["total"]]:
 # Totals are sums of rows.
 for key in ("cycles", "dram.read_bytes", "dram.write_bytes", "gbuf.hits"):
     assert r["total"][key] == sum(x[key] for x in r["rows"]), key
+# A dense array multiplies the real MACs of its GEMM at the table's price (bf16: 1.5 pJ), no more:
+# the padding of partial folds is clocked, never priced as a MAC (forward: mapped = dense MACs).
+if r["config"]["pe"]["type"] == "dense-systolic":
+    for x in r["rows"]:
+        if x["pass"] == "forward":
+            assert abs(x["energy.mac_pj"] - 1.5 * x["macs.dense"]) <= 1e-9 * x["energy.mac_pj"], x
+            assert x["energy.idle_slots_pj"] == 0.15 * (x["macs.issued"] - x["macs.dense"]) or \
+                abs(x["energy.idle_slots_pj"] - 0.15 * (x["macs.issued"] - x["macs.dense"])) < 1e-6 * x["energy.idle_slots_pj"], x
+# DRAM interface energy: bits moved x the preset's pJ per bit (DDR4-3200: 5.69 read, 6.41 write; HBM2: none).
+io = {"ddr4-3200": (5.69, 6.41), "hbm2": (0.0, 0.0)}[r["config"]["dram"]["preset"]]
+for x in r["rows"]:
+    want = 8 * (x["dram.read_bytes"] * io[0] + x["dram.write_bytes"] * io[1])
+    assert abs(x["energy.dram_io_pj"] - want) <= 1e-9 * max(1.0, want), (x["energy.dram_io_pj"], want)
 # The sample's layers are tiny: every one is memory-bound on DRAM.
 assert all(x["roofline.memory_bound"] == 1 for x in r["rows"]), sys.argv[2]
 assert r["config"]["dram"]["preset"] in ("ddr4-3200", "hbm2")

@@ -84,6 +84,9 @@ const std::vector<ParamSpec>& spec_params() {
         current("IDD4W", "burst write current, mA per device"),
         current("IDD5AB", "all-bank refresh current, mA per device"),
         current("IDD6x", "self-refresh current, mA per device (self-refresh is not modelled)"),
+        ParamSpec::real("io_read_pj_per_bit", "interface energy per bit read (termination, drivers), pJ; 0: not modelled", 0, 0, 1000),
+        ParamSpec::real("io_write_pj_per_bit", "interface energy per bit written, pJ; 0: not modelled", 0, 0, 1000),
+        ParamSpec::text("io_source", "where the interface energies come from (free text, not used by the model)", ""),
         ParamSpec::text("address_mapping",
                         "address fields from the most to the least significant bits above the burst offset: "
                         "ch ra bg ba ro co, each once (e.g. \"rochrababgco\")",
@@ -175,6 +178,8 @@ Spec make_spec(const ParamSet& v) {
   s.IDD4W = v.get_real("IDD4W");
   s.IDD5AB = v.get_real("IDD5AB");
   s.IDD6x = v.get_real("IDD6x");
+  s.io_read_pj_per_bit = v.get_real("io_read_pj_per_bit");
+  s.io_write_pj_per_bit = v.get_real("io_write_pj_per_bit");
   s.address_mapping = v.get_text("address_mapping");
   s.transaction_queue = u32("transaction_queue");
   s.command_queue = u32("command_queue");

@@ -23,7 +23,7 @@ namespace {
 // Counter indices (their definitions, in this order, are in kDefs below).
 enum Counter : size_t {
   kStallDram, kStallNetwork, kStallBufferWidth, kStallOutput, kDrain,
-  kDramRead, kDramWrite, kDramEnergy, kDramPeakCycles,
+  kDramRead, kDramWrite, kDramEnergy, kDramIoEnergy, kDramPeakCycles,
   kGbufRead, kGbufWrite, kGbufHits, kGbufMisses,
   kTileRead, kTileWrite, kTileLocalHits, kOutWrite, kOutRead,
   kNocBytes, kNocByteHops, kNocMulticastSaved,
@@ -39,7 +39,8 @@ const std::vector<CounterDef>& defs() {
       {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
       {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
       {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM (results, dense in the data type)"},
-      {"dram.energy_pj", Unit::PicoJoules, "DRAM energy by the DRAM model's IDD method (commands and background)"},
+      {"dram.energy_pj", Unit::PicoJoules, "DRAM core energy by the DRAM model's IDD method (commands and background)"},
+      {"dram.io_energy_pj", Unit::PicoJoules, "DRAM interface energy: bits read and written x the DRAM's I/O pJ per bit"},
       {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
       {"gbuf.read_bytes", Unit::Bytes, "global-buffer bytes read (to the network, multicasts once; results to DRAM)"},
       {"gbuf.write_bytes", Unit::Bytes, "global-buffer bytes written (fills from DRAM; results from the tiles)"},
@@ -448,6 +449,8 @@ public:
     const uint64_t end = std::max(now, last_done_);
     counters_[kDrain] += double(end - now);
     counters_[kDramEnergy] = dram::energy(dram_spec_, dram_->counters()).total() - dram_energy_before_;
+    counters_[kDramIoEnergy] = 8 * (counters_[kDramRead] * dram_spec_.io_read_pj_per_bit +
+                                    counters_[kDramWrite] * dram_spec_.io_write_pj_per_bit);
     counters_[kDramPeakCycles] =
         std::ceil((counters_[kDramRead] + counters_[kDramWrite]) / std::max(1e-12, peak_bytes_per_cycle_));
     plan_ = nullptr;

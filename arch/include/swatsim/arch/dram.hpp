@@ -36,6 +36,8 @@ struct Spec {
   uint32_t tRRD_S = 0, tRRD_L = 0, tFAW = 0, tCCD_S = 0, tCCD_L = 0, tWTR_S = 0, tWTR_L = 0;
   uint32_t tWR = 0, tRTP = 0, tRTRS = 0, tRFC = 0, tREFI = 0;
   // power: volts and mA per device
+  /// Interface (I/O) energy per data bit moved, pJ: termination and drivers, beside the IDD core energy.
+  double io_read_pj_per_bit = 0, io_write_pj_per_bit = 0;
   double VDD = 1.2, IDD0 = 0, IDD2N = 0, IDD2P = 0, IDD3N = 0, IDD3P = 0, IDD4R = 0, IDD4W = 0, IDD5AB = 0,
          IDD6x = 0;
   // address mapping: six two-letter fields from the most to the least significant bits

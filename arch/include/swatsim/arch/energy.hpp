@@ -42,14 +42,17 @@ const std::vector<std::string>& energy_actions();
 /// What one accelerator did in one row (a job, or a sum of jobs).
 struct EnergyCounts {
   uint64_t macs_effectual = 0;
+  uint64_t macs_mapped = 0;      ///< MACs of the mapped GEMM (zeros included): what a design without zero gating multiplies
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers
   uint64_t busy_cycles = 0;      ///< summed over tiles
   uint64_t cycles = 0;
   uint32_t tiles = 1;
   uint64_t multipliers_per_tile = 0;
   PeModel::ControlShape control;  ///< schedulers and multiplexed lanes of one tile
-  /// A sparse PE exploiting sparsity: its schedulers and multiplexers are active and a slot issued on a
-  /// zero costs mac.zero_slot; otherwise (a dense array, or sparsity off) every issued slot is a MAC.
+  /// A sparse PE exploiting sparsity: its schedulers and multiplexers are active and it multiplies
+  /// only effectual pairs; otherwise (a dense array, or sparsity off) it multiplies every MAC of the
+  /// mapped GEMM, zeros included. Either way an issued slot without a multiplication (a gated zero,
+  /// the padding of a partial set, an idle lane) costs mac.zero_slot (clocking), never a MAC.
   bool sparse_control = false;
   uint32_t value_bytes = 2;
   const std::vector<CounterDef>* memory_defs = nullptr;
