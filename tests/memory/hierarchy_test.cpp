@@ -315,6 +315,14 @@ TEST(Hierarchy, OperandsThatFitAreReadOnce) {
       EXPECT_EQ(counter(*f.ptrs[i], d.results[i][j], "dram.read_bytes"), double(reads[j])) << f.ptrs[i]->name() << " pass " << j;
       EXPECT_EQ(counter(*f.ptrs[i], d.results[i][j], "dram.write_bytes"), double(writes[j])) << f.ptrs[i]->name() << " pass " << j;
       EXPECT_EQ(counter(*f.ptrs[i], d.results[i][j], "tiling.estimated_dram_read_bytes"), double(reads[j]));
+      // By operand: forward reads inputs and weights, input-grad output gradients and weights,
+      // weight-grad saved activations and output gradients.
+      const char* kinds[3][2] = {{"input_activation", "weight"}, {"output_gradient", "weight"},
+                                 {"saved_activation", "output_gradient"}};
+      const uint64_t parts[3][2] = {{in, w}, {out, w}, {in, out}};
+      for (int k = 0; k < 2; ++k)
+        EXPECT_EQ(counter(*f.ptrs[i], d.results[i][j], std::string("dram.read_bytes.") + kinds[j][k]), double(parts[j][k] * 2))
+            << f.ptrs[i]->name() << " pass " << j << " " << kinds[j][k];
     }
   FormatChoice td;
   td.format[int(TensorRole::Activation)] = StorageFormat::Csr;

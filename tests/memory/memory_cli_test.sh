@@ -60,6 +60,11 @@ if r["config"]["pe"]["type"] == "dense-systolic":
             assert abs(x["energy.mac_pj"] - 1.5 * x["macs.dense"]) <= 1e-9 * x["energy.mac_pj"], x
             assert x["energy.idle_slots_pj"] == 0.15 * (x["macs.issued"] - x["macs.dense"]) or \
                 abs(x["energy.idle_slots_pj"] - 0.15 * (x["macs.issued"] - x["macs.dense"])) < 1e-6 * x["energy.idle_slots_pj"], x
+# Traffic by operand adds up: DRAM reads and global-buffer sends to the tiles.
+kinds = ("input_activation", "weight", "saved_activation", "output_gradient")
+for x in r["rows"] + [r["total"]]:
+    assert x["dram.read_bytes"] == sum(x["dram.read_bytes." + k] for k in kinds), x
+    assert x["gbuf.read_bytes"] == sum(x["gbuf.read_bytes." + k] for k in kinds) + x["dram.write_bytes"], x
 # DRAM interface energy: bits moved x the preset's pJ per bit (DDR4-3200: 5.69 read, 6.41 write; HBM2: none).
 io = {"ddr4-3200": (5.69, 6.41), "hbm2": (0.0, 0.0)}[r["config"]["dram"]["preset"]]
 for x in r["rows"]:

@@ -27,18 +27,34 @@ enum Counter : size_t {
   kGbufRead, kGbufWrite, kGbufHits, kGbufMisses,
   kTileRead, kTileWrite, kTileLocalHits, kOutWrite, kOutRead,
   kNocBytes, kNocByteHops, kNocMulticastSaved,
-  kBOuterJobs, kAResidentJobs, kBResidentJobs, kEstimatedDramRead, kCounters
+  kBOuterJobs, kAResidentJobs, kBResidentJobs, kEstimatedDramRead,
+  // by operand role (OperandKind): DRAM reads, global-buffer reads to the network
+  kDramReadByKind, kGbufReadByKind = kDramReadByKind + 4, kCounters = kGbufReadByKind + 4
 };
 
+/// What an operand is in its pass, for traffic by operand.
+enum OperandKind : size_t { kInputActivation, kWeight, kSavedActivation, kOutputGradient };
+const char* const kKindNames[4] = {"input_activation", "weight", "saved_activation", "output_gradient"};
+OperandKind kind_of(Pass p, int op) {
+  switch (operand_role(p, op)) {
+    case TensorRole::Weight: return kWeight;
+    case TensorRole::Gradient: return kOutputGradient;
+    case TensorRole::Activation: break;
+  }
+  return p == Pass::WeightGrad ? kSavedActivation : kInputActivation;
+}
+
 const std::vector<CounterDef>& defs() {
-  static const std::vector<CounterDef> d = {
+  static const std::vector<CounterDef> d = [] {
+  std::vector<CounterDef> d = {
       {"stall.dram_cycles", Unit::Cycles, "tile-cycles waiting for operands still on their way from DRAM (bandwidth and latency)"},
       {"stall.network_cycles", Unit::Cycles, "tile-cycles waiting for operands in the global buffer to cross the network"},
       {"stall.buffer_width_cycles", Unit::Cycles, "tile-cycles the tile buffers' width could not feed the PE array"},
       {"stall.output_cycles", Unit::Cycles, "tile-cycles waiting for the output buffer to drain"},
       {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
       {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
-      {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM (results, dense in the data type)"},
+      {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM: the pass's results, dense in the data type (forward: output "
+                                        "activations; input-grad: input gradients; weight-grad: dW); partial sums never leave the PE arrays"},
       {"dram.energy_pj", Unit::PicoJoules, "DRAM core energy by the DRAM model's IDD method (commands and background)"},
       {"dram.io_energy_pj", Unit::PicoJoules, "DRAM interface energy: bits read and written x the DRAM's I/O pJ per bit"},
       {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
@@ -59,7 +75,14 @@ const std::vector<CounterDef>& defs() {
       {"tiling.b_resident_jobs", Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"},
       {"tiling.estimated_dram_read_bytes", Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"},
   };
+  for (const char* k : kKindNames)
+    d.push_back({std::string("dram.read_bytes.") + k, Unit::Bytes, std::string("bytes of the ") + k + " read from DRAM"});
+  for (const char* k : kKindNames)
+    d.push_back({std::string("gbuf.read_bytes.") + k, Unit::Bytes,
+                 std::string("bytes of the ") + k + " sent from the global buffer to the tiles"});
   assert(d.size() == kCounters);
+  return d;
+  }();
   return d;
 }
 
@@ -363,13 +386,13 @@ public:
       // In the global buffer, or from DRAM.
       uint64_t at_gbuf;
       if (keep_[op]) {
-        at_gbuf = resident_ready(b, now);
+        at_gbuf = resident_ready(b, op, now);
       } else if (auto r = gbuf_.find(b.key)) {
         counters_[kGbufHits] += 1;
         at_gbuf = std::max(now, *r);
       } else {
         counters_[kGbufMisses] += 1;
-        at_gbuf = dram_read(b, now);
+        at_gbuf = dram_read(b, op, now);
         gbuf_.insert(b.key, b.bytes, at_gbuf);
         counters_[kGbufWrite] += double(b.bytes);
       }
@@ -388,6 +411,7 @@ public:
         sending_[b.key] = arrive;
         counters_[kNocBytes] += double(b.bytes);
         counters_[kGbufRead] += double(b.bytes);
+        counters_[kGbufReadByKind + kind_of(pass_, op)] += double(b.bytes);
       }
       counters_[kNocByteHops] += double(b.bytes * noc_hops_);
       counters_[kTileWrite] += double(b.bytes);
@@ -572,7 +596,7 @@ private:
     std::vector<uint64_t> chunk_ready;  // cycle each chunk of kResidentChunk bytes arrived (running max)
   };
   static constexpr uint64_t kResidentChunk = 8192;  // one DRAM row of every channel for the presets
-  uint64_t resident_ready(const OperandBlock& b, uint64_t now) {
+  uint64_t resident_ready(const OperandBlock& b, int op, uint64_t now) {
     auto [it, fresh] = resident_.try_emplace(b.tensor);
     ResidentTensor& r = it->second;
     if (fresh) r.base = base_of(b);
@@ -581,7 +605,7 @@ private:
       counters_[kGbufMisses] += 1;
       while (r.loaded < need) {
         const uint64_t len = std::min(kResidentChunk, b.tensor_bytes - r.loaded);
-        const uint64_t at = dram_read_at(r.base + r.loaded, len, now);
+        const uint64_t at = dram_read_at(r.base + r.loaded, len, op, now);
         counters_[kGbufWrite] += double(len);
         r.chunk_ready.push_back(std::max(at, r.chunk_ready.empty() ? 0 : r.chunk_ready.back()));
         r.loaded += len;
@@ -618,9 +642,12 @@ private:
     if (it == bases_.end()) it = bases_.emplace(b.tensor, allocate(b.tensor_bytes)).first;
     return it->second;
   }
-  uint64_t dram_read(const OperandBlock& b, uint64_t now) { return dram_read_at(base_of(b) + b.offset, b.bytes, now); }
-  uint64_t dram_read_at(uint64_t addr, uint64_t bytes, uint64_t now) {
+  uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) {
+    return dram_read_at(base_of(b) + b.offset, b.bytes, op, now);
+  }
+  uint64_t dram_read_at(uint64_t addr, uint64_t bytes, int op, uint64_t now) {
     counters_[kDramRead] += double(bytes);
+    counters_[kDramReadByKind + kind_of(pass_, op)] += double(bytes);
     return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, false, to_dram(now)));
   }
   uint64_t dram_write(uint64_t addr, uint64_t bytes, uint64_t now) {
