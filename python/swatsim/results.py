@@ -27,7 +27,9 @@ def _stat_types(units):
     """{stat name: dtype} from a report's "stats" table (unit per statistic)."""
     types = {}
     for name, info in units.items():
-        whole = info.get("unit") in _WHOLE_UNITS and name not in _FLOAT_STATS
+        # baseline.* and reference.* are the other designs' own statistics under the same rules.
+        own = name.split(".", 1)[1] if name.startswith(("baseline.", "reference.")) else name
+        whole = info.get("unit") in _WHOLE_UNITS and name not in _FLOAT_STATS and own not in _FLOAT_STATS
         types[name] = "int64" if whole else "float64"
     return types
 

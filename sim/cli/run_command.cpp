@@ -30,13 +30,16 @@ namespace {
 constexpr const char* kRunUsage =
     "usage: swatsim run --arch CONFIG.json --trace TRACE [--iterations LIST] [--layers LIST]\n"
     "                   [--passes LIST] [--baseline CONFIG.json [--baseline-sparsity on|off]]\n"
+    "                   [--reference CONFIG.json|none]\n"
     "                   [--out REPORT.json] [--csv ROWS.csv] [--progress] [-q] [--timing]\n\n"
     "Replays every recorded iteration and layer of TRACE (forward, input-grad, weight-grad; no\n"
     "input-grad for the first layer) on the accelerator of CONFIG and on a baseline, prints a table,\n"
     "and writes JSON / CSV reports. The default baseline is the same hardware with sparsity\n"
     "exploitation off. A --baseline CONFIG is another accelerator and runs as built, exploiting\n"
     "sparsity if its PE type can (a dense-systolic array never skips); --baseline-sparsity off makes\n"
-    "it treat every operand as dense.\n"
+    "it treat every operand as dense. Every row also compares with a dense reference accelerator\n"
+    "(--reference, or the config's \"reference\" key; none: no reference), run with every operand\n"
+    "dense; the baseline's and the reference's own statistics are reported beside the accelerator's.\n"
     "LIST: numbers and ranges, e.g. 0,2,5-7 (--layers also takes layer names); a range selects what\n"
     "the trace records inside it and must select something; --passes: forward,input-grad,weight-grad.\n"
     "--out and --csv are checked before the replay and both are put in place only when both are\n"
@@ -80,7 +83,7 @@ private:
 
 int run_command(const std::vector<std::string>& args) {
   po::options_description desc("options");
-  std::string arch_path, trace, iterations, layers, passes, baseline, baseline_sparsity, out, csv;
+  std::string arch_path, trace, iterations, layers, passes, baseline, baseline_sparsity, reference, out, csv;
   desc.add_options()
       ("arch", po::value(&arch_path)->required(), "accelerator config (JSON)")
       ("trace", po::value(&trace)->required(), "trace file")
@@ -91,6 +94,8 @@ int run_command(const std::vector<std::string>& args) {
        "baseline accelerator config, run as built (default: same hardware, sparsity off)")
       ("baseline-sparsity", po::value(&baseline_sparsity),
        "on|off: whether the --baseline accelerator exploits sparsity (default: on)")
+      ("reference", po::value(&reference),
+       "dense reference accelerator config, or none (default: the config's \"reference\" key)")
       ("out", po::value(&out), "write the JSON report (every figure and the resolved configs) here")
       ("csv", po::value(&csv), "write one CSV row per layer and pass here")
       ("progress", "always show the progress bar (default: only when stderr is a terminal)")
@@ -110,14 +115,19 @@ int run_command(const std::vector<std::string>& args) {
                        "applies only with --baseline (the default baseline is this hardware with sparsity off)");
     o.baseline_sparsity = baseline_sparsity == "on";
   }
+  if (vm.count("reference")) {
+    if (reference != "none") o.reference = sim::load_accelerator_config(reference);
+  } else if (o.config.reference) {
+    o.reference = *o.config.reference;
+  }
   if (vm.count("iterations")) o.iterations = sim::parse_index_list(iterations, "--iterations");
   if (vm.count("layers")) sim::parse_layer_list(layers, o.layers, o.layer_names);
   if (vm.count("passes")) o.passes = parse_passes(passes);
   const bool quiet = vm.count("quiet") != 0;
 
   // Both outputs are opened (checked) before the replay and put in place only when both are written.
-  if (!out.empty()) refuse_same_file(out, "--out", {trace, arch_path, baseline});
-  if (!csv.empty()) refuse_same_file(csv, "--csv", {trace, arch_path, baseline});
+  if (!out.empty()) refuse_same_file(out, "--out", {trace, arch_path, baseline, reference});
+  if (!csv.empty()) refuse_same_file(csv, "--csv", {trace, arch_path, baseline, reference});
   if (!out.empty() && !csv.empty()) refuse_same_file(csv, "--csv", {out}, "the same file as --out");
   std::unique_ptr<AtomicFile> out_file, csv_file;
   if (!out.empty()) out_file = std::make_unique<AtomicFile>(out);

@@ -132,24 +132,37 @@ std::vector<std::string> top_level_keys() {
   std::vector<std::string> keys{"name"};
   for (const auto& p : arch::accelerator_params()) keys.push_back(p.name);
   for (const auto& s : kSlots) keys.push_back(s.key);
+  keys.push_back("reference");
   return keys;
 }
 
 /// Rules across slots.
-void check_slots(const arch::AcceleratorConfig& c, const std::string& file) {
+void check_slots(const arch::AcceleratorConfig& c, const std::string& file, const std::string& at) {
   const bool ideal = c.memory_type == "ideal";
   if (ideal && c.dram)
-    throw InputError(file, "/dram: a DRAM needs a memory hierarchy in front of it: set /memory/type to \"hierarchy\" "
-                           "or remove /dram (ideal memory has no DRAM)");
+    throw InputError(file, fmt::format("{0}/dram: a DRAM needs a memory hierarchy in front of it: set {0}/memory/type to "
+                                       "\"hierarchy\" or remove {0}/dram (ideal memory has no DRAM)", at));
   if (!ideal && !c.dram)
-    throw InputError(file, fmt::format("/dram: missing; memory type \"{}\" needs a DRAM: a preset ({}) or a section",
+    throw InputError(file, fmt::format("{}/dram: missing; memory type \"{}\" needs a DRAM: a preset ({}) or a section", at,
                                        c.memory_type, known_keys(dram_preset_names())));
 }
+
+arch::AcceleratorConfig bind_config_at(const json& j, const std::string& file, const std::string& dir,
+                                       const std::string& at);
 
 }  // namespace
 
 arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string& file, const std::string& dir) {
-  if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object, got {}", type_name(j)));
+  return bind_config_at(j, file, dir, "");
+}
+
+namespace {
+/// Binds a config found at JSON pointer `at` of `file` ("" for the whole file): errors name its keys
+/// from there.
+arch::AcceleratorConfig bind_config_at(const json& j, const std::string& file, const std::string& dir,
+                                       const std::string& at) {
+  if (!j.is_object())
+    throw InputError(file, fmt::format("{}expected a JSON object, got {}", at.empty() ? "" : at + ": ", type_name(j)));
   arch::AcceleratorConfig c;
   c.energy = default_energy_table();
   c.memory = arch::ParamSet(arch::find_memory_type("ideal")->params);
@@ -157,10 +170,21 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
   for (const auto& item : j.items()) {
     const std::string& key = item.key();  // (no structured binding: lambdas below capture it; clang 14)
     const json& v = item.value();
-    const std::string ptr = "/" + key;
+    const std::string ptr = at + "/" + key;
     if (key == "name") {
       if (!v.is_string()) throw InputError(file, fmt::format("{}: expected a string, got {}", ptr, type_name(v)));
       c.name = v.get<std::string>();
+      continue;
+    }
+    if (key == "reference") {  // the dense reference: an accelerator config inline, or its path
+      if (v.is_null()) continue;
+      if (!v.is_object() && !(v.is_string() && !v.get<std::string>().empty()))
+        throw InputError(file, fmt::format("{}: expected an accelerator config (an object or a file's path), got {}", ptr,
+                                           v.is_string() ? "\"\"" : type_name(v)));
+      const Section r = resolve_section(v, file, ptr, dir);
+      if (r.value.contains("reference") && !r.value["reference"].is_null())
+        throw InputError(r.file, fmt::format("{}/reference: a reference accelerator names no reference of its own", r.pointer));
+      c.reference = std::make_shared<const arch::AcceleratorConfig>(bind_config_at(r.value, r.file, r.dir, r.pointer));
       continue;
     }
     if (auto slot = std::find_if(std::begin(kSlots), std::end(kSlots), [&](const Slot& s) { return key == s.key; });
@@ -178,10 +202,12 @@ arch::AcceleratorConfig bind_accelerator_config(const json& j, const std::string
   }
   for (const auto& s : kSlots)
     if (s.required && (!j.contains(s.key) || j[s.key].is_null()))
-      throw InputError(file, fmt::format("/: missing key \"{}\" (the PE array: {{\"type\": ..., ...}})", s.key));
-  check_slots(c, file);
+      throw InputError(file, fmt::format("{}: missing key \"{}\" (the PE array: {{\"type\": ..., ...}})",
+                                         at.empty() ? "/" : at, s.key));
+  check_slots(c, file, at);
   return c;
 }
+}  // namespace
 
 const std::vector<std::string>& config_section_keys() {
   static const std::vector<std::string> keys = [] {
@@ -204,6 +230,8 @@ json inline_sections(const json& j, const std::string& file, const std::string& 
       *table = (p.is_absolute() ? p : fs::absolute(fs::path(dir.empty() ? "." : dir) / p)).lexically_normal().string();
     }
   }
+  if (auto it = out.find("reference"); it != out.end() && (it->is_string() || it->is_object()))
+    *it = to_json(bind_accelerator_config(resolve_section(*it, file, "/reference", dir).value, file, dir));
   for (const auto& key : config_section_keys())
     if (auto it = out.find(key); it != out.end() && it->is_string()) {
       if (key == "energy") continue;
@@ -242,6 +270,7 @@ json to_json(const arch::AcceleratorConfig& c) {
     j["dram"] = to_json(d);
   }
   if (!c.energy.actions.empty()) j["energy"] = to_json(c.energy);
+  if (c.reference) j["reference"] = to_json(*c.reference);
   return j;
 }
 

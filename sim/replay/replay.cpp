@@ -121,8 +121,8 @@ std::vector<tr::TensorKind> needed_tensors(const tr::LayerInfo& info, uint32_t l
 class Driver {
 public:
   Driver(const ReplayOptions& o, tr::TraceReader& reader, arch::Accelerator& acc, arch::Accelerator& base,
-         const ProgressFn& progress)
-      : o_(o), reader_(reader), acc_(acc), base_(base), progress_(progress) {}
+         arch::Accelerator* ref, const ProgressFn& progress)
+      : o_(o), reader_(reader), acc_(acc), base_(base), ref_(ref), progress_(progress) {}
 
   ReplayResult result;
   std::vector<uint32_t> iterations, layers;
@@ -132,6 +132,7 @@ public:
     // Let both controllers end.
     acc_.jobs.nb_write(nullptr);
     base_.jobs.nb_write(nullptr);
+    if (ref_) ref_->jobs.nb_write(nullptr);
     sc_core::sc_start();
   }
 
@@ -147,7 +148,7 @@ private:
 
   /// Runs one job on both accelerators to completion.
   void simulate(const arch::PassInput& in, ReplayRow& row) {
-    const bool handed = acc_.jobs.nb_write(&in) && base_.jobs.nb_write(&in);
+    const bool handed = acc_.jobs.nb_write(&in) && base_.jobs.nb_write(&in) && (!ref_ || ref_->jobs.nb_write(&in));
     assert(handed);  // the controllers take every job before they answer
     (void)handed;
     sc_core::sc_start();  // until both have answered and wait for the next job
@@ -156,6 +157,10 @@ private:
     accumulate(row.result, *r);
     if (!base_.results.nb_read(r)) throw std::logic_error("the baseline did not finish its job");
     accumulate(row.baseline, *r);
+    if (ref_) {
+      if (!ref_->results.nb_read(r)) throw std::logic_error("the reference did not finish its job");
+      accumulate(row.reference, *r);
+    }
   }
 
   void body() {
@@ -223,6 +228,7 @@ private:
   tr::TraceReader& reader_;
   arch::Accelerator& acc_;
   arch::Accelerator& base_;
+  arch::Accelerator* ref_;
   const ProgressFn& progress_;
   tr::Mask act_, wgt_, saved_, grad_;
   uint64_t next_id_ = 1, total_ = 0, done_ = 0;
@@ -350,8 +356,11 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   // A named baseline is another accelerator, run as built (sparsity exploited unless
   // baseline_sparsity is off); the default baseline is the same hardware treating every operand as dense.
   arch::Accelerator base("baseline", named ? *o.baseline : o.config, named && o.baseline_sparsity);
+  // The reference is dense hardware: every operand dense whatever its PE type could skip.
+  std::unique_ptr<arch::Accelerator> ref;
+  if (o.reference) ref = std::make_unique<arch::Accelerator>("reference", *o.reference, false);
   check_inputs(reader, iterations, layers, o.passes);
-  Driver driver(o, reader, acc, base, progress);
+  Driver driver(o, reader, acc, base, ref.get(), progress);
   driver.iterations = iterations;
   driver.layers = layers;
   driver.run();

@@ -1,6 +1,7 @@
 #include <cmath>
 #include "swatsim/sim/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,43 @@ arch::StatSet full_row_stats(const arch::JobResult& r, const arch::JobResult& b,
   }
   return s;
 }
+
+/// An accelerator's own statistics in a row (what full_row_stats reports of the accelerator, without
+/// anything relative to another design), each name prefixed with `prefix`.
+void add_own_stats(arch::StatSet& into, const std::string& prefix, const arch::JobResult& r, const Side& side,
+                   const std::string& whose) {
+  static const std::vector<std::string> relative = {"baseline_cycles", "speedup", "baseline_cycles_without_inserted_zeros",
+                                                    "speedup_without_inserted_zeros", "energy_efficiency", "edp_gain"};
+  const arch::StatSet own = full_row_stats(r, r, side, side);
+  for (const auto& x : own.all()) {
+    if (x.name.rfind("baseline.", 0) == 0 || std::find(relative.begin(), relative.end(), x.name) != relative.end())
+      continue;
+    if (into.find(prefix + x.name)) continue;  // reported already under this name
+    into.add(prefix + x.name, x.value, x.unit, whose + ": " + x.description);
+  }
+}
+
+/// Every row: the accelerator's statistics, its comparison with the baseline, the baseline's own
+/// statistics (baseline.*), and with a reference its comparison with it and its statistics
+/// (reference.*), so that a speedup below 1 can be explained from the row alone.
+arch::StatSet report_row_stats(const arch::JobResult& r, const arch::JobResult& b, const arch::JobResult& ref,
+                               const Side& acc, const Side& base, const Side* reference) {
+  arch::StatSet s = full_row_stats(r, b, acc, base);
+  s.add("baseline.cycles", double(b.cycles), Unit::Cycles, "the baseline: cycles for the same work (= baseline_cycles)");
+  add_own_stats(s, "baseline.", b, base, "the baseline");
+  if (reference) {
+    s.add("reference_speedup", r.cycles ? double(ref.cycles) / double(r.cycles) : 0.0, Unit::Ratio,
+          "reference.cycles / cycles: the speedup over the dense reference accelerator");
+    const arch::StatSet e = acc.energy(r), er = reference->energy(ref);
+    if (!e.all().empty()) {
+      const double total = find(e, "energy.total_pj"), rtotal = find(er, "energy.total_pj");
+      s.add("reference_energy_efficiency", total > 0 ? rtotal / total : 0.0, Unit::Ratio,
+            "reference energy / energy (one table prices both)");
+    }
+    add_own_stats(s, "reference.", ref, *reference, "the dense reference");
+  }
+  return s;
+}
 }  // namespace
 
 Report build_report(const ReplayResult& res, const ReplayOptions& o) {
@@ -138,8 +176,28 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
   arch::AcceleratorConfig base_config = o.baseline ? *o.baseline : o.config;
   base_config.energy = o.config.energy;  // one table prices both sides
   const Side base(base_config, o.baseline ? o.baseline_sparsity : false);
-  std::map<int, std::pair<arch::JobResult, arch::JobResult>> by_pass;
-  std::pair<arch::JobResult, arch::JobResult> all;
+  std::unique_ptr<Side> ref;
+  if (o.reference) {
+    arch::AcceleratorConfig ref_config = *o.reference;
+    ref_config.energy = o.config.energy;
+    ref_config.reference.reset();
+    ref = std::make_unique<Side>(ref_config, false);
+    rep.reference = json{{"kind", "dense reference accelerator, every operand dense"}, {"config", to_json(ref_config)}};
+  }
+  rep.config.erase("reference");  // reported once, as "reference" beside "baseline"
+  struct Sums {
+    arch::JobResult acc, base, ref;
+    void add(const ReplayRow& row) {
+      accumulate(acc, row.result);
+      accumulate(base, row.baseline);
+      accumulate(ref, row.reference);
+    }
+  };
+  std::map<int, Sums> by_pass;
+  Sums all;
+  auto stats = [&](const arch::JobResult& r, const arch::JobResult& b, const arch::JobResult& x) {
+    return report_row_stats(r, b, x, acc, base, ref.get());
+  };
   for (const auto& row : res.rows) {
     ReportRow r;
     r.iteration = row.iteration;
@@ -147,24 +205,21 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
     r.layer_name = row.layer_name;
     r.pass = arch::to_string(row.pass);
     r.samples = row.samples;
-    r.stats = full_row_stats(row.result, row.baseline, acc, base);
+    r.stats = stats(row.result, row.baseline, row.reference);
     rep.rows.push_back(std::move(r));
-    auto& p = by_pass[int(row.pass)];
-    accumulate(p.first, row.result);
-    accumulate(p.second, row.baseline);
-    accumulate(all.first, row.result);
-    accumulate(all.second, row.baseline);
+    by_pass[int(row.pass)].add(row);
+    all.add(row);
   }
   for (const auto& [pass, v] : by_pass) {
     ReportRow r;
     r.layer_name = "total";
     r.pass = arch::to_string(arch::Pass(pass));
-    r.stats = full_row_stats(v.first, v.second, acc, base);
+    r.stats = stats(v.acc, v.base, v.ref);
     rep.pass_totals.push_back(std::move(r));
   }
   rep.total.layer_name = "total";
   rep.total.pass = "all";
-  rep.total.stats = full_row_stats(all.first, all.second, acc, base);
+  rep.total.stats = stats(all.acc, all.base, all.ref);
   return rep;
 }
 
@@ -206,6 +261,7 @@ const TextColumn kTextColumns[] = {
     {"cycles", "cycles", 14, 0, 1},
     {"baseline", "baseline_cycles", 14, 0, 1},
     {"speedup", "speedup", 8, 3, 1},
+    {"vs-ref", "reference_speedup", 8, 3, 1},
     {"util", "utilization", 6, 3, 1},
     {"row-imbal", "pe.row_imbalance_cycles", 12, 0, 1},
     {"tile-wait", "tiles.wait_cycles", 12, 0, 1},
@@ -238,6 +294,7 @@ void write_text(const Report& r, std::ostream& out) {
   for (const auto& row : r.pass_totals) line("", "", row);
   line("", "", r.total);
   out << "\ncycles: accelerator cycles; baseline: baseline cycles for the same work; speedup = baseline / cycles;\n"
+         "vs-ref: the dense reference accelerator's cycles / cycles ('-': no reference);\n"
          "util: effectual MACs / (cycles x tiles x multipliers per tile); row-imbal: cycles a PE row idled while\n"
          "another row of its array worked (averaged over rows); tile-wait: cycles tiles idled while another tile\n"
          "still worked (summed over tiles); mem-stall: cycles tiles stalled on the memory system (summed over tiles);\n"
@@ -251,6 +308,7 @@ json to_json(const Report& r) {
   j["trace"] = r.trace;
   j["config"] = r.config;
   j["baseline"] = r.baseline;
+  if (!r.reference.is_null()) j["reference"] = r.reference;
   json units = json::object();
   for (const auto& s : r.total.stats.all())
     units[s.name] = json{{"unit", arch::to_string(s.unit)}, {"description", s.description}};

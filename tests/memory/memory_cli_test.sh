@@ -102,9 +102,12 @@ PY
     "$swatsim" run --arch "$acc" --trace "$sample" --baseline "$dense" --out c.json -q
     "$swatsim" run --arch "$src/configs/arch/two-sided-ddr4.json" --trace "$sample" --baseline "$dense" --out d.json -q
     "$swatsim" run --arch "$dense" --trace "$sample" --out e.json -q
-    $py - a.json b.json c.json d.json e.json <<'PY' || fail "statistics depend on the partner"
+    # The same dense design as the baseline (sparsity off) and as the reference: the same statistics.
+    "$swatsim" run --arch "$acc" --trace "$sample" --baseline "$dense" --baseline-sparsity off --reference "$dense" --out f.json -q
+    "$swatsim" run --arch "$acc" --trace "$sample" --reference none --out g.json -q
+    $py - a.json b.json c.json d.json e.json f.json g.json <<'PY' || fail "statistics depend on the partner"
 import json, sys
-a, b, c, d, e = (json.load(open(f)) for f in sys.argv[1:])
+a, b, c, d, e, f, g = (json.load(open(f)) for f in sys.argv[1:])
 def own(row):  # the accelerator's own statistics: everything not about the baseline or a ratio to it
     return {k: v for k, v in row.items()
             if not (k.startswith("baseline") or "speedup" in k or k in ("energy_efficiency", "edp_gain"))}
@@ -114,6 +117,21 @@ for x in (b, c):
 # The same dense design as the baseline of two accelerators, and run alone: the same cycles.
 for rc, rd, re in zip(c["rows"], d["rows"], e["rows"]):
     assert rc["baseline_cycles"] == rd["baseline_cycles"] == re["cycles"], (rc["baseline_cycles"], rd["baseline_cycles"], re["cycles"])
+# Every baseline statistic of a row is the baseline's own, run alone (c's baseline is e's design, as built).
+for rc, re in zip(c["rows"] + [c["total"]], e["rows"] + [e["total"]]):
+    for k, v in own(re).items():
+        if k.startswith("reference") or k in ("iteration", "layer", "name", "samples", "pass"):
+            continue
+        assert rc["baseline." + k] == v, (k, rc["baseline." + k], v)
+# The reference and the sparsity-off baseline are one design treated alike: equal statistics, and the
+# preset's reference (the same dense design) gives the same reference columns as --reference.
+for rf, ra in zip(f["rows"] + [f["total"]], a["rows"] + [a["total"]]):
+    refs = {k[len("reference."):]: v for k, v in rf.items() if k.startswith("reference.")}
+    assert refs and all(rf["baseline." + k] == v for k, v in refs.items()), rf
+    assert abs(rf["reference_speedup"] - rf["reference.cycles"] / rf["cycles"]) < 1e-12
+    assert {k: v for k, v in rf.items() if k.startswith("reference")} == {k: v for k, v in ra.items() if k.startswith("reference")}
+assert a["reference"]["config"]["name"] == "dense-systolic-16x32x32-ddr4" and "reference" not in g
+assert not any(k.startswith("reference") for k in g["total"]), "--reference none still reports a reference"
 PY
     ;;
   liveness)
@@ -168,6 +186,12 @@ PY
     echo '{"name": "t", "node_nm": 45, "voltage": 0.9, "source": "s", "actions": {"mac.bf16": {"value": 1, "unit": "pJ", "source": "x"}}}' > t.json
     echo '{"pe": {"type": "tensordash"}, "energy": "t.json"}' > d.json
     expect_error "t.json: /actions: missing action \"mac.fp32\"" config validate d.json
+    echo '{"pe": {"type": "tensordash"}, "reference": "nowhere.json"}' > e.json
+    expect_error "e.json: /reference: section file" config validate e.json
+    echo '{"pe": {"type": "tensordash"}, "reference": {"pe": {"type": "dense-systolic", "rows": 0}}}' > f.json
+    expect_error "f.json: /reference/pe/rows: expected an integer in [1, 4096], got 0" config validate f.json
+    echo '{"pe": {"type": "tensordash"}, "reference": {"pe": {"type": "dense-systolic"}, "reference": "f.json"}}' > g.json
+    expect_error "g.json: /reference/reference: a reference accelerator names no reference of its own" config validate g.json
     ;;
   *) fail "unknown case" ;;
 esac

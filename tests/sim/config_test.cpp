@@ -93,7 +93,7 @@ TEST(Config, ErrorsNameFileAndKeyPath) {
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hbm9"}})",
         "/memory/type: expected one of hierarchy, ideal, got \"hbm9\"");
   check(R"({"pe": {"type": "tensordash"}, "tile": 2})",
-        "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy)");
+        "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy, reference)");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}})",
         "/dram: missing; memory type \"hierarchy\" needs a DRAM: a preset (ddr4-3200, hbm2) or a section");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": null})",

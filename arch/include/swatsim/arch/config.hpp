@@ -25,6 +25,8 @@ struct AcceleratorConfig {
   std::string dram_preset;         ///< the preset it started from ("" for a custom set)
   ParamSet dram_params;            ///< its resolved parameters
   EnergyTable energy;              ///< prices the actions after the run (empty: no energy reported)
+  /// The dense reference accelerator reports compare with (none: no reference); it has none itself.
+  std::shared_ptr<const AcceleratorConfig> reference;
 };
 
 /// Top-level keys of an accelerator config besides the `pe` and `memory` sections.

@@ -1,6 +1,7 @@
 #pragma once
-// Trace replay: every selected iteration, layer and pass of a trace, sample by sample, on the
-// SystemC accelerator and on its baseline, in one simulation.
+// Trace replay: every selected iteration, layer and pass of a trace, a pass over the batch at a
+// time, on the SystemC accelerator, its baseline and its reference (if any), in one simulation.
+// Each accelerator runs as if alone (its memory system keeps its own clock).
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -29,6 +30,9 @@ struct ReplayOptions {
   /// Whether the named `baseline` exploits sparsity (it is another accelerator, run as it is
   /// built); ignored without a named baseline.
   bool baseline_sparsity = true;
+  /// The dense reference accelerator (--reference, or the config's `reference` key), run with every
+  /// operand dense; none: no reference columns.
+  std::optional<arch::AcceleratorConfig> reference;
   /// Recorded iterations to replay; empty: all. A range selects the recorded iterations inside it
   /// and must select at least one; a single number must be recorded.
   std::vector<IndexRange> iterations;
@@ -48,6 +52,7 @@ struct ReplayRow {
   uint32_t samples = 0;
   arch::JobResult result;    ///< the accelerator
   arch::JobResult baseline;  ///< the baseline
+  arch::JobResult reference; ///< the reference accelerator (zero without one)
 };
 
 struct ReplayResult {

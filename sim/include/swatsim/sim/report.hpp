@@ -27,6 +27,7 @@ struct Report {
   std::string trace;
   nlohmann::ordered_json config;    ///< resolved accelerator config
   nlohmann::ordered_json baseline;  ///< {"kind": "same hardware, sparsity off"} or a resolved config
+  nlohmann::ordered_json reference; ///< null, or {"kind": ..., "config": the dense reference's resolved config}
   std::vector<ReportRow> rows;
   std::vector<ReportRow> pass_totals;
   ReportRow total;
