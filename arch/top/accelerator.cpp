@@ -138,12 +138,14 @@ void Accelerator::control() {
       const uint64_t begin = memory_clock_;
       std::vector<TileTotals> totals(tiles_.size());
       memory_->begin_job(*in, plan, exploit_);
-      const uint64_t end = memory_->end_job(run_hierarchy_job(plan, begin, totals));
+      if (map_only_) (void)memory_->schedule(plan);
+      const uint64_t end = memory_->end_job(map_only_ ? begin : run_hierarchy_job(plan, begin, totals));
       memory_clock_ = end;
       wait(sc_time::from_value(kCycle.value() * (end - begin)));
       add_run(r, plan, *in, in->samples, end - begin, totals);
     }
     r.memory = memory_->job_counters();
+    r.mapping = memory_->mapping();
     results.write(&result_);
   }
 }

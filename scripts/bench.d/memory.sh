@@ -19,15 +19,18 @@ import json, os, sys
 c = json.load(open(sys.argv[1]))
 c["memory"] = os.path.join(os.path.dirname(sys.argv[1]), c["memory"])
 c["dram"] = dict(c["dram"], engine="cycle")
+c.pop("reference", None)  # a path relative to the preset; these runs take no reference
 json.dump(c, open(sys.argv[2], "w"))
 PY
 done
 # Runs are interleaved, five rounds of every configuration, and each keeps its best: the machine's
 # speed drifts, and a slow spell then hits every configuration alike.
 declare -A best
-run() {  # NAME CONFIG [BASELINE]
-  local name=$1 config=$2 extra=() t
-  [ $# -gt 2 ] && extra=(--baseline "$3" --baseline-sparsity off)
+run() {  # NAME CONFIG [BASELINE|with-reference]: without the preset's dense reference unless asked
+  local name=$1 config=$2 t
+  local extra=(--reference none)
+  [ $# -gt 2 ] && [ "$3" = with-reference ] && extra=()
+  [ $# -gt 2 ] && [ "$3" != with-reference ] && extra=(--reference none --baseline "$3" --baseline-sparsity off)
   t=$("$bin/swatsim" run --arch "$config" "${extra[@]}" --trace "$work/r50.swt" -q --timing --out "$work/$name.json" 2>&1 |
       sed -n 's/.* simulated in \([0-9.e+-]*\) s wall.*/\1/p')
   if [ -z "${best[$name]:-}" ] || [ "$(echo "$t < ${best[$name]}" | bc -l)" = 1 ]; then best[$name]=$t; fi
@@ -37,6 +40,8 @@ for round in 1 2 3 4 5; do
   run ddr4 "$arch/tensordash-micro2020-ddr4.json"
   run hbm2 "$arch/tensordash-micro2020-hbm2.json"
   run ddr4-only "$arch/tensordash-micro2020-ddr4.json" "$arch/tensordash-16tiles.json"
+  run ideal-ref "$arch/tensordash-16tiles.json" with-reference
+  run ddr4-ref "$arch/tensordash-micro2020-ddr4.json" with-reference
   if [ "$round" -le 2 ]; then  # the cycle engine takes 5-10 s a run
     run ddr4-cycle "$work/tensordash-micro2020-ddr4-cycle.json"
     run hbm2-cycle "$work/tensordash-micro2020-hbm2-cycle.json"
@@ -65,6 +70,8 @@ t_hbm2=${best[hbm2]}; s_hbm2=$(stats hbm2)
 t_ddr4_c=${best[ddr4-cycle]}; s_ddr4_c=$(stats ddr4-cycle)
 t_hbm2_c=${best[hbm2-cycle]}; s_hbm2_c=$(stats hbm2-cycle)
 t_ddr4_only=${best[ddr4-only]}; s_ddr4_only=$(stats ddr4-only)
+t_ideal_ref=${best[ideal-ref]}; s_ideal_ref=$(stats ideal-ref)
+t_ddr4_ref=${best[ddr4-ref]}; s_ddr4_ref=$(stats ddr4-ref)
 ratio() { echo "scale=2; $1 / $t_ideal" | bc -l; }
 added() { printf "%.3f" "$(echo "$1 - $t_ideal" | bc -l)"; }  # the time the memory models add
 verdict=$(echo "$t_ddr4 <= 3 * $t_ideal" | bc -l)
@@ -80,7 +87,9 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "configuration in turn (two for the cycle engine): this machine's speed drifts by tens of percent,"
   echo "and interleaving makes a slow spell hit every row alike. Every row replays the accelerator and its baseline (the same"
   echo "hardware with sparsity off, so with memory the baseline moves dense operands through the same"
-  echo "DRAM); the last row takes a compute-only baseline. Target (issue 8): DDR4 within 3x of ideal."
+  echo "DRAM); the compute-only row takes an ideal-memory baseline; the last two also replay the preset's"
+  echo "dense reference (16 dense 32x32 arrays with the same memory; x ideal against the ideal run with its"
+  echo "reference). Target (issues 8 and 19): DDR4 within 3x of ideal, accelerator and baseline."
   echo
   echo "DDR4 (fast engine) at $(ratio "$t_ddr4")x ideal: target $([ "$verdict" = 1 ] && echo met || echo "**missed**")."
   echo "\`added s\` is the wall time the memory models add to the ideal run; the ratio also moves with the"
@@ -94,6 +103,8 @@ cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| DDR4-3200 + buffers | cycle | $t_ddr4_c | $(ratio "$t_ddr4_c") | $(added "$t_ddr4_c") | $s_ddr4_c |"
   echo "| HBM2 + buffers | cycle | $t_hbm2_c | $(ratio "$t_hbm2_c") | $(added "$t_hbm2_c") | $s_hbm2_c |"
   echo "| DDR4-3200 + buffers, compute-only baseline | fast | $t_ddr4_only | $(ratio "$t_ddr4_only") | $(added "$t_ddr4_only") | $s_ddr4_only |"
+  echo "| ideal memory, with the dense reference | | $t_ideal_ref | 1.00 | 0 | $s_ideal_ref |"
+  echo "| DDR4-3200 + buffers, with the dense reference | fast | $t_ddr4_ref | $(echo "scale=2; $t_ddr4_ref / $t_ideal_ref" | bc -l) | $(printf "%.3f" "$(echo "$t_ddr4_ref - $t_ideal_ref" | bc -l)") | $s_ddr4_ref |"
   echo
   echo "The fast engine against the cycle engine on this run (docs/dram.md, Engines):"
   echo

@@ -30,7 +30,7 @@ namespace {
 constexpr const char* kRunUsage =
     "usage: swatsim run --arch CONFIG.json --trace TRACE [--iterations LIST] [--layers LIST]\n"
     "                   [--passes LIST] [--baseline CONFIG.json [--baseline-sparsity on|off]]\n"
-    "                   [--reference CONFIG.json|none]\n"
+    "                   [--reference CONFIG.json|none] [--map-only]\n"
     "                   [--out REPORT.json] [--csv ROWS.csv] [--progress] [-q] [--timing]\n\n"
     "Replays every recorded iteration and layer of TRACE (forward, input-grad, weight-grad; no\n"
     "input-grad for the first layer) on the accelerator of CONFIG and on a baseline, prints a table,\n"
@@ -99,6 +99,7 @@ int run_command(const std::vector<std::string>& args) {
       ("out", po::value(&out), "write the JSON report (every figure and the resolved configs) here")
       ("csv", po::value(&csv), "write one CSV row per layer and pass here")
       ("progress", "always show the progress bar (default: only when stderr is a terminal)")
+      ("map-only", "choose and print every layer's and pass's mapping with its estimated DRAM traffic; simulate no cycle")
       ("quiet,q", "no table on stdout, no progress bar")
       ("timing", "print wall-clock time and simulated dense MACs per second on stderr");
   po::variables_map vm;
@@ -124,6 +125,7 @@ int run_command(const std::vector<std::string>& args) {
   if (vm.count("layers")) sim::parse_layer_list(layers, o.layers, o.layer_names);
   if (vm.count("passes")) o.passes = parse_passes(passes);
   const bool quiet = vm.count("quiet") != 0;
+  o.map_only = vm.count("map-only") != 0;
 
   // Both outputs are opened (checked) before the replay and put in place only when both are written.
   if (!out.empty()) refuse_same_file(out, "--out", {trace, arch_path, baseline, reference});
@@ -138,7 +140,8 @@ int run_command(const std::vector<std::string>& args) {
   const sim::ReplayResult result = sim::replay(o, [&](uint64_t d, uint64_t t) { bar(d, t); });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const sim::Report report = sim::build_report(result, o);
-  if (!quiet && out != "-" && csv != "-") sim::write_text(report, std::cout);  // stdout holds a report
+  if (!quiet && out != "-" && csv != "-")  // stdout holds a report
+    o.map_only ? sim::write_mappings(report, std::cout) : sim::write_text(report, std::cout);
   if (out_file) {
     out_file->stream() << sim::to_json(report).dump(2) << "\n";
     out_file->close_temp();

@@ -71,6 +71,7 @@ void accumulate(arch::JobResult& into, const arch::JobResult& r) {
   into.macs_issued += r.macs_issued;
   into.row_idle_cycles += r.row_idle_cycles;
   into.peak_macs += r.peak_macs;
+  if (into.mapping.empty()) into.mapping = r.mapping;  // a row is one job: its mapping
   if (into.memory.size() < r.memory.size()) into.memory.resize(r.memory.size(), 0.0);
   for (size_t i = 0; i < r.memory.size(); ++i) into.memory[i] += r.memory[i];
 }
@@ -359,6 +360,8 @@ ReplayResult replay(const ReplayOptions& o, const ProgressFn& progress) {
   // The reference is dense hardware: every operand dense whatever its PE type could skip.
   std::unique_ptr<arch::Accelerator> ref;
   if (o.reference) ref = std::make_unique<arch::Accelerator>("reference", *o.reference, false);
+  for (arch::Accelerator* a : {&acc, &base, ref.get()})
+    if (a) a->set_map_only(o.map_only);
   check_inputs(reader, iterations, layers, o.passes);
   Driver driver(o, reader, acc, base, ref.get(), progress);
   driver.iterations = iterations;

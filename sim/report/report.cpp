@@ -206,6 +206,9 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
     r.pass = arch::to_string(row.pass);
     r.samples = row.samples;
     r.stats = stats(row.result, row.baseline, row.reference);
+    r.mapping[0] = row.result.mapping;
+    r.mapping[1] = row.baseline.mapping;
+    r.mapping[2] = row.reference.mapping;
     rep.rows.push_back(std::move(r));
     by_pass[int(row.pass)].add(row);
     all.add(row);
@@ -302,6 +305,24 @@ void write_text(const Report& r, std::ostream& out) {
          "'-': not modelled by this memory type. Every statistic: --format json or csv.\n";
 }
 
+void write_mappings(const Report& r, std::ostream& out) {
+  out << fmt::format("swatsim {} mappings of {} on '{}' (the mapper's choice per layer and pass; no cycle simulated)\n\n",
+                     version(), r.trace, r.config["name"].get<std::string>());
+  const char* who[3] = {"accelerator", "baseline", "reference"};
+  const char* estimate[3] = {"tiling.estimated_dram_read_bytes", "baseline.tiling.estimated_dram_read_bytes",
+                             "reference.tiling.estimated_dram_read_bytes"};
+  for (const auto& row : r.rows) {
+    out << fmt::format("iteration {} layer {} {} {}\n", row.iteration, row.layer, row.layer_name, row.pass);
+    for (int d = 0; d < 3; ++d) {
+      if (row.mapping[d].empty()) continue;
+      const arch::Stat* e = row.stats.find(estimate[d]);
+      out << fmt::format("  {:<11} {:>14} B  {}\n", who[d], e ? fmt::format("{:.0f}", e->value) : "-", row.mapping[d]);
+    }
+  }
+  out << "\nB: the mapper's estimate of the DRAM bytes read (LRU over the unit order, no timing); ideal memory "
+         "maps nothing.\n";
+}
+
 json to_json(const Report& r) {
   json j;
   j["swatsim_version"] = version();
@@ -322,6 +343,11 @@ json to_json(const Report& r) {
       x["samples"] = row.samples;
     }
     x["pass"] = row.pass;
+    if (per_layer && !row.mapping[0].empty()) {
+      json m = {{"accelerator", row.mapping[0]}, {"baseline", row.mapping[1]}};
+      if (!row.mapping[2].empty()) m["reference"] = row.mapping[2];
+      x["mapping"] = m;
+    }
     for (const auto& s : row.stats.all()) x[s.name] = json_value(s);
     return x;
   };

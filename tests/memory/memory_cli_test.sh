@@ -8,6 +8,8 @@
 #  errors: memory config errors are one line naming the key.
 #  independence: an accelerator's statistics are byte-identical whatever baseline it is compared
 #    with, and a baseline's whatever accelerator it is compared with.
+#  mapping: --map-only prints every row's mapping and estimate, simulates no cycle, and chooses what
+#    the full run chooses; the JSON report names each design's mapping as a loop nest.
 #  liveness: a design that once spun forever (a corrupt global-buffer index) completes, and 200
 #    random valid hierarchy designs all complete on the sample trace.
 set -euo pipefail
@@ -70,6 +72,11 @@ io = {"ddr4-3200": (5.69, 6.41), "hbm2": (0.0, 0.0)}[r["config"]["dram"]["preset
 for x in r["rows"]:
     want = 8 * (x["dram.read_bytes"] * io[0] + x["dram.write_bytes"] * io[1])
     assert abs(x["energy.dram_io_pj"] - want) <= 1e-9 * max(1.0, want), (x["energy.dram_io_pj"], want)
+# Physics: no row moves its DRAM bytes faster than the DRAM's peak bandwidth, on any design.
+for x in r["rows"]:
+    for who in ("", "baseline.", "reference."):
+        if who + "dram.peak_cycles" in x:
+            assert x[who + "cycles"] >= x[who + "dram.peak_cycles"], (who, x[who + "cycles"], x[who + "dram.peak_cycles"])
 # The sample's layers are tiny: every one is memory-bound on DRAM.
 assert all(x["roofline.memory_bound"] == 1 for x in r["rows"]), sys.argv[2]
 assert r["config"]["dram"]["preset"] in ("ddr4-3200", "hbm2")
@@ -108,9 +115,12 @@ PY
     $py - a.json b.json c.json d.json e.json f.json g.json <<'PY' || fail "statistics depend on the partner"
 import json, sys
 a, b, c, d, e, f, g = (json.load(open(f)) for f in sys.argv[1:])
-def own(row):  # the accelerator's own statistics: everything not about the baseline or a ratio to it
-    return {k: v for k, v in row.items()
-            if not (k.startswith("baseline") or "speedup" in k or k in ("energy_efficiency", "edp_gain"))}
+def own(row):  # the accelerator's own statistics and mapping: nothing about another design or a ratio to it
+    out = {k: v for k, v in row.items()
+           if not (k.startswith(("baseline", "reference")) or "speedup" in k or k in ("energy_efficiency", "edp_gain", "mapping"))}
+    if "mapping" in row:
+        out["mapping"] = row["mapping"]["accelerator"]
+    return out
 for x in (b, c):
     for ra, rx in zip(a["rows"] + [a["total"]], x["rows"] + [x["total"]]):
         assert own(ra) == own(rx), (ra["layer"] if "layer" in ra else "total", own(ra), own(rx))
@@ -119,8 +129,10 @@ for rc, rd, re in zip(c["rows"], d["rows"], e["rows"]):
     assert rc["baseline_cycles"] == rd["baseline_cycles"] == re["cycles"], (rc["baseline_cycles"], rd["baseline_cycles"], re["cycles"])
 # Every baseline statistic of a row is the baseline's own, run alone (c's baseline is e's design, as built).
 for rc, re in zip(c["rows"] + [c["total"]], e["rows"] + [e["total"]]):
+    if "mapping" in re:
+        assert rc["mapping"]["baseline"] == re["mapping"]["accelerator"]
     for k, v in own(re).items():
-        if k.startswith("reference") or k in ("iteration", "layer", "name", "samples", "pass"):
+        if k in ("iteration", "layer", "name", "samples", "pass", "mapping"):
             continue
         assert rc["baseline." + k] == v, (k, rc["baseline." + k], v)
 # The reference and the sparsity-off baseline are one design treated alike: equal statistics, and the
@@ -133,6 +145,30 @@ for rf, ra in zip(f["rows"] + [f["total"]], a["rows"] + [a["total"]]):
 assert a["reference"]["config"]["name"] == "dense-systolic-16x32x32-ddr4" and "reference" not in g
 assert not any(k.startswith("reference") for k in g["total"]), "--reference none still reports a reference"
 PY
+    ;;
+  mapping)
+    acc=$src/configs/arch/tensordash-micro2020-ddr4.json
+    "$swatsim" run --arch "$acc" --trace "$sample" --out full.json -q
+    "$swatsim" run --arch "$acc" --trace "$sample" --map-only --out map.json > map.txt
+    grep -q "^iteration 0 layer 3 fc weight-grad" map.txt || fail "no mapping printed for fc weight-grad"
+    grep -q "  reference " map.txt || fail "the reference's mapping is not printed"
+    $py - full.json map.json <<'PY' || fail "map-only disagrees with the full run"
+import json, sys
+full, m = (json.load(open(f)) for f in sys.argv[1:])
+assert len(full["rows"]) == len(m["rows"]) > 0
+for a, b in zip(full["rows"], m["rows"]):
+    assert a["mapping"] == b["mapping"], (a["mapping"], b["mapping"])
+    for who in ("", "baseline.", "reference."):
+        assert a[who + "tiling.estimated_dram_read_bytes"] == b[who + "tiling.estimated_dram_read_bytes"] > 0
+    assert b["cycles"] == 0 and b["baseline_cycles"] == 0 and b["dram.read_bytes"] == 0, b
+    nest = a["mapping"]["accelerator"]
+    assert nest.startswith(("a-outer: ", "b-outer: ")) and "for sample in 2" in nest, nest
+    if a["pass"] == "weight-grad":  # the batch is the reduction: samples innermost, in chains
+        assert "{ for sample in 2 { unit } } }" in nest and "chains of up to" in nest, nest
+PY
+    "$swatsim" run --arch "$src/configs/arch/tensordash-micro2020.json" --trace "$sample" --map-only --out ideal.json -q
+    $py -c "import json,sys; r=json.load(open('ideal.json')); assert all('mapping' not in x for x in r['rows'])" ||
+      fail "ideal memory reported a mapping"
     ;;
   liveness)
     "$swatsim" trace synth --model resnet50-imagenet --samples 2 --sparsity 0.8 --iterations 1 -o r50.swt > /dev/null

@@ -7,11 +7,14 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 #include "swatsim/arch/dram.hpp"
 #include "swatsim/arch/memory.hpp"
@@ -362,6 +365,7 @@ public:
       out_bytes += output_bytes(plan.units[s.units[s.chain_end(c) - 1]].block);
     }
     out_base_ = allocate(out_bytes);
+    describe(plan, s, use_b, whole, best_bytes);
     return std::move(s);
   }
 
@@ -481,6 +485,8 @@ public:
     return end;
   }
 
+  std::string mapping() const override { return mapping_; }
+
   const std::vector<CounterDef>& counter_defs() const override { return defs(); }
   std::vector<double> job_counters() const override { return counters_; }
   std::vector<SramInstance> srams() const override {
@@ -533,28 +539,61 @@ private:
   /// runs over the batch, that block's units of every sample: the n-th unit with the same block
   /// fields and slice in each sample belong together.
   UnitSchedule chains(const PassPlan& plan) const {
-    using ChainKey = std::array<uint32_t, 8>;
-    std::map<ChainKey, uint32_t> chain_of;
-    std::map<std::array<uint32_t, 8>, uint32_t> seen;  // (sample, block fields, slice) -> units so far
-    std::vector<std::vector<uint32_t>> members;
-    for (uint32_t u = 0; u < plan.units.size(); ++u) {
-      const GemmBlock& g = plan.units[u].block;
-      const uint32_t occurrence = seen[{g.sample, g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end, g.k_part}]++;
-      const uint32_t sample = pass_ == Pass::WeightGrad ? ~0u : g.sample;
-      const ChainKey key{sample, g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end, occurrence};
-      auto [it, fresh] = chain_of.emplace(key, uint32_t(members.size()));
-      if (fresh) members.emplace_back();
-      members[it->second].push_back(u);
-    }
+    const uint32_t n = uint32_t(plan.units.size());
     UnitSchedule s;
-    for (auto& m : members) {
-      // Slices in reduction order, each sample's after the previous sample's.
-      std::stable_sort(m.begin(), m.end(), [&](uint32_t x, uint32_t y) {
-        const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
-        return std::tie(p.sample, p.k_part) < std::tie(q.sample, q.k_part);
-      });
+    bool sliced = false;
+    for (const auto& u : plan.units) sliced |= u.block.k_parts > 1;
+    if (pass_ != Pass::WeightGrad && !sliced) {  // every unit completes its results: chains of one
+      s.units.resize(n);
+      std::iota(s.units.begin(), s.units.end(), 0u);
+      s.chain_begin = s.units;
+      return s;
+    }
+    // Sorting instead of maps (this runs for every pass): first the n-th unit of each (sample, block,
+    // slice) gets its occurrence n, then units with the same chain key are gathered.
+    using Fields = std::array<uint32_t, 6>;
+    auto fields = [&](uint32_t u) {
+      const GemmBlock& g = plan.units[u].block;
+      return Fields{g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end};
+    };
+    std::vector<uint32_t> idx(n), occurrence(n);
+    std::iota(idx.begin(), idx.end(), 0u);
+    std::sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) {
+      const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
+      return std::make_tuple(p.sample, fields(x), p.k_part, x) < std::make_tuple(q.sample, fields(y), q.k_part, y);
+    });
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t u = idx[i], v = i ? idx[i - 1] : u;
+      const GemmBlock &p = plan.units[u].block, &q = plan.units[v].block;
+      const bool same = i && p.sample == q.sample && fields(u) == fields(v) && p.k_part == q.k_part;
+      occurrence[u] = same ? occurrence[v] + 1 : 0;
+    }
+    // Chain key: (sample, except in the weight gradient, whose chains run over the batch), block fields
+    // and occurrence; a chain's units in reduction order, each sample's after the previous sample's.
+    auto chain_sample = [&](uint32_t u) { return pass_ == Pass::WeightGrad ? 0u : plan.units[u].block.sample; };
+    auto key = [&](uint32_t u) { return std::make_tuple(chain_sample(u), fields(u), occurrence[u]); };
+    std::sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) {
+      const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
+      return std::make_tuple(key(x), p.sample, p.k_part, x) < std::make_tuple(key(y), q.sample, q.k_part, y);
+    });
+    // Chains in the plan's order of their first unit (the smallest index of each chain).
+    std::vector<std::pair<uint32_t, uint32_t>> first;  // (first unit, where the chain starts in idx)
+    for (uint32_t i = 0; i < n; ++i)
+      if (i == 0 || key(idx[i]) != key(idx[i - 1])) first.push_back({idx[i], i});
+    std::vector<uint32_t> begin_at(first.size());
+    for (size_t c = 0; c < first.size(); ++c) begin_at[c] = first[c].second;
+    for (size_t c = 0; c < first.size(); ++c) {
+      uint32_t lo = n;
+      for (uint32_t i = begin_at[c]; i < (c + 1 < first.size() ? begin_at[c + 1] : n); ++i) lo = std::min(lo, idx[i]);
+      first[c].first = lo;
+    }
+    std::vector<uint32_t> order(first.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return first[a].first < first[b].first; });
+    for (uint32_t c : order) {
       s.chain_begin.push_back(uint32_t(s.units.size()));
-      s.units.insert(s.units.end(), m.begin(), m.end());
+      s.units.insert(s.units.begin() + s.units.size(), idx.begin() + begin_at[c],
+                     idx.begin() + (c + 1 < first.size() ? begin_at[c + 1] : n));
     }
     return s;
   }
@@ -575,6 +614,36 @@ private:
         cache.insert(b.key, b.bytes, 0);
       }
     return bytes;
+  }
+
+  /// The chosen mapping as a loop nest a reader can follow (the report's "mapping").
+  void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, const uint64_t whole[2], uint64_t estimate) {
+    std::set<std::array<uint32_t, 3>> sets;    // operand-0 blocks per sample: (group, m range)
+    std::set<std::array<uint32_t, 4>> chunks;  // operand-1 blocks: (group, kernel position, n range)
+    uint32_t samples = 0;
+    size_t longest = 0;
+    for (const auto& u : plan.units) {
+      sets.insert({u.block.group, u.block.m_begin, u.block.m_end});
+      chunks.insert({u.block.group, u.block.outer, u.block.n_begin, u.block.n_end});
+      samples = std::max(samples, u.block.sample + 1);
+    }
+    for (size_t c = 0; c < s.chains(); ++c) longest = std::max(longest, s.chain_end(c) - s.chain_begin[c]);
+    const std::string a = std::string(kKindNames[kind_of(pass_, 0)]) + " set", b = std::string(kKindNames[kind_of(pass_, 1)]) + " chunk";
+    const std::string na = fmt::format("for {} in {}", a, sets.size()), nb = fmt::format("for {} in {}", b, chunks.size());
+    const std::string ns = fmt::format("for sample in {}", samples);
+    std::string nest;
+    if (pass_ == Pass::WeightGrad)  // the samples are the reduction: innermost, in one chain
+      nest = (b_outer ? nb + " { " + na : na + " { " + nb) + " { " + ns + " { unit } } }";
+    else
+      nest = b_outer ? nb + " { " + ns + " { " + na + " { unit } } }" : ns + " { " + na + " { " + nb + " { unit } } }";
+    std::string kept;
+    for (int op = 0; op < 2; ++op)
+      kept += fmt::format("{}{} {}", op ? "; " : "", kKindNames[kind_of(pass_, op)],
+                          keep_[op] ? fmt::format("resident ({} B, read once)", whole[op]) : std::string("in LRU blocks"));
+    const std::string chains =
+        longest > 1 ? fmt::format("; chains of up to {} units on one tile (partial sums stay in the PE array)", longest) : "";
+    mapping_ = fmt::format("{}: {}{}; global buffer: {}; estimated DRAM reads {} B", b_outer ? "b-outer" : "a-outer",
+                           nest, chains, kept, estimate);
   }
 
   /// Bytes of every tensor operand `op` reads in this job (each sample's map, or the weights once).
@@ -637,14 +706,44 @@ private:
     if (addr + bytes > cap) addr = 0;  // a block never wraps: start it over at 0
     return addr;
   }
-  uint64_t base_of(const OperandBlock& b) {
-    auto it = bases_.find(b.tensor);
-    if (it == bases_.end()) it = bases_.emplace(b.tensor, allocate(b.tensor_bytes)).first;
+  uint64_t base_of(const OperandBlock& b) { return layout_of(b).base; }
+  /// A tensor's DRAM region, and where its blocks lie (docs/memory.md, DRAM layout).
+  struct TensorLayout {
+    uint64_t base = 0;            // the whole tensor, C order (what a resident tensor streams)
+    uint64_t blocks_base = 0, blocks_size = 0, blocks_next = 0;  // the region its blocks are laid out in
+    std::unordered_map<uint64_t, uint64_t> block_at;  // block key -> address
+  };
+  TensorLayout& layout_of(const OperandBlock& b) {
+    auto [it, fresh] = layouts_.try_emplace(b.tensor);
+    if (fresh) {
+      it->second.base = allocate(b.tensor_bytes);
+      it->second.blocks_base = it->second.base;
+      it->second.blocks_size = std::max<uint64_t>(b.tensor_bytes, 1);
+    }
     return it->second;
   }
-  uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) {
-    return dram_read_at(base_of(b) + b.offset, b.bytes, op, now);
+  /// A block's address: blocks of a tensor are stored one after another in the order they are first
+  /// read (the tiled layout an accelerator writes its tensors in), each distinct block in bytes of its
+  /// own. Boxes of neighbouring units overlap (halos) and a box is not contiguous in C order, so
+  /// placing a block at its first element's share would give different data the same bursts, which
+  /// the DRAM then merges: bandwidth beyond the bus's peak. When a tensor's blocks outgrow its region
+  /// the next ones go to a fresh region.
+  uint64_t block_address(const OperandBlock& b) {
+    TensorLayout& t = layout_of(b);
+    auto [it, fresh] = t.block_at.try_emplace(b.key, 0);
+    if (fresh) {
+      const uint64_t burst = dram_spec_.burst_bytes(), size = ceil_div(b.bytes, burst) * burst;
+      if (t.blocks_next + size > t.blocks_size) {
+        t.blocks_size = std::max(size, t.blocks_size);
+        t.blocks_base = allocate(t.blocks_size);
+        t.blocks_next = 0;
+      }
+      it->second = t.blocks_base + t.blocks_next;
+      t.blocks_next += size;
+    }
+    return it->second;
   }
+  uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) { return dram_read_at(block_address(b), b.bytes, op, now); }
   uint64_t dram_read_at(uint64_t addr, uint64_t bytes, int op, uint64_t now) {
     counters_[kDramRead] += double(bytes);
     counters_[kDramReadByKind + kind_of(pass_, op)] += double(bytes);
@@ -667,7 +766,7 @@ private:
   uint64_t feed_factor_ = 1;
   BlockCache gbuf_;
   std::unordered_map<uint64_t, uint64_t> sending_;  // block key -> cycle its last network send arrives
-  std::unordered_map<uint64_t, uint64_t> bases_;    // tensor -> DRAM base address
+  std::unordered_map<uint64_t, TensorLayout> layouts_;  // tensor -> its DRAM regions
   uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
   std::vector<TileState> tiles_;
   // the current job
@@ -677,8 +776,16 @@ private:
   std::vector<OperandBlock> blocks_;          // [unit * 2 + operand]
   std::vector<bool> chain_last_;              // per unit: the last of its chain (writes the results)
   bool keep_[2] = {false, false};             // operands resident in the global buffer this job
+  std::string mapping_;                       // the job's mapping, described
   std::unordered_map<uint64_t, ResidentTensor> resident_;  // tensor -> how much of it has arrived
-  std::map<SizedKey, OperandBlock> sized_;  // operand-side block fields -> its sizing
+  struct SizedHash {
+    size_t operator()(const SizedKey& k) const {
+      uint64_t h = 0;
+      for (uint32_t x : k) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+      return size_t(h ^ (h >> 29));
+    }
+  };
+  std::unordered_map<SizedKey, OperandBlock, SizedHash> sized_;  // operand-side block fields -> its sizing
   std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
   double dram_energy_before_ = 0;
   uint64_t out_base_ = 0, out_next_ = 0, last_done_ = 0;

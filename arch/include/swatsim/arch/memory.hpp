@@ -84,6 +84,8 @@ public:
   /// The tiles are done at `now`; returns the cycle the last result is in DRAM.
   virtual uint64_t end_job(uint64_t now) { return now; }
 
+  /// The last job's mapping as a readable loop nest ("": this model maps nothing).
+  virtual std::string mapping() const { return {}; }
   /// Counters this model keeps (the same list for every job) and their values for the last job.
   virtual const std::vector<CounterDef>& counter_defs() const;
   virtual std::vector<double> job_counters() const { return {}; }

@@ -33,6 +33,8 @@ struct ReplayOptions {
   /// The dense reference accelerator (--reference, or the config's `reference` key), run with every
   /// operand dense; none: no reference columns.
   std::optional<arch::AcceleratorConfig> reference;
+  /// Choose and report every job's mapping and its estimated traffic, simulate no cycle.
+  bool map_only = false;
   /// Recorded iterations to replay; empty: all. A range selects the recorded iterations inside it
   /// and must select at least one; a single number must be recorded.
   std::vector<IndexRange> iterations;

@@ -21,6 +21,7 @@ struct ReportRow {
   std::string pass;        ///< totals of all passes: "all"
   uint32_t samples = 0;
   arch::StatSet stats;
+  std::string mapping[3];  ///< the accelerator's, the baseline's and the reference's mapping (rows only)
 };
 
 struct Report {
@@ -40,6 +41,8 @@ Report build_report(const ReplayResult& result, const ReplayOptions& options);
 void write_text(const Report& r, std::ostream& out);
 nlohmann::ordered_json to_json(const Report& r);
 void write_csv(const Report& r, std::ostream& out);
+/// The mappings alone (swatsim run --map-only): per row and design, the loop nest and the estimated DRAM reads.
+void write_mappings(const Report& r, std::ostream& out);
 
 
 }  // namespace swatsim::sim

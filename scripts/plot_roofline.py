@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Roofline of a `swatsim run` report with a memory hierarchy (matplotlib, PNG and SVG):
+
+  plot_roofline.py REPORT.json [--out PREFIX]
+
+One point per layer and pass for each design in the report (the accelerator, its baseline and, if
+named, the dense reference): x = operational intensity, effectual MACs per DRAM byte (reads and
+writes); y = attained effectual MACs per cycle. The roofs are each design's peak MACs per cycle
+(cycles x tiles x multipliers, from `utilization`) and the DRAM's peak bandwidth (bytes per
+accelerator cycle, from `dram.peak_cycles`): a point under the slanted roof is memory-bound, one under
+the flat roof compute-bound. Writes PREFIX.png and PREFIX.svg (default: the report's name without
+.json, plus -roofline). Needs Debian's python3-matplotlib.
+"""
+import argparse
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams["svg.hashsalt"] = "swatsim"  # deterministic SVG ids
+
+DESIGNS = (("", "accelerator", "o", "tab:blue"), ("baseline.", "baseline", "s", "tab:orange"),
+           ("reference.", "dense reference", "^", "tab:green"))
+PASSES = {"forward": "full", "input-grad": "left", "weight-grad": "none"}
+
+
+def points(rows, prefix):
+    """(intensity, attained, pass, peak MACs/cycle, peak bytes/cycle) of every row with traffic."""
+    out = []
+    for r in rows:
+        cycles = r.get(prefix + "cycles", r["baseline_cycles"] if prefix == "baseline." else None)
+        macs = r.get(prefix + "macs.effectual")
+        dram = r.get(prefix + "dram.read_bytes", 0) + r.get(prefix + "dram.write_bytes", 0)
+        util, peak_cycles = r.get(prefix + "utilization"), r.get(prefix + "dram.peak_cycles")
+        if not cycles or not macs or not dram or not util or not peak_cycles:
+            continue
+        out.append((macs / dram, macs / cycles, r["pass"], macs / (util * cycles), dram / peak_cycles))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("report")
+    ap.add_argument("--out", help="output prefix (default: REPORT without .json, plus -roofline)")
+    a = ap.parse_args()
+    try:
+        rep = json.load(open(a.report))
+        rows = rep["rows"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"plot_roofline.py: {a.report}: expected a swatsim run JSON report ({e})")
+    prefix = a.out or (a.report[:-5] if a.report.endswith(".json") else a.report) + "-roofline"
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    xs_all = []
+    plotted = 0
+    for key, label, marker, colour in DESIGNS:
+        pts = points(rows, key)
+        if not pts:
+            continue
+        plotted += 1
+        for p, fill in PASSES.items():
+            sel = [q for q in pts if q[2] == p]
+            if sel:
+                ax.scatter([q[0] for q in sel], [q[1] for q in sel], marker=marker, s=22, color=colour,
+                           facecolors=colour if fill == "full" else "none", alpha=0.8,
+                           label=f"{label}, {p}")
+        peak, bw = max(q[3] for q in pts), max(q[4] for q in pts)
+        xs = [q[0] for q in pts]
+        xs_all += xs
+        lo, hi = min(xs) / 2, max(xs) * 2
+        knee = peak / bw
+        roof_x = [lo] + ([knee] if lo < knee < hi else []) + [hi]
+        ax.plot(roof_x, [min(peak, bw * x) for x in roof_x], color=colour, lw=1.2,
+                label=f"{label} roof: {peak:.0f} MACs/cycle, {bw:.1f} B/cycle")
+    if not plotted:
+        sys.exit(f"plot_roofline.py: {a.report}: no row with DRAM traffic (a roofline needs a memory hierarchy)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("operational intensity (effectual MACs per DRAM byte)")
+    ax.set_ylabel("attained effectual MACs per cycle")
+    cfg = rep.get("config", {})
+    ax.set_title(f"Roofline: {cfg.get('name', '?')} on {os.path.basename(rep.get('trace', '?'))} "
+                 "(one point per layer and pass)", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(f"{prefix}.{ext}", dpi=130)
+    print(f"wrote {prefix}.png and {prefix}.svg")
+
+
+if __name__ == "__main__":
+    main()
