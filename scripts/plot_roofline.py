@@ -23,9 +23,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 plt.rcParams["svg.hashsalt"] = "swatsim"  # deterministic SVG ids
 
-DESIGNS = (("", "accelerator", "o", "tab:blue"), ("baseline.", "baseline", "s", "tab:orange"),
-           ("reference.", "dense reference", "^", "tab:green"))
-PASSES = {"forward": "full", "input-grad": "left", "weight-grad": "none"}
+DESIGNS = (("", "accelerator", "tab:blue"), ("baseline.", "baseline", "tab:orange"),
+           ("reference.", "dense reference", "tab:green"))
+PASSES = {"forward": "o", "input-grad": "s", "weight-grad": "^"}  # marker per pass, colour per design
 
 
 def points(rows, prefix):
@@ -56,24 +56,23 @@ def main():
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     xs_all = []
     plotted = 0
-    for key, label, marker, colour in DESIGNS:
+    for key, label, colour in DESIGNS:
         pts = points(rows, key)
         if not pts:
             continue
         plotted += 1
-        for p, fill in PASSES.items():
+        for p, marker in PASSES.items():
             sel = [q for q in pts if q[2] == p]
             if sel:
-                ax.scatter([q[0] for q in sel], [q[1] for q in sel], marker=marker, s=22, color=colour,
-                           facecolors=colour if fill == "full" else "none", alpha=0.8,
-                           label=f"{label}, {p}")
+                ax.scatter([q[0] for q in sel], [q[1] for q in sel], marker=marker, s=24, color=colour,
+                           alpha=0.7, label=f"{label}, {p}")
         peak, bw = max(q[3] for q in pts), max(q[4] for q in pts)
         xs = [q[0] for q in pts]
         xs_all += xs
         lo, hi = min(xs) / 2, max(xs) * 2
         knee = peak / bw
         roof_x = [lo] + ([knee] if lo < knee < hi else []) + [hi]
-        ax.plot(roof_x, [min(peak, bw * x) for x in roof_x], color=colour, lw=1.2,
+        ax.plot(roof_x, [min(peak, bw * x) for x in roof_x], color=colour, lw=1.2, ls="--",
                 label=f"{label} roof: {peak:.0f} MACs/cycle, {bw:.1f} B/cycle")
     if not plotted:
         sys.exit(f"plot_roofline.py: {a.report}: no row with DRAM traffic (a roofline needs a memory hierarchy)")

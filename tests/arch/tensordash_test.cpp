@@ -406,3 +406,19 @@ INSTANTIATE_TEST_SUITE_P(Passes, TensorDashPass,
                                               : info.param == Pass::InputGrad ? "InputGrad"
                                                                               : "WeightGrad");
                          });
+
+// The sparsity-off baseline looks at no zero: every MAC of the mapped GEMM is effectual work, in every
+// pass (input gradient: with the inserted zeros), spread over units by the results each completes.
+TEST(TensorDashHand, BaselineCountsEveryMappedMac) {
+  std::mt19937_64 rng(17);
+  for (int i = 0; i < 20; ++i) {
+    const auto l = testutil::random_layer(rng);
+    for (Pass pass : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) {
+      auto c = testutil::make_case(rng, l, pass, 0.4, 0.3);
+      td::TensorDash model(td::Params{});
+      uint64_t sum = 0;
+      for (const auto& u : model.plan(c.in, false).units) sum += u.macs_effectual;
+      EXPECT_EQ(sum, l.mapped_macs(pass)) << testing::PrintToString(c);
+    }
+  }
+}

@@ -82,6 +82,13 @@ assert all(x["roofline.memory_bound"] == 1 for x in r["rows"]), sys.argv[2]
 assert r["config"]["dram"]["preset"] in ("ddr4-3200", "hbm2")
 PY
     done
+    # The roofline plot of the last preset: PNG and SVG; a report without DRAM is refused in one line.
+    $py "$src/scripts/plot_roofline.py" a.json --out roof > /dev/null
+    [ -s roof.png ] && [ -s roof.svg ] || fail "no roofline plot"
+    "$swatsim" run --arch "$src/configs/arch/tensordash-micro2020.json" --trace "$sample" --out ideal.json -q
+    set +e; $py "$src/scripts/plot_roofline.py" ideal.json --out none 2> err.txt; rc=$?; set -e
+    [ $rc -ne 0 ] && grep -q "no row with DRAM traffic" err.txt && [ "$(wc -l < err.txt)" -eq 1 ] ||
+      fail "roofline of an ideal-memory report: $(cat err.txt)"
     ;;
   sweep-memory)  # one sweep axis switches ideal memory / DDR4 / HBM2 (null drops the dram key)
     cat > m.json <<J

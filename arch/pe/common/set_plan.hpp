@@ -40,14 +40,28 @@ public:
     b.output_elements = uint64_t(b.m_end - b.m_begin) * (b.n_end - b.n_begin);
     return b;
   }
-  /// The baseline's plan (sparsity off): every pair costs `pair_cycles`; one segment per chunk.
-  void dense_plan(PassPlan& plan, uint64_t pair_cycles) const {
+  /// The baseline's plan (sparsity off): every pair costs `pair_cycles`; one segment per chunk. The
+  /// array looks at no zero, so every MAC of the mapped GEMM (`mapped_macs`) is effectual work, spread
+  /// over the units by the results they complete (every result has the same reduction length).
+  void dense_plan(PassPlan& plan, uint64_t pair_cycles, uint64_t mapped_macs) const {
     plan.states = 1;
     for (uint32_t j = 0; j < chunks(); ++j) plan.segments.push_back(Segment::constant(pair_cycles * chunk_sets(j)));
+    const size_t first = plan.units.size();
+    uint64_t outputs = 0;
     for (uint32_t g = 0; g < m_.groups; ++g)
       for (uint32_t o = 0; o < m_.outer; ++o)
         for (uint32_t i0 = 0; i0 < n0_; ++i0)
-          for (uint32_t j = 0; j < chunks(); ++j) plan.units.push_back(WorkUnit{j, 0, 0, block(g, o, i0, j)});
+          for (uint32_t j = 0; j < chunks(); ++j) {
+            plan.units.push_back(WorkUnit{j, 0, 0, block(g, o, i0, j)});
+            outputs += plan.units.back().block.output_elements;
+          }
+    uint64_t given = 0;
+    for (size_t u = first; u < plan.units.size(); ++u) {
+      WorkUnit& w = plan.units[u];
+      w.macs_effectual = outputs ? w.block.output_elements * (mapped_macs / outputs) : 0;
+      given += w.macs_effectual;
+    }
+    if (plan.units.size() > first) plan.units.back().macs_effectual += mapped_macs - given;
   }
 
 private:

@@ -74,7 +74,7 @@ PassPlan TensorDash::plan(const PassInput& in, bool exploit) const {
   plan.macs_dense = in.layer.macs_per_sample();
   plan.row_divisor = rows;
   if (!exploit) {
-    sets.dense_plan(plan, T);  // base cycles: every step of every pair costs one cycle (REFERENCE §2)
+    sets.dense_plan(plan, T, in.layer.mapped_macs(in.pass));  // base cycles: every step of every pair costs one cycle (REFERENCE §2)
     return plan;
   }
   plan.states = uint32_t(H) + 1;

@@ -91,7 +91,7 @@ PassPlan TwoSided::plan(const PassInput& in, bool exploit) const {
   plan.macs_dense = in.layer.macs_per_sample();
   plan.row_divisor = rows * cols;
   if (!exploit) {
-    sets.dense_plan(plan, uint64_t(T) * step_cycles(uint32_t(p_.lanes), P));
+    sets.dense_plan(plan, uint64_t(T) * step_cycles(uint32_t(p_.lanes), P), in.layer.mapped_macs(in.pass));
     return plan;
   }
   std::vector<uint64_t> b(uint64_t(T) * cols * n1), a(uint64_t(T) * rows), scratch;
