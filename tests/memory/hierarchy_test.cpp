@@ -362,3 +362,30 @@ TEST(Hierarchy, RefetchedWeightTilePerSampleByHand) {
   EXPECT_EQ(counter(*f.ptrs[1], d.results[1][0], "dram.read_bytes"), weights + acts);
   EXPECT_EQ(counter(*f.ptrs[1], d.results[1][0], "tiling.b_outer_jobs"), 1);
 }
+
+// When the batch's operands do not fit, the weight gradient may run sample by sample: dW's partial
+// sums are written after each sample and read back by the next, counted as such. Eight samples of a
+// dense 3x3 layer whose maps (25 KB per sample and operand) overflow a 64 KiB buffer: the mapper
+// spills (keeping each sample's blocks on chip beats re-reading every sample's per output block), and
+// then by hand: 7 spilled copies of dW are written and read back, dW is written 8 times in all.
+TEST(Hierarchy, SpilledWeightGradientCountsItsPartialSums) {
+  std::mt19937_64 rng(51);
+  LayerShape l;
+  l.N = 8; l.C = 64; l.H = 14; l.W = 14; l.K = 64; l.R = 3; l.S = 3; l.padding = 1; l.Ho = 14; l.Wo = 14;
+  auto c = testutil::make_case(rng, l, Pass::WeightGrad, 0.5, 0.5);
+  c.in.sample = 0;
+  c.in.samples = 8;
+  const json dense = {{"gbuf_kib", 64}, {"activation_format", "dense"}, {"weight_format", "dense"}, {"gradient_format", "dense"}};
+  Accelerator acc("acc", config(4, memory(dense), "ddr4-3200", json{{"type", "dense-systolic"}, {"rows", 16}, {"cols", 16}}), true);
+  Driver d("d", {&acc}, {&c.in});
+  sc_core::sc_start();
+  const JobResult& r = d.results[0][0];
+  const double dw = 64.0 * 64 * 9 * 2;
+  ASSERT_EQ(counter(acc, r, "tiling.spilled_jobs"), 1);
+  EXPECT_EQ(counter(acc, r, "dram.write_bytes"), 8 * dw);
+  EXPECT_EQ(counter(acc, r, "dram.write_bytes.partial_sum"), 7 * dw);
+  EXPECT_EQ(counter(acc, r, "dram.read_bytes.partial_sum"), 7 * dw);
+  // The operands: at least every sample's maps once.
+  EXPECT_GE(counter(acc, r, "dram.read_bytes.saved_activation") + counter(acc, r, "dram.read_bytes.output_gradient"),
+            8 * 2 * (64.0 * 14 * 14 * 2));
+}

@@ -67,7 +67,8 @@ if r["config"]["pe"]["type"] == "dense-systolic":
 # Traffic by operand adds up: DRAM reads and global-buffer sends to the tiles.
 kinds = ("input_activation", "weight", "saved_activation", "output_gradient")
 for x in r["rows"] + [r["total"]]:
-    assert x["dram.read_bytes"] == sum(x["dram.read_bytes." + k] for k in kinds), x
+    assert x["dram.read_bytes"] == sum(x["dram.read_bytes." + k] for k in kinds + ("partial_sum",)), x
+    assert x["dram.read_bytes.partial_sum"] == x["dram.write_bytes.partial_sum"], x  # every spilled byte comes back
     assert x["gbuf.read_bytes"] == sum(x["gbuf.read_bytes." + k] for k in kinds) + x["dram.write_bytes"], x
 # DRAM interface energy: bits moved x the preset's pJ per bit (DDR4-3200: 5.69 read, 6.41 write; HBM2: none).
 io = {"ddr4-3200": (5.69, 6.41), "hbm2": (0.0, 0.0)}[r["config"]["dram"]["preset"]]

@@ -32,12 +32,13 @@ enum Counter : size_t {
   kNocBytes, kNocByteHops, kNocMulticastSaved,
   kBOuterJobs, kAResidentJobs, kBResidentJobs, kEstimatedDramRead,
   // by operand role (OperandKind): DRAM reads, global-buffer reads to the network
-  kDramReadByKind, kGbufReadByKind = kDramReadByKind + 4, kCounters = kGbufReadByKind + 4
+  kSpilledJobs, kDramWritePartial,
+  kDramReadByKind, kGbufReadByKind = kDramReadByKind + 5, kCounters = kGbufReadByKind + 4
 };
 
 /// What an operand is in its pass, for traffic by operand.
-enum OperandKind : size_t { kInputActivation, kWeight, kSavedActivation, kOutputGradient };
-const char* const kKindNames[4] = {"input_activation", "weight", "saved_activation", "output_gradient"};
+enum OperandKind : size_t { kInputActivation, kWeight, kSavedActivation, kOutputGradient, kPartialSum };
+const char* const kKindNames[5] = {"input_activation", "weight", "saved_activation", "output_gradient", "partial_sum"};
 OperandKind kind_of(Pass p, int op) {
   switch (operand_role(p, op)) {
     case TensorRole::Weight: return kWeight;
@@ -78,9 +79,13 @@ const std::vector<CounterDef>& defs() {
       {"tiling.b_resident_jobs", Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"},
       {"tiling.estimated_dram_read_bytes", Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"},
   };
+  d.push_back({"tiling.spilled_jobs", Unit::Count,
+               "weight-gradient passes run sample by sample, dW's partial sums written to DRAM and read back"});
+  d.push_back({"dram.write_bytes.partial_sum", Unit::Bytes,
+               "bytes of partial sums written to DRAM that are read back later (spilled dW of a sample-by-sample pass)"});
   for (const char* k : kKindNames)
     d.push_back({std::string("dram.read_bytes.") + k, Unit::Bytes, std::string("bytes of the ") + k + " read from DRAM"});
-  for (const char* k : kKindNames)
+  for (const char* k : std::vector<const char*>(kKindNames, kKindNames + 4))
     d.push_back({std::string("gbuf.read_bytes.") + k, Unit::Bytes,
                  std::string("bytes of the ") + k + " sent from the global buffer to the tiles"});
   assert(d.size() == kCounters);
@@ -296,15 +301,97 @@ public:
     dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
     chain_last_.assign(plan.units.size(), true);
     resident_.clear();
-    out_next_ = 0;
     last_done_ = 0;
     sending_.clear();
   }
 
   UnitSchedule schedule(const PassPlan& plan) override {
-    UnitSchedule a = chains(plan);
-    // b-outer: the chains reordered by their operand-1 block (weights, or the weight gradient's
-    // output gradient), stably, so that the samples and operand-0 blocks run inside each.
+    // The mapper. Unit orders: the chains (over the batch; in the weight gradient also sample by
+    // sample, spilling dW's partial sums) in a-outer and b-outer order; for each, the residencies that
+    // fit. Each is estimated by the DRAM bytes it moves beyond the compulsory results (reads, and the
+    // partial sums a spilling order writes and reads back); the first of equals wins (a-outer before
+    // b-outer, over the batch before spilling, fewer resident operands before more).
+    uint64_t whole[2];
+    for (int op = 0; op < 2; ++op) whole[op] = resident_bytes(op);
+    struct Order {
+      UnitSchedule s;
+      bool b_outer, spill;
+      uint64_t partial = 0;  // bytes of partial sums written and read back
+    };
+    std::vector<Order> orders;
+    uint32_t samples = 0;
+    for (const auto& u : plan.units) samples = std::max(samples, u.block.sample + 1);
+    for (bool spill : {false, true}) {
+      if (spill && (pass_ != Pass::WeightGrad || samples < 2)) continue;
+      UnitSchedule a = chains(plan, spill);
+      const uint64_t partial = spill ? partial_bytes(plan, a) : 0;
+      if (order_ != LoopOrder::BOuter) orders.push_back(Order{a, false, spill, partial});
+      if (order_ != LoopOrder::AOuter) orders.push_back(Order{b_outer(plan, a), true, spill, partial});
+    }
+    struct Candidate {
+      size_t order;
+      bool keep[2];
+    };
+    std::vector<Candidate> candidates;
+    for (size_t o = 0; o < orders.size(); ++o)
+      for (int r = 0; r < 4; ++r) {
+        const bool keep_a = r == 1 || r == 3, keep_b = r == 2 || r == 3;
+        const Residency want = r == 0 ? Residency::None : r == 1 ? Residency::A : r == 2 ? Residency::B : Residency::Both;
+        if (residency_ != Residency::Auto && residency_ != want) continue;
+        // A resident operand must fit (with the other if both are): auto skips what does not, a
+        // forced residency that does not fit is streamed.
+        const bool fits = (keep_a ? whole[0] : 0) + (keep_b ? whole[1] : 0) <= gbuf_bytes_;
+        if (!fits && residency_ == Residency::Auto) continue;
+        candidates.push_back(Candidate{o, {keep_a && fits, keep_b && fits}});
+      }
+    // A streamed operand reads each distinct block at least once: with it, a bound that skips the
+    // LRU pass of a candidate that cannot win (exact: the choice is the same without it).
+    uint64_t distinct[2];
+    for (int op = 0; op < 2; ++op) distinct[op] = distinct_bytes(op);
+    uint64_t best_cost = ~uint64_t(0), best_reads = 0;
+    Candidate best = candidates.front();
+    for (const Candidate& c : candidates) {
+      const Order& o = orders[c.order];
+      uint64_t bound = 2 * o.partial;
+      for (int op = 0; op < 2; ++op) bound += c.keep[op] ? whole[op] : distinct[op];
+      if (bound >= best_cost) continue;
+      const uint64_t reads = dram_traffic(o.s.units, c.keep, whole) + o.partial;
+      const uint64_t cost = reads + o.partial;
+      if (cost < best_cost) {
+        best_cost = cost;
+        best_reads = reads;
+        best = c;
+      }
+    }
+    counters_[kEstimatedDramRead] = double(best_reads);
+    Order& chosen = orders[best.order];
+    for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
+    spill_ = chosen.spill;
+    if (chosen.b_outer) counters_[kBOuterJobs] += 1;
+    if (spill_) counters_[kSpilledJobs] += 1;
+    if (keep_[0]) counters_[kAResidentJobs] += 1;
+    if (keep_[1]) counters_[kBResidentJobs] += 1;
+    gbuf_.set_capacity(gbuf_bytes_ - (keep_[0] ? whole[0] : 0) - (keep_[1] ? whole[1] : 0));
+    UnitSchedule& s = chosen.s;
+    // The results leave once per chain, after its last unit, to their block's place in the job's
+    // region (a spilled block is read back from there by its next chain, and written again).
+    results_.clear();
+    uint64_t out_bytes = 0;
+    for (size_t c = 0; c < s.chains(); ++c) {
+      for (size_t i = s.chain_begin[c]; i + 1 < s.chain_end(c); ++i) chain_last_[s.units[i]] = false;
+      const GemmBlock& g = plan.units[s.units[s.chain_end(c) - 1]].block;
+      auto [it, fresh] = results_.try_emplace(result_key(g), ResultBlock{out_bytes, 0, 0});
+      if (fresh) out_bytes += output_bytes(g);
+      it->second.chains += 1;
+    }
+    out_base_ = allocate(out_bytes);
+    describe(plan, s, chosen.b_outer, whole, best_reads);
+    return std::move(s);
+  }
+
+  /// The chains reordered by their operand-1 block (weights, or the weight gradient's output
+  /// gradient), stably, so that the samples and operand-0 blocks run inside each: b-outer.
+  static UnitSchedule b_outer(const PassPlan& plan, const UnitSchedule& a) {
     std::vector<uint32_t> by_b(a.chains());
     std::iota(by_b.begin(), by_b.end(), 0u);
     std::stable_sort(by_b.begin(), by_b.end(), [&](uint32_t x, uint32_t y) {
@@ -316,57 +403,26 @@ public:
       b.chain_begin.push_back(uint32_t(b.units.size()));
       b.units.insert(b.units.end(), a.units.begin() + a.chain_begin[c], a.units.begin() + a.chain_end(c));
     }
-    // The mapper: every allowed (loop order, residency) pair, estimated by DRAM read bytes; the first
-    // of equals wins (a-outer before b-outer, fewer resident operands before more).
-    uint64_t whole[2];
-    for (int op = 0; op < 2; ++op) whole[op] = resident_bytes(op);
-    struct Candidate {
-      bool b_outer;
-      bool keep[2];
-    };
-    std::vector<Candidate> candidates;
-    const bool orders[2] = {false, true};
-    for (int r = 0; r < 4; ++r) {
-      const bool keep_a = r == 1 || r == 3, keep_b = r == 2 || r == 3;
-      const Residency want = r == 0 ? Residency::None : r == 1 ? Residency::A : r == 2 ? Residency::B : Residency::Both;
-      if (residency_ != Residency::Auto && residency_ != want) continue;
-      // A resident operand must fit (with the other if both are); one that does not is streamed.
-      const uint64_t need = (keep_a ? whole[0] : 0) + (keep_b ? whole[1] : 0);
-      if (need > gbuf_bytes_ && !(residency_ != Residency::Auto)) continue;
-      const bool fits = need <= gbuf_bytes_;
-      for (bool bo : orders) {
-        if ((order_ == LoopOrder::AOuter && bo) || (order_ == LoopOrder::BOuter && !bo)) continue;
-        candidates.push_back(Candidate{bo, {keep_a && fits, keep_b && fits}});
-      }
-    }
-    uint64_t best_bytes = ~uint64_t(0);
-    Candidate best = candidates.front();
-    for (const Candidate& c : candidates) {
-      const uint64_t bytes = candidates.size() == 1 ? 0 : dram_traffic((c.b_outer ? b : a).units, c.keep, whole);
-      if (bytes < best_bytes) {
-        best_bytes = bytes;
-        best = c;
-      }
-    }
-    if (candidates.size() == 1) best_bytes = dram_traffic((best.b_outer ? b : a).units, best.keep, whole);
-    counters_[kEstimatedDramRead] = double(best_bytes);
-    const bool use_b = best.b_outer;
-    for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
-    if (use_b) counters_[kBOuterJobs] += 1;
-    if (keep_[0]) counters_[kAResidentJobs] += 1;
-    if (keep_[1]) counters_[kBResidentJobs] += 1;
-    gbuf_.set_capacity(gbuf_bytes_ - (keep_[0] ? whole[0] : 0) - (keep_[1] ? whole[1] : 0));
-    UnitSchedule& s = use_b ? b : a;
-    // The results leave once per chain, after its last unit; the job's results get one region,
-    // written in completion order.
-    uint64_t out_bytes = 0;
+    return b;
+  }
+
+  /// Where a chain's results go: the same block of the same sample (forward, input gradient) or of
+  /// the batch (weight gradient: every sample adds to dW).
+  uint64_t result_key(const GemmBlock& g) const {
+    uint64_t h = pass_ == Pass::WeightGrad ? 0x51ull : 0x52ull + g.sample;
+    for (uint32_t x : {g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end}) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 31);
+  }
+  /// Bytes of partial sums a schedule writes and reads back: every chain's results but the first
+  /// chain's of each result block.
+  uint64_t partial_bytes(const PassPlan& plan, const UnitSchedule& s) const {
+    std::unordered_map<uint64_t, bool> seen;
+    uint64_t bytes = 0;
     for (size_t c = 0; c < s.chains(); ++c) {
-      for (size_t i = s.chain_begin[c]; i + 1 < s.chain_end(c); ++i) chain_last_[s.units[i]] = false;
-      out_bytes += output_bytes(plan.units[s.units[s.chain_end(c) - 1]].block);
+      const GemmBlock& g = plan.units[s.units[s.chain_end(c) - 1]].block;
+      if (!seen.emplace(result_key(g), true).second) bytes += output_bytes(g);
     }
-    out_base_ = allocate(out_bytes);
-    describe(plan, s, use_b, whole, best_bytes);
-    return std::move(s);
+    return bytes;
   }
 
   uint64_t fetch(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
@@ -462,8 +518,12 @@ public:
     counters_[kNocByteHops] += double(bytes * noc_hops_);
     counters_[kGbufWrite] += double(bytes);
     counters_[kGbufRead] += double(bytes);
-    const uint64_t done = dram_write(out_base_ + out_next_, bytes, now);
-    out_next_ += bytes;
+    // A block some chain wrote before holds partial sums: read them back and add (spilled dW).
+    ResultBlock& r = results_.at(result_key(unit.block));
+    const uint64_t addr = out_base_ + r.offset;
+    const uint64_t partial_in = r.written ? dram_read_at(addr, bytes, int(kPartialSum), now) : now;
+    if (++r.written < r.chains) counters_[kDramWritePartial] += double(bytes);
+    const uint64_t done = dram_write(addr, bytes, std::max(now, partial_in));
     last_done_ = std::max({last_done_, done, drained});
     // The output buffer holds one unit's results (two with double buffering): the tile may start
     // the next unit's results once the slot it reuses has drained.
@@ -537,13 +597,15 @@ private:
   /// a-outer order: sample by sample, each in its PE model's order). A chain is the reduction
   /// slices of one output block (dense WS/IS folds), and for the weight gradient, whose reduction
   /// runs over the batch, that block's units of every sample: the n-th unit with the same block
-  /// fields and slice in each sample belong together.
-  UnitSchedule chains(const PassPlan& plan) const {
+  /// fields and slice in each sample belong together (`per_sample`: each sample's on its own, dW
+  /// spilled between them).
+  UnitSchedule chains(const PassPlan& plan, bool per_sample) const {
     const uint32_t n = uint32_t(plan.units.size());
     UnitSchedule s;
     bool sliced = false;
     for (const auto& u : plan.units) sliced |= u.block.k_parts > 1;
-    if (pass_ != Pass::WeightGrad && !sliced) {  // every unit completes its results: chains of one
+    const bool over_batch = pass_ == Pass::WeightGrad && !per_sample;
+    if (!over_batch && !sliced) {  // every unit completes its results: chains of one
       s.units.resize(n);
       std::iota(s.units.begin(), s.units.end(), 0u);
       s.chain_begin = s.units;
@@ -570,7 +632,7 @@ private:
     }
     // Chain key: (sample, except in the weight gradient, whose chains run over the batch), block fields
     // and occurrence; a chain's units in reduction order, each sample's after the previous sample's.
-    auto chain_sample = [&](uint32_t u) { return pass_ == Pass::WeightGrad ? 0u : plan.units[u].block.sample; };
+    auto chain_sample = [&](uint32_t u) { return over_batch ? 0u : plan.units[u].block.sample; };
     auto key = [&](uint32_t u) { return std::make_tuple(chain_sample(u), fields(u), occurrence[u]); };
     std::sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) {
       const GemmBlock &p = plan.units[x].block, &q = plan.units[y].block;
@@ -644,6 +706,18 @@ private:
         longest > 1 ? fmt::format("; chains of up to {} units on one tile (partial sums stay in the PE array)", longest) : "";
     mapping_ = fmt::format("{}: {}{}; global buffer: {}; estimated DRAM reads {} B", b_outer ? "b-outer" : "a-outer",
                            nest, chains, kept, estimate);
+  }
+
+  /// Bytes of operand `op`'s distinct blocks in this job (what streaming it reads at least).
+  uint64_t distinct_bytes(int op) const {
+    std::unordered_map<uint64_t, uint64_t> seen;
+    seen.reserve(plan_->units.size());
+    uint64_t total = 0;
+    for (size_t u = 0; u < plan_->units.size(); ++u) {
+      const OperandBlock& b = block(u, op);
+      if (b.bytes && seen.emplace(b.key, b.bytes).second) total += b.bytes;
+    }
+    return total;
   }
 
   /// Bytes of every tensor operand `op` reads in this job (each sample's map, or the weights once).
@@ -744,9 +818,10 @@ private:
     return it->second;
   }
   uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) { return dram_read_at(block_address(b), b.bytes, op, now); }
+  /// `op`: the operand read, or kPartialSum.
   uint64_t dram_read_at(uint64_t addr, uint64_t bytes, int op, uint64_t now) {
     counters_[kDramRead] += double(bytes);
-    counters_[kDramReadByKind + kind_of(pass_, op)] += double(bytes);
+    counters_[kDramReadByKind + (op == int(kPartialSum) ? kPartialSum : kind_of(pass_, op))] += double(bytes);
     return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, false, to_dram(now)));
   }
   uint64_t dram_write(uint64_t addr, uint64_t bytes, uint64_t now) {
@@ -776,6 +851,12 @@ private:
   std::vector<OperandBlock> blocks_;          // [unit * 2 + operand]
   std::vector<bool> chain_last_;              // per unit: the last of its chain (writes the results)
   bool keep_[2] = {false, false};             // operands resident in the global buffer this job
+  bool spill_ = false;                        // the weight gradient runs sample by sample, spilling dW
+  struct ResultBlock {
+    uint64_t offset;          // in the job's result region
+    uint32_t chains, written;  // chains that write it, and how many have
+  };
+  std::unordered_map<uint64_t, ResultBlock> results_;  // result key -> its place and progress
   std::string mapping_;                       // the job's mapping, described
   std::unordered_map<uint64_t, ResidentTensor> resident_;  // tensor -> how much of it has arrived
   struct SizedHash {
@@ -788,7 +869,7 @@ private:
   std::unordered_map<SizedKey, OperandBlock, SizedHash> sized_;  // operand-side block fields -> its sizing
   std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
   double dram_energy_before_ = 0;
-  uint64_t out_base_ = 0, out_next_ = 0, last_done_ = 0;
+  uint64_t out_base_ = 0, last_done_ = 0;
 };
 
 }  // namespace
