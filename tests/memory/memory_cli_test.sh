@@ -36,7 +36,8 @@ case $case in
     done
     ;;
   presets-run)
-    for c in tensordash-micro2020-ddr4 tensordash-micro2020-hbm2 two-sided-ddr4 dense-systolic-16x32x32-ddr4; do
+    for c in tensordash-micro2020-ddr4 tensordash-micro2020-hbm2 two-sided-ddr4 dense-systolic-16x32x32-ddr4 \
+             tensordash-micro2020-hbm2x2 tensordash-1tile-ddr4; do
       "$swatsim" run --arch "$src/configs/arch/$c.json" --trace "$sample" --out a.json --csv a.csv -q
       "$swatsim" run --arch "$src/configs/arch/$c.json" --trace "$sample" --out b.json --csv b.csv -q
       cmp -s a.json b.json && cmp -s a.csv b.csv || fail "$c: two runs differ"
@@ -80,8 +81,9 @@ for x in r["rows"]:
     for who in ("", "baseline.", "reference."):
         if who + "dram.peak_cycles" in x:
             assert x[who + "cycles"] >= x[who + "dram.peak_cycles"], (who, x[who + "cycles"], x[who + "dram.peak_cycles"])
-# The sample's layers are tiny: every one is memory-bound on DRAM.
-assert all(x["roofline.memory_bound"] == 1 for x in r["rows"]), sys.argv[2]
+# The sample's layers are tiny: on the published presets every one is memory-bound on DRAM.
+if sys.argv[2] not in ("tensordash-micro2020-hbm2x2", "tensordash-1tile-ddr4"):
+    assert all(x["roofline.memory_bound"] == 1 for x in r["rows"]), sys.argv[2]
 assert r["config"]["dram"]["preset"] in ("ddr4-3200", "hbm2")
 PY
     done
