@@ -32,7 +32,7 @@ enum Counter : size_t {
   kNocBytes, kNocByteHops, kNocMulticastSaved,
   kBOuterJobs, kAResidentJobs, kBResidentJobs, kEstimatedDramRead,
   // by operand role (OperandKind): DRAM reads, global-buffer reads to the network
-  kSpilledJobs, kDramWritePartial,
+  kSpilledJobs, kDramWritePartial, kEstimatedNetwork, kEstimatedMemoryCycles,
   kDramReadByKind, kGbufReadByKind = kDramReadByKind + 5, kCounters = kGbufReadByKind + 4
 };
 
@@ -83,12 +83,21 @@ const std::vector<CounterDef>& defs() {
                "weight-gradient passes run sample by sample, dW's partial sums written to DRAM and read back"});
   d.push_back({"dram.write_bytes.partial_sum", Unit::Bytes,
                "bytes of partial sums written to DRAM that are read back later (spilled dW of a sample-by-sample pass)"});
+  d.push_back({"tiling.estimated_network_bytes", Unit::Bytes,
+               "the mapper's estimate of the bytes its mapping sends from the global buffer to the tiles (objective cycles; "
+               "else 0)"});
+  d.push_back({"tiling.estimated_memory_cycles", Unit::Cycles,
+               "the mapper's objective for its mapping (objective cycles): max(DRAM bytes at peak, network bytes at its "
+               "width); 0 with objective dram_bytes"});
   for (const char* k : kKindNames)
     d.push_back({std::string("dram.read_bytes.") + k, Unit::Bytes, std::string("bytes of the ") + k + " read from DRAM"});
   for (const char* k : std::vector<const char*>(kKindNames, kKindNames + 4))
     d.push_back({std::string("gbuf.read_bytes.") + k, Unit::Bytes,
                  std::string("bytes of the ") + k + " sent from the global buffer to the tiles"});
   assert(d.size() == kCounters);
+  assert(d[kSpilledJobs].name == "tiling.spilled_jobs" && d[kDramWritePartial].name == "dram.write_bytes.partial_sum" &&
+         d[kEstimatedMemoryCycles].name == "tiling.estimated_memory_cycles" &&
+         d[kDramReadByKind + kPartialSum].name == "dram.read_bytes.partial_sum" && d[kBOuterJobs].name == "tiling.b_outer_jobs");
   return d;
   }();
   return d;
@@ -110,6 +119,17 @@ public:
     unlink(e);
     push_front(e);
     return entries_[e].ready;
+  }
+  uint64_t capacity() const { return capacity_; }
+  /// Empties the cache (keeping its memory) with a new capacity.
+  void clear(uint64_t capacity) {
+    capacity_ = capacity;
+    used_ = 0;
+    entries_.clear();
+    free_.clear();
+    std::fill(slots_.begin(), slots_.end(), kNone);
+    count_ = 0;
+    head_ = tail_ = kNone;
   }
   /// Changes the capacity (evicting the least recently used blocks until the rest fit).
   void set_capacity(uint64_t capacity) {
@@ -231,6 +251,7 @@ public:
     for (int r = 0; r < 3; ++r) formats_.format[r] = *storage_format_from_string(p.get_choice(keys[r]));
     const std::string& lo = p.get_choice("loop_order");
     order_ = lo == "a-outer" ? LoopOrder::AOuter : lo == "b-outer" ? LoopOrder::BOuter : LoopOrder::Auto;
+    objective_cycles_ = p.get_choice("mapper_objective") == "cycles";
     const std::string& res = p.get_choice("gbuf_residency");
     residency_ = res == "none"       ? Residency::None
                  : res == "operand0" ? Residency::A
@@ -263,6 +284,9 @@ public:
                           "operand0 (the activation side), operand1 (weights; weight gradient: the output gradient), both, "
                           "none, or auto: among those whose tensors fit, the one with the least DRAM traffic (ties: fewer kept)",
                           "auto", {"auto", "none", "operand0", "operand1", "both"}),
+        ParamSpec::choice("mapper_objective", "what the mapper minimises: cycles (the memory time: DRAM bytes at peak "
+                          "bandwidth or network bytes at its width, whichever is longer; ties by DRAM bytes) or dram_bytes",
+                          "cycles", {"cycles", "dram_bytes"}),
     };
   }
 
@@ -300,7 +324,14 @@ public:
     counters_.assign(kCounters, 0.0);
     dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
     chain_last_.assign(plan.units.size(), true);
+    // Every pass starts with empty buffers: the replay runs a layer's three passes one after another,
+    // but in training a layer's backward passes come after every other layer's forward, so nothing a
+    // pass left on chip would still be there (and a row's figures do not depend on which layers were
+    // selected before it).
+    gbuf_.clear(gbuf_bytes_);
+    for (auto& t : tiles_) t = TileState{};
     resident_.clear();
+    streaming_.clear();
     last_done_ = 0;
     sending_.clear();
   }
@@ -348,15 +379,34 @@ public:
     // LRU pass of a candidate that cannot win (exact: the choice is the same without it).
     uint64_t distinct[2];
     for (int op = 0; op < 2; ++op) distinct[op] = distinct_bytes(op);
-    uint64_t best_cost = ~uint64_t(0), best_reads = 0;
+    // Objective `cycles`: the memory time, max(DRAM bytes at the DRAM's peak, network bytes at its
+    // width) (compute is the same for every candidate); ties, and objective `dram_bytes`: DRAM bytes.
+    const double net_width = double(std::min(gbuf_width_, noc_width_));
+    struct Cost {
+      double time = 0;
+      uint64_t bytes = 0;
+      bool operator<(const Cost& o) const { return time < o.time || (time == o.time && bytes < o.bytes); }
+    };
+    // The network can be the bound only where even sending every block of every unit would take
+    // longer than the DRAM time: elsewhere its estimate is skipped (the choice is the same).
+    uint64_t all_sent = 0;
+    for (size_t u = 0; u < plan.units.size(); ++u) all_sent += block(u, 0).bytes + block(u, 1).bytes;
+    Cost best_cost{1e300, ~uint64_t(0)};
+    uint64_t best_reads = 0;
     Candidate best = candidates.front();
     for (const Candidate& c : candidates) {
       const Order& o = orders[c.order];
       uint64_t bound = 2 * o.partial;
       for (int op = 0; op < 2; ++op) bound += c.keep[op] ? whole[op] : distinct[op];
-      if (bound >= best_cost) continue;
+      const Cost lower{objective_cycles_ ? double(bound) / peak_bytes_per_cycle_ : 0.0, bound};
+      if (!(lower < best_cost)) continue;
       const uint64_t reads = dram_traffic(o.s.units, c.keep, whole) + o.partial;
-      const uint64_t cost = reads + o.partial;
+      double time = 0;
+      if (objective_cycles_) {
+        time = double(reads + o.partial) / peak_bytes_per_cycle_;
+        if (double(all_sent) / net_width > time) time = std::max(time, double(network_traffic(plan, o.s)) / net_width);
+      }
+      const Cost cost{time, reads + o.partial};
       if (cost < best_cost) {
         best_cost = cost;
         best_reads = reads;
@@ -364,6 +414,8 @@ public:
       }
     }
     counters_[kEstimatedDramRead] = double(best_reads);
+    counters_[kEstimatedNetwork] = objective_cycles_ ? double(network_traffic(plan, orders[best.order].s)) : 0.0;
+    counters_[kEstimatedMemoryCycles] = std::ceil(best_cost.time);
     Order& chosen = orders[best.order];
     for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
     spill_ = chosen.spill;
@@ -375,14 +427,21 @@ public:
     UnitSchedule& s = chosen.s;
     // The results leave once per chain, after its last unit, to their block's place in the job's
     // region (a spilled block is read back from there by its next chain, and written again).
+    std::unordered_map<uint64_t, uint32_t> slot_of;  // result key -> its slot
     results_.clear();
+    result_slot_.assign(plan.units.size(), 0);
     uint64_t out_bytes = 0;
     for (size_t c = 0; c < s.chains(); ++c) {
       for (size_t i = s.chain_begin[c]; i + 1 < s.chain_end(c); ++i) chain_last_[s.units[i]] = false;
-      const GemmBlock& g = plan.units[s.units[s.chain_end(c) - 1]].block;
-      auto [it, fresh] = results_.try_emplace(result_key(g), ResultBlock{out_bytes, 0, 0});
-      if (fresh) out_bytes += output_bytes(g);
-      it->second.chains += 1;
+      const uint32_t last = s.units[s.chain_end(c) - 1];
+      const GemmBlock& g = plan.units[last].block;
+      auto [it, fresh] = slot_of.try_emplace(result_key(g), uint32_t(results_.size()));
+      if (fresh) {
+        results_.push_back(ResultBlock{out_bytes, 0, 0});
+        out_bytes += output_bytes(g);
+      }
+      results_[it->second].chains += 1;
+      result_slot_[last] = it->second;
     }
     out_base_ = allocate(out_bytes);
     describe(plan, s, chosen.b_outer, whole, best_reads);
@@ -450,10 +509,15 @@ public:
       } else if (auto r = gbuf_.find(b.key)) {
         counters_[kGbufHits] += 1;
         at_gbuf = std::max(now, *r);
+      } else if (auto s = streaming_.find(b.key); s != streaming_.end() && s->second > now) {
+        // A block too large to keep, still arriving for another tile: the same DRAM read serves both.
+        counters_[kGbufHits] += 1;
+        at_gbuf = s->second;
       } else {
         counters_[kGbufMisses] += 1;
         at_gbuf = dram_read(b, op, now);
         gbuf_.insert(b.key, b.bytes, at_gbuf);
+        if (b.bytes > gbuf_.capacity()) streaming_[b.key] = at_gbuf;
         counters_[kGbufWrite] += double(b.bytes);
       }
       in_gbuf = std::max(in_gbuf, at_gbuf);
@@ -519,7 +583,7 @@ public:
     counters_[kGbufWrite] += double(bytes);
     counters_[kGbufRead] += double(bytes);
     // A block some chain wrote before holds partial sums: read them back and add (spilled dW).
-    ResultBlock& r = results_.at(result_key(unit.block));
+    ResultBlock& r = results_[result_slot_[u]];
     const uint64_t addr = out_base_ + r.offset;
     const uint64_t partial_in = r.written ? dram_read_at(addr, bytes, int(kPartialSum), now) : now;
     if (++r.written < r.chains) counters_[kDramWritePartial] += double(bytes);
@@ -534,7 +598,10 @@ public:
   }
 
   uint64_t end_job(uint64_t now) override {
-    const uint64_t end = std::max(now, last_done_);
+    // A write completes for the tile once the DRAM controller buffers it; the pass ends when the
+    // writes the controller has scheduled are on the bus too (the fast engine schedules a drained
+    // buffer's writes at once, possibly far ahead): a row never claims bus time a later row pays.
+    const uint64_t end = std::max({now, last_done_, from_dram(dram_->counters().last_completion)});
     counters_[kDrain] += double(end - now);
     counters_[kDramEnergy] = dram::energy(dram_spec_, dram_->counters()).total() - dram_energy_before_;
     counters_[kDramIoEnergy] = 8 * (counters_[kDramRead] * dram_spec_.io_read_pj_per_bit +
@@ -571,12 +638,14 @@ private:
   void size_blocks(const PassInput& in, const PassPlan& plan, const FormatChoice& f) {
     blocks_.assign(plan.units.size() * 2, OperandBlock{});
     sized_.clear();
+    PassInput first = in;
+    first.sample = plan.units.empty() ? in.sample : plan.units.front().block.sample;
+    first.samples = 1;
+    PassOperands operands(first, f, &prefix_scratch_);
     for (size_t u = 0; u < plan.units.size();) {
-      PassInput one = in;
-      one.sample = plan.units[u].block.sample;
-      one.samples = 1;
-      const PassOperands operands(one, f, &prefix_scratch_);
-      for (; u < plan.units.size() && plan.units[u].block.sample == one.sample; ++u) {
+      const uint32_t sample = plan.units[u].block.sample;
+      if (sample != first.sample) operands.select_sample(first.sample = sample);
+      for (; u < plan.units.size() && plan.units[u].block.sample == sample; ++u) {
         const GemmBlock& g = plan.units[u].block;
         for (int o = 0; o < 2; ++o) {
           const SizedKey id = sized_key(g, o, operands.role(o) == TensorRole::Weight);
@@ -585,6 +654,16 @@ private:
           blocks_[u * 2 + o] = it->second;
         }
       }
+    }
+    // Dense ids of the distinct blocks (by key): the mapper's estimates index arrays by them.
+    std::unordered_map<uint64_t, uint32_t> ids;
+    ids.reserve(blocks_.size());
+    block_id_.resize(blocks_.size());
+    id_bytes_.clear();
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      auto [it, fresh] = ids.try_emplace(blocks_[i].key, uint32_t(id_bytes_.size()));
+      if (fresh) id_bytes_.push_back(blocks_[i].bytes);
+      block_id_[i] = it->second;
     }
   }
   using SizedKey = std::array<uint32_t, 8>;  // operand and the block fields its box depends on
@@ -666,29 +745,84 @@ private:
   uint64_t dram_traffic(const std::vector<uint32_t>& order, const bool keep[2], const uint64_t whole[2]) {
     const uint64_t kept = (keep[0] ? whole[0] : 0) + (keep[1] ? whole[1] : 0);
     if (keep[0] && keep[1]) return kept;
-    BlockCache cache(gbuf_bytes_ - kept);
+    IdLru cache(gbuf_bytes_ - kept, id_bytes_);
     uint64_t bytes = kept;
     for (uint32_t u : order)
       for (int op = 0; op < 2; ++op) {
-        const OperandBlock& b = block(u, op);
-        if (keep[op] || b.bytes == 0 || cache.find(b.key)) continue;
-        bytes += b.bytes;
-        cache.insert(b.key, b.bytes, 0);
+        const uint32_t id = block_id_[u * 2 + op];
+        if (keep[op] || id_bytes_[id] == 0 || cache.touch(id)) continue;
+        bytes += id_bytes_[id];
+        cache.insert(id);
       }
     return bytes;
   }
 
+  /// The global buffer's LRU for estimates: the same policy as BlockCache over dense block ids.
+  class IdLru {
+  public:
+    IdLru(uint64_t capacity, const std::vector<uint64_t>& bytes)
+        : capacity_(capacity), bytes_(bytes), prev_(bytes.size(), kNone), next_(bytes.size(), kNone),
+          in_(bytes.size(), false) {}
+    /// Whether the block is kept; marks it used.
+    bool touch(uint32_t id) {
+      if (!in_[id]) return false;
+      unlink(id);
+      push_front(id);
+      return true;
+    }
+    void insert(uint32_t id) {
+      if (bytes_[id] > capacity_) return;  // streamed through, never resident
+      while (used_ + bytes_[id] > capacity_) {
+        const uint32_t t = tail_;
+        unlink(t);
+        in_[t] = false;
+        used_ -= bytes_[t];
+      }
+      push_front(id);
+      in_[id] = true;
+      used_ += bytes_[id];
+    }
+
+  private:
+    static constexpr uint32_t kNone = ~uint32_t(0);
+    void push_front(uint32_t e) {
+      prev_[e] = kNone;
+      next_[e] = head_;
+      if (head_ != kNone) prev_[head_] = e;
+      head_ = e;
+      if (tail_ == kNone) tail_ = e;
+    }
+    void unlink(uint32_t e) {
+      (prev_[e] != kNone ? next_[prev_[e]] : head_) = next_[e];
+      (next_[e] != kNone ? prev_[next_[e]] : tail_) = prev_[e];
+    }
+    uint64_t capacity_, used_ = 0;
+    const std::vector<uint64_t>& bytes_;
+    std::vector<uint32_t> prev_, next_;
+    std::vector<bool> in_;
+    uint32_t head_ = kNone, tail_ = kNone;
+  };
+
   /// The chosen mapping as a loop nest a reader can follow (the report's "mapping").
   void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, const uint64_t whole[2], uint64_t estimate) {
-    std::set<std::array<uint32_t, 3>> sets;    // operand-0 blocks per sample: (group, m range)
-    std::set<std::array<uint32_t, 4>> chunks;  // operand-1 blocks: (group, kernel position, n range)
+    std::vector<std::array<uint32_t, 3>> sets;    // operand-0 blocks per sample: (group, m range)
+    std::vector<std::array<uint32_t, 4>> chunks;  // operand-1 blocks: (group, kernel position, n range)
+    sets.reserve(plan.units.size());
+    chunks.reserve(plan.units.size());
     uint32_t samples = 0;
     size_t longest = 0;
-    for (const auto& u : plan.units) {
-      sets.insert({u.block.group, u.block.m_begin, u.block.m_end});
-      chunks.insert({u.block.group, u.block.outer, u.block.n_begin, u.block.n_end});
+    for (const auto& u : plan.units) {  // every sample has the same blocks: count the first's
       samples = std::max(samples, u.block.sample + 1);
+      if (u.block.sample != plan.units.front().block.sample) continue;
+      sets.push_back({u.block.group, u.block.m_begin, u.block.m_end});
+      chunks.push_back({u.block.group, u.block.outer, u.block.n_begin, u.block.n_end});
     }
+    auto distinct = [](auto& v) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    };
+    distinct(sets);
+    distinct(chunks);
     for (size_t c = 0; c < s.chains(); ++c) longest = std::max(longest, s.chain_end(c) - s.chain_begin[c]);
     const std::string a = std::string(kKindNames[kind_of(pass_, 0)]) + " set", b = std::string(kKindNames[kind_of(pass_, 1)]) + " chunk";
     const std::string na = fmt::format("for {} in {}", a, sets.size()), nb = fmt::format("for {} in {}", b, chunks.size());
@@ -708,14 +842,41 @@ private:
                            nest, chains, kept, estimate);
   }
 
+  /// Bytes a schedule sends over the network, estimated: chains go to tiles in turn, a tile keeps the
+  /// blocks it holds (the current and, with double buffering, the next), and a block sent to a tile
+  /// within the last `tiles` chains joins that multicast. No timing.
+  uint64_t network_traffic(const PassPlan& plan, const UnitSchedule& s) const {
+    const size_t tiles = std::max<size_t>(1, tiles_.size()), keep = double_ ? 2 : 1;
+    std::vector<std::array<std::vector<uint32_t>, 2>> held(tiles);
+    constexpr size_t kNever = ~size_t(0);
+    std::vector<size_t> sent(id_bytes_.size(), kNever);  // block -> chain it was last sent for
+    uint64_t bytes = 0;
+    for (size_t c = 0; c < s.chains(); ++c) {
+      auto& h = held[c % tiles];
+      for (size_t i = s.chain_begin[c]; i < s.chain_end(c); ++i)
+        for (int op = 0; op < 2; ++op) {
+          const uint32_t id = block_id_[size_t(s.units[i]) * 2 + op];
+          const uint64_t b = id_bytes_[id];
+          if (b == 0 || std::find(h[op].begin(), h[op].end(), id) != h[op].end()) continue;
+          if (sent[id] == kNever || c - sent[id] >= tiles) bytes += b;
+          sent[id] = c;
+          if (b <= chunk_budget_bytes()) {
+            if (h[op].size() >= keep) h[op].erase(h[op].begin());
+            h[op].push_back(id);
+          }
+        }
+    }
+    return bytes;
+  }
+
   /// Bytes of operand `op`'s distinct blocks in this job (what streaming it reads at least).
   uint64_t distinct_bytes(int op) const {
-    std::unordered_map<uint64_t, uint64_t> seen;
-    seen.reserve(plan_->units.size());
+    std::vector<bool> seen(id_bytes_.size(), false);
     uint64_t total = 0;
     for (size_t u = 0; u < plan_->units.size(); ++u) {
-      const OperandBlock& b = block(u, op);
-      if (b.bytes && seen.emplace(b.key, b.bytes).second) total += b.bytes;
+      const uint32_t id = block_id_[u * 2 + op];
+      if (!seen[id]) total += id_bytes_[id];
+      seen[id] = true;
     }
     return total;
   }
@@ -834,6 +995,7 @@ private:
   FormatChoice formats_;
   LoopOrder order_ = LoopOrder::Auto;
   Residency residency_ = Residency::Auto;
+  bool objective_cycles_ = true;
   MemoryContext ctx_;
   dram::Spec dram_spec_;
   std::unique_ptr<dram::System> dram_;
@@ -841,6 +1003,7 @@ private:
   uint64_t feed_factor_ = 1;
   BlockCache gbuf_;
   std::unordered_map<uint64_t, uint64_t> sending_;  // block key -> cycle its last network send arrives
+  std::unordered_map<uint64_t, uint64_t> streaming_;  // block too large to keep -> cycle its DRAM read arrives
   std::unordered_map<uint64_t, TensorLayout> layouts_;  // tensor -> its DRAM regions
   uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
   std::vector<TileState> tiles_;
@@ -849,6 +1012,8 @@ private:
   const PassPlan* plan_ = nullptr;
   Pass pass_ = Pass::Forward;
   std::vector<OperandBlock> blocks_;          // [unit * 2 + operand]
+  std::vector<uint32_t> block_id_;            // [unit * 2 + operand]: dense id of its block (by key)
+  std::vector<uint64_t> id_bytes_;            // bytes of each distinct block
   std::vector<bool> chain_last_;              // per unit: the last of its chain (writes the results)
   bool keep_[2] = {false, false};             // operands resident in the global buffer this job
   bool spill_ = false;                        // the weight gradient runs sample by sample, spilling dW
@@ -856,7 +1021,8 @@ private:
     uint64_t offset;          // in the job's result region
     uint32_t chains, written;  // chains that write it, and how many have
   };
-  std::unordered_map<uint64_t, ResultBlock> results_;  // result key -> its place and progress
+  std::vector<ResultBlock> results_;    // the job's result blocks: place and progress
+  std::vector<uint32_t> result_slot_;   // per unit that ends a chain: its result block
   std::string mapping_;                       // the job's mapping, described
   std::unordered_map<uint64_t, ResidentTensor> resident_;  // tensor -> how much of it has arrived
   struct SizedHash {

@@ -164,23 +164,37 @@ PassOperands::PassOperands(const PassInput& in, const FormatChoice& formats, Pre
     : in_(in), formats_(formats), scratch_(scratch) {
   for (int op = 0; op < 2; ++op) {
     const BitTensorView& v = view(op);
-    const StorageFormat f = formats.format[int(role(op))];
-    TensorBox whole;
-    whole.hi = v.dims;
-    if (role(op) != TensorRole::Weight) {  // one sample of a map
-      whole.lo[0] = in.sample;
-      whole.hi[0] = in.sample + 1;
-    }
-    if (f == StorageFormat::Dense) {  // its size follows from its shape: the mask is never read
-      tensor_bytes_[op] = format_bytes(box_shape(whole, row_dims_of(role(op))), f, formats.value_bytes);
-      continue;
-    }
+    if (formats.format[int(role(op))] == StorageFormat::Dense) continue;  // sized from its shape
     const uint64_t words = (v.numel() + 63) / 64;
     prefix_[op].resize(words + 1);
     prefix_popcounts(v.words, words, prefix_[op].data());
+  }
+  select_sample(in.sample);
+}
+
+void PassOperands::select_sample(uint32_t sample) {
+  in_.sample = sample;
+  for (int op = 0; op < 2; ++op) {
+    const BitTensorView& v = view(op);
+    const StorageFormat f = formats_.format[int(role(op))];
+    TensorBox whole;
+    whole.hi = v.dims;
+    if (role(op) != TensorRole::Weight) {  // one sample of a map
+      whole.lo[0] = sample;
+      whole.hi[0] = sample + 1;
+      // The map's 3-D prefix sums were the previous sample's.
+      for (auto& o : (scratch_ ? scratch_->owner : own_scratch_.owner))
+        if (o == this) o = nullptr;
+    } else if (tensor_bytes_[op] != 0 || v.numel() == 0) {
+      continue;  // the weights do not change with the sample
+    }
+    if (f == StorageFormat::Dense) {  // its size follows from its shape: the mask is never read
+      tensor_bytes_[op] = format_bytes(box_shape(whole, row_dims_of(role(op))), f, formats_.value_bytes);
+      continue;
+    }
     const BoxContents c =
         count_box_with(Counter{v, prefix_[op].data()}, whole, row_dims_of(role(op)), f == StorageFormat::Rle);
-    tensor_bytes_[op] = format_bytes(c, f, formats.value_bytes);
+    tensor_bytes_[op] = format_bytes(c, f, formats_.value_bytes);
   }
 }
 

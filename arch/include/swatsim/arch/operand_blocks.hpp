@@ -85,7 +85,7 @@ struct PrefixScratch {
   const void* owner[2] = {nullptr, nullptr};
 };
 
-/// One pass of one sample seen as stored tensors.
+/// One pass of one sample (select_sample() moves to another) seen as stored tensors.
 class PassOperands {
 public:
   /// `scratch` (may be null: then its own) holds the prefix sums of maps; one PassOperands at a time
@@ -97,6 +97,8 @@ public:
     for (auto& o : (scratch_ ? scratch_->owner : own_scratch_.owner))
       if (o == this) o = nullptr;
   }
+  /// Makes `sample` the one whose maps block() reads (the prefix sums of the whole batch are kept).
+  void select_sample(uint32_t sample);
   /// The role of operand 0 and 1 in this pass.
   TensorRole role(int op) const { return operand_role(in_.pass, op); }
   /// The block of operand `op` a GemmBlock reads.
