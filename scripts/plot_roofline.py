@@ -4,11 +4,12 @@
   plot_roofline.py REPORT.json [--out PREFIX]
 
 One point per layer and pass for each design in the report (the accelerator, its baseline and, if
-named, the dense reference): x = operational intensity, effectual MACs per DRAM byte (reads and
-writes); y = attained effectual MACs per cycle. The roofs are each design's peak MACs per cycle
-(cycles x tiles x multipliers, from `utilization`) and the DRAM's peak bandwidth (bytes per
-accelerator cycle, from `dram.peak_cycles`): a point under the slanted roof is memory-bound, one under
-the flat roof compute-bound. Writes PREFIX.png and PREFIX.svg (default: the report's name without
+named, the dense reference): x = operational intensity, the layer's MACs (`macs.dense`, the same work
+for every design) per DRAM byte (reads and writes); y = the layer's MACs per cycle. The roofs are
+each design's peak MACs per cycle (tiles x multipliers, from `utilization`) and the DRAM's peak
+bandwidth (bytes per accelerator cycle, from `dram.peak_cycles`): a point under the slanted roof is
+memory-bound, one under the flat roof compute-bound. A sparse design can rise above its flat roof:
+it does the layer's work with fewer multiplications. Writes PREFIX.png and PREFIX.svg (default: the report's name without
 .json, plus -roofline). Needs Debian's python3-matplotlib.
 """
 import argparse
@@ -33,12 +34,12 @@ def points(rows, prefix):
     out = []
     for r in rows:
         cycles = r.get(prefix + "cycles", r["baseline_cycles"] if prefix == "baseline." else None)
-        macs = r.get(prefix + "macs.effectual")
+        work, effectual = r.get(prefix + "macs.dense"), r.get(prefix + "macs.effectual")
         dram = r.get(prefix + "dram.read_bytes", 0) + r.get(prefix + "dram.write_bytes", 0)
         util, peak_cycles = r.get(prefix + "utilization"), r.get(prefix + "dram.peak_cycles")
-        if not cycles or not macs or not dram or not util or not peak_cycles:
+        if not cycles or not work or not effectual or not dram or not util or not peak_cycles:
             continue
-        out.append((macs / dram, macs / cycles, r["pass"], macs / (util * cycles), dram / peak_cycles))
+        out.append((work / dram, work / cycles, r["pass"], effectual / (util * cycles), dram / peak_cycles))
     return out
 
 
@@ -53,9 +54,10 @@ def main():
     except (OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"plot_roofline.py: {a.report}: expected a swatsim run JSON report ({e})")
     prefix = a.out or (a.report[:-5] if a.report.endswith(".json") else a.report) + "-roofline"
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     xs_all = []
     plotted = 0
+    roofs = {}  # (peak, bandwidth) -> designs with that roof: drawn once
     for key, label, colour in DESIGNS:
         pts = points(rows, key)
         if not pts:
@@ -66,25 +68,26 @@ def main():
             if sel:
                 ax.scatter([q[0] for q in sel], [q[1] for q in sel], marker=marker, s=24, color=colour,
                            alpha=0.7, label=f"{label}, {p}")
-        peak, bw = max(q[3] for q in pts), max(q[4] for q in pts)
-        xs = [q[0] for q in pts]
-        xs_all += xs
-        lo, hi = min(xs) / 2, max(xs) * 2
-        knee = peak / bw
-        roof_x = [lo] + ([knee] if lo < knee < hi else []) + [hi]
-        ax.plot(roof_x, [min(peak, bw * x) for x in roof_x], color=colour, lw=1.2, ls="--",
-                label=f"{label} roof: {peak:.0f} MACs/cycle, {bw:.1f} B/cycle")
+        peak, bw = round(max(q[3] for q in pts)), round(max(q[4] for q in pts), 1)
+        xs_all += [q[0] for q in pts]
+        roofs.setdefault((peak, bw), []).append((label, colour))
     if not plotted:
         sys.exit(f"plot_roofline.py: {a.report}: no row with DRAM traffic (a roofline needs a memory hierarchy)")
+    lo, hi = min(xs_all) / 2, max(xs_all) * 2
+    for (peak, bw), who in roofs.items():
+        knee = peak / bw
+        roof_x = [lo] + ([knee] if lo < knee < hi else []) + [hi]
+        ax.plot(roof_x, [min(peak, bw * x) for x in roof_x], color=who[0][1] if len(who) == 1 else "black", lw=1.2,
+                ls="--", label=f"roof of {', '.join(w[0] for w in who)}: {peak:.0f} MACs/cycle, {bw:.1f} B/cycle")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("operational intensity (effectual MACs per DRAM byte)")
-    ax.set_ylabel("attained effectual MACs per cycle")
+    ax.set_xlabel("operational intensity (the layer's MACs per DRAM byte)")
+    ax.set_ylabel("attained: the layer's MACs per cycle")
     cfg = rep.get("config", {})
     ax.set_title(f"Roofline: {cfg.get('name', '?')} on {os.path.basename(rep.get('trace', '?'))} "
                  "(one point per layer and pass)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     for ext in ("png", "svg"):
         fig.savefig(f"{prefix}.{ext}", dpi=130)

@@ -84,7 +84,9 @@ StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
   s.add("energy.leakage_pj", e_leak, Unit::PicoJoules, "leakage of the tiles over the row's cycles");
   s.add("energy.total_pj", total, Unit::PicoJoules, "sum of the components above");
   s.add("energy.per_effectual_mac_pj", c.macs_effectual ? total / double(c.macs_effectual) : 0.0, Unit::PicoJoules,
-        "energy.total_pj / macs.effectual (0 without effectual MACs)");
+        "energy.total_pj / macs.effectual (0 without effectual MACs); a design that skips no zero counts every mapped MAC");
+  s.add("energy.per_dense_mac_pj", c.macs_dense ? total / double(c.macs_dense) : 0.0, Unit::PicoJoules,
+        "energy.total_pj / macs.dense: energy per MAC of the layer's work, the same denominator for every design");
   return s;
 }
 

@@ -126,6 +126,9 @@ int run_command(const std::vector<std::string>& args) {
   if (vm.count("passes")) o.passes = parse_passes(passes);
   const bool quiet = vm.count("quiet") != 0;
   o.map_only = vm.count("map-only") != 0;
+  if (o.map_only && o.config.memory_type == "ideal")
+    throw InputError("--map-only", fmt::format("{} has ideal memory: nothing to map (the mapper maps the passes of a "
+                                               "memory hierarchy)", arch_path));
 
   // Both outputs are opened (checked) before the replay and put in place only when both are written.
   if (!out.empty()) refuse_same_file(out, "--out", {trace, arch_path, baseline, reference});

@@ -29,6 +29,7 @@ TEST(Energy, TotalIsCountsTimesTable) {
   EnergyCounts c;
   c.macs_effectual = 10000;
   c.macs_mapped = 14000;
+  c.macs_dense = 12000;
   c.macs_issued = 16000;
   c.busy_cycles = 100;
   c.cycles = 150;
@@ -59,6 +60,7 @@ TEST(Energy, TotalIsCountsTimesTable) {
   EXPECT_DOUBLE_EQ(stat(s, "energy.leakage_pj"), leak);
   EXPECT_NEAR(stat(s, "energy.total_pj"), total, 1e-6);
   EXPECT_NEAR(stat(s, "energy.per_effectual_mac_pj"), total / 10000, 1e-12);
+  EXPECT_NEAR(stat(s, "energy.per_dense_mac_pj"), total / 12000, 1e-12);
   // A design without zero gating (a dense array, or sparsity off) multiplies its real MACs, the mapped
   // GEMM's, zeros included, at the table's price exactly; the padding of its partial sets and idle
   // lanes (issued - mapped) is clocked, never a MAC.

@@ -58,7 +58,8 @@ const std::vector<CounterDef>& defs() {
       {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
       {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
       {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM: the pass's results, dense in the data type (forward: output "
-                                        "activations; input-grad: input gradients; weight-grad: dW); partial sums never leave the PE arrays"},
+                                        "activations; input-grad: input gradients; weight-grad: dW), and the partial sums of dW a "
+                                        "sample-by-sample weight gradient spills (dram.write_bytes.partial_sum)"},
       {"dram.energy_pj", Unit::PicoJoules, "DRAM core energy by the DRAM model's IDD method (commands and background)"},
       {"dram.io_energy_pj", Unit::PicoJoules, "DRAM interface energy: bits read and written x the DRAM's I/O pJ per bit"},
       {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
