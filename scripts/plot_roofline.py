@@ -14,6 +14,7 @@ it does the layer's work with fewer multiplications. Writes PREFIX.png and PREFI
 """
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -29,17 +30,34 @@ DESIGNS = (("", "accelerator", "tab:blue"), ("baseline.", "baseline", "tab:orang
 PASSES = {"forward": "o", "input-grad": "s", "weight-grad": "^"}  # marker per pass, colour per design
 
 
+def fail(message):
+    """One line on stderr and exit status 2, as every swatsim command does for bad input."""
+    print(f"plot_roofline.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def number(row, key):
+    """A finite positive number, else None (missing, wrong type, NaN, zero)."""
+    v = row.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        return None
+    return float(v)
+
+
 def points(rows, prefix):
     """(intensity, attained, pass, peak MACs/cycle, peak bytes/cycle) of every row with traffic."""
     out = []
     for r in rows:
-        cycles = r.get(prefix + "cycles", r["baseline_cycles"] if prefix == "baseline." else None)
-        work, effectual = r.get(prefix + "macs.dense"), r.get(prefix + "macs.effectual")
-        dram = r.get(prefix + "dram.read_bytes", 0) + r.get(prefix + "dram.write_bytes", 0)
-        util, peak_cycles = r.get(prefix + "utilization"), r.get(prefix + "dram.peak_cycles")
-        if not cycles or not work or not effectual or not dram or not util or not peak_cycles:
+        if not isinstance(r, dict):
             continue
-        out.append((work / dram, work / cycles, r["pass"], effectual / (util * cycles), dram / peak_cycles))
+        cycles = number(r, prefix + "cycles" if prefix != "baseline." else "baseline_cycles")
+        work, effectual = number(r, prefix + "macs.dense"), number(r, prefix + "macs.effectual")
+        reads, writes = number(r, prefix + "dram.read_bytes"), number(r, prefix + "dram.write_bytes")
+        util, peak_cycles = number(r, prefix + "utilization"), number(r, prefix + "dram.peak_cycles")
+        dram = (reads or 0) + (writes or 0)
+        if not (cycles and work and effectual and dram and util and peak_cycles):
+            continue
+        out.append((work / dram, work / cycles, str(r.get("pass")), effectual / (util * cycles), dram / peak_cycles))
     return out
 
 
@@ -49,10 +67,13 @@ def main():
     ap.add_argument("--out", help="output prefix (default: REPORT without .json, plus -roofline)")
     a = ap.parse_args()
     try:
-        rep = json.load(open(a.report))
-        rows = rep["rows"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        sys.exit(f"plot_roofline.py: {a.report}: expected a swatsim run JSON report ({e})")
+        with open(a.report) as f:
+            rep = json.load(f)
+    except (OSError, ValueError) as e:
+        fail(f"{a.report}: expected a swatsim run JSON report ({e.__class__.__name__}: {e})".replace("\n", " "))
+    if not isinstance(rep, dict) or not isinstance(rep.get("rows"), list):
+        fail(f"{a.report}: expected a swatsim run JSON report (an object with a list of rows)")
+    rows = rep["rows"]
     prefix = a.out or (a.report[:-5] if a.report.endswith(".json") else a.report) + "-roofline"
     fig, ax = plt.subplots(figsize=(10, 5.5))
     xs_all = []
@@ -72,7 +93,7 @@ def main():
         xs_all += [q[0] for q in pts]
         roofs.setdefault((peak, bw), []).append((label, colour))
     if not plotted:
-        sys.exit(f"plot_roofline.py: {a.report}: no row with DRAM traffic (a roofline needs a memory hierarchy)")
+        fail(f"{a.report}: no row with DRAM traffic and cycles (a roofline needs a simulated memory hierarchy)")
     lo, hi = min(xs_all) / 2, max(xs_all) * 2
     for (peak, bw), who in roofs.items():
         knee = peak / bw
@@ -83,14 +104,17 @@ def main():
     ax.set_yscale("log")
     ax.set_xlabel("operational intensity (the layer's MACs per DRAM byte)")
     ax.set_ylabel("attained: the layer's MACs per cycle")
-    cfg = rep.get("config", {})
-    ax.set_title(f"Roofline: {cfg.get('name', '?')} on {os.path.basename(rep.get('trace', '?'))} "
+    cfg = rep.get("config") if isinstance(rep.get("config"), dict) else {}
+    ax.set_title(f"Roofline: {cfg.get('name', '?')} on {os.path.basename(str(rep.get('trace', '?')))} "
                  "(one point per layer and pass)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     for ext in ("png", "svg"):
-        fig.savefig(f"{prefix}.{ext}", dpi=130)
+        try:
+            fig.savefig(f"{prefix}.{ext}", dpi=130)
+        except OSError as e:
+            fail(f"--out: cannot write {prefix}.{ext}: {e.strerror or e}")
     print(f"wrote {prefix}.png and {prefix}.svg")
 
 

@@ -131,8 +131,12 @@ int run_command(const std::vector<std::string>& args) {
                                                "memory hierarchy)", arch_path));
 
   // Both outputs are opened (checked) before the replay and put in place only when both are written.
-  if (!out.empty()) refuse_same_file(out, "--out", {trace, arch_path, baseline, reference});
-  if (!csv.empty()) refuse_same_file(csv, "--csv", {trace, arch_path, baseline, reference});
+  // Every file the run reads: the named ones and those the configs read their sections from.
+  std::vector<std::string> inputs{trace, arch_path, baseline, reference};
+  for (const arch::AcceleratorConfig* c : {&o.config, o.baseline ? &*o.baseline : nullptr, o.reference ? &*o.reference : nullptr})
+    if (c) inputs.insert(inputs.end(), c->sources.begin(), c->sources.end());
+  if (!out.empty()) refuse_same_file(out, "--out", inputs);
+  if (!csv.empty()) refuse_same_file(csv, "--csv", inputs);
   if (!out.empty() && !csv.empty()) refuse_same_file(csv, "--csv", {out}, "the same file as --out");
   std::unique_ptr<AtomicFile> out_file, csv_file;
   if (!out.empty()) out_file = std::make_unique<AtomicFile>(out);

@@ -67,6 +67,7 @@ struct SlotInput {
 
 void bind_pe(const SlotInput& in, arch::AcceleratorConfig& c) {
   const Section sec = resolve_section(in.value, in.file, in.pointer, in.dir);
+  if (sec.file != in.file) c.sources.push_back(sec.file);
   auto [type, values] = bind_component<arch::PeTypeInfo>(sec, "pe", &arch::find_pe_type, arch::PeRegistry::names());
   c.pe_type = type;
   c.pe = std::move(values);
@@ -79,6 +80,7 @@ void bind_pe(const SlotInput& in, arch::AcceleratorConfig& c) {
 
 void bind_memory(const SlotInput& in, arch::AcceleratorConfig& c) {
   const Section sec = resolve_section(in.value, in.file, in.pointer, in.dir);
+  if (sec.file != in.file) c.sources.push_back(sec.file);
   auto [type, values] =
       bind_component<arch::MemoryTypeInfo>(sec, "memory", &arch::find_memory_type, arch::MemoryRegistry::names());
   c.memory_type = type;
@@ -103,6 +105,7 @@ void bind_dram(const SlotInput& in, arch::AcceleratorConfig& c) {
     if (!fs::exists(fs::path(in.dir.empty() ? "." : in.dir) / name, ec) && !fs::exists(name, ec))
       throw InputError(in.file, fmt::format("{}: expected a DRAM preset ({}) or a section file, got \"{}\" (neither)",
                                             in.pointer, known_keys(dram_preset_names()), name));
+    c.sources.push_back((fs::path(in.dir.empty() ? "." : in.dir) / name).lexically_normal().string());
   }
   DramConfig d = bind_dram_config(section, in.file, in.pointer, in.dir);
   c.dram = d.spec;
@@ -112,6 +115,7 @@ void bind_dram(const SlotInput& in, arch::AcceleratorConfig& c) {
 
 void bind_energy(const SlotInput& in, arch::AcceleratorConfig& c) {
   c.energy = bind_energy_section(in.value, in.file, in.pointer, in.dir);
+  if (fs::path(c.energy.origin).is_absolute()) c.sources.push_back(c.energy.origin);  // a table file
 }
 
 /// The component slots of an accelerator config: one loop binds them all (sections may be inline
@@ -185,6 +189,8 @@ arch::AcceleratorConfig bind_config_at(const json& j, const std::string& file, c
       if (r.value.contains("reference") && !r.value["reference"].is_null())
         throw InputError(r.file, fmt::format("{}/reference: a reference accelerator names no reference of its own", r.pointer));
       c.reference = std::make_shared<const arch::AcceleratorConfig>(bind_config_at(r.value, r.file, r.dir, r.pointer));
+      if (r.file != file) c.sources.push_back(r.file);
+      c.sources.insert(c.sources.end(), c.reference->sources.begin(), c.reference->sources.end());
       continue;
     }
     if (auto slot = std::find_if(std::begin(kSlots), std::end(kSlots), [&](const Slot& s) { return key == s.key; });

@@ -111,6 +111,23 @@ case $case in
     expect_error "--csv: names an input file ('a.json'); it would be overwritten" run --arch a.json --trace t.swt --csv a.json
     expect_error "--csv: names the same file as --out ('r.json')" run --arch a.json --trace t.swt --out r.json --csv r.json
     cmp t.swt "$sample" && cmp a.json "$arch" || fail "an input was changed"
+    # Files a config reads its sections from are inputs too: a section file, a reference and its sections.
+    mkdir -p sec
+    echo '{"type": "tensordash", "lookahead": 3}' > sec/pe.json
+    echo '{"name": "ref", "pe": "pe.json"}' > sec/ref.json
+    echo '{"name": "s", "pe": "sec/pe.json", "reference": "sec/ref.json"}' > s.json
+    cp sec/pe.json pe.orig; cp sec/ref.json ref.orig
+    expect_error "--out: names an input file ('sec/pe.json'); it would be overwritten" run --arch s.json --trace t.swt --out sec/pe.json
+    expect_error "--csv: names an input file ('sec/ref.json'); it would be overwritten" run --arch s.json --trace t.swt --csv sec/ref.json
+    expect_error "--out: names an input file ('sec/pe.json')" run --arch a.json --reference sec/ref.json --trace t.swt --out sec/pe.json
+    cmp sec/pe.json pe.orig && cmp sec/ref.json ref.orig || fail "a section file was changed"
+    ;;
+  deep-json)  # nesting that would overflow the stack when copied is refused in one line
+    /usr/bin/python3 -c "open('deep.json','w').write('{\"pe\": {\"type\": \"tensordash\", \"shape\": ' + '[' * 150000 + ']' * 150000 + '}}')"
+    expect_error "deep.json: /pe/shape/0/0/" config validate deep.json
+    grep -q "nested deeper than 128 levels" err.txt || fail "no depth message: $(cut -c1-200 err.txt)"
+    /usr/bin/python3 -c "open('ok.json','w').write('{\"pe\": {\"type\": \"tensordash\"}, \"name\": ' + '[' * 100 + ']' * 100 + '}')"
+    expect_error "ok.json: /name: expected a string" config validate ok.json
     ;;
   symlinked-config)  # a config reached through a symlink resolves its sections next to the real file
     mkdir -p real/pe elsewhere

@@ -27,6 +27,9 @@ struct AcceleratorConfig {
   EnergyTable energy;              ///< prices the actions after the run (empty: no energy reported)
   /// The dense reference accelerator reports compare with (none: no reference); it has none itself.
   std::shared_ptr<const AcceleratorConfig> reference;
+  /// Files the config's sections were read from besides the config itself (section files, the
+  /// reference's, an energy table file): outputs must never overwrite them.
+  std::vector<std::string> sources;
 };
 
 /// Top-level keys of an accelerator config besides the `pe` and `memory` sections.

@@ -1,7 +1,9 @@
 #pragma once
 // JSON parsing that refuses what nlohmann would silently accept: a key repeated in one object
-// (nlohmann keeps the last). The error names the key's JSON pointer, e.g. "/pe/lookahead:
-// duplicate key". Header-only; the caller links nlohmann_json.
+// (nlohmann keeps the last), and nesting deeper than kMaxJsonDepth (copying or printing such a value
+// recurses once per level: a few hundred kilobytes of brackets overflowed the stack). The error
+// names the key's JSON pointer, e.g. "/pe/lookahead: duplicate key". Header-only; the caller links
+// nlohmann_json.
 #include <set>
 #include <string>
 #include <vector>
@@ -11,6 +13,9 @@
 #include "swatsim/common/error.hpp"
 
 namespace swatsim {
+
+/// Deepest nesting of objects and arrays any swatsim JSON input may have (configs need a handful).
+inline constexpr size_t kMaxJsonDepth = 128;
 
 /// Parses `text` (a string or a stream) into Json; throws InputError(where, ...) for a repeated key
 /// and Json's own exceptions for malformed text.
@@ -37,6 +42,9 @@ Json parse_json_strict(Input&& text, const std::string& where) {
   auto callback = [&](int, event e, Json& parsed) -> bool {
     if (e == event::object_start || e == event::array_start || e == event::value)
       if (!stack.empty() && stack.back().array) ++stack.back().index;  // a new element of an array
+    if ((e == event::object_start || e == event::array_start) && stack.size() >= kMaxJsonDepth)
+      throw InputError(where, (stack.empty() ? std::string("/") : pointer()) +
+                                  ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels of objects and arrays");
     switch (e) {
       case event::object_start: stack.push_back(Frame{}); break;
       case event::array_start: stack.push_back(Frame{true, -1, {}, {}}); break;
