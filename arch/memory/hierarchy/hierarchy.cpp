@@ -394,6 +394,7 @@ public:
     for (size_t u = 0; u < plan.units.size(); ++u) all_sent += block(u, 0).bytes + block(u, 1).bytes;
     Cost best_cost{1e300, ~uint64_t(0)};
     uint64_t best_reads = 0;
+    std::optional<uint64_t> best_net;  // the chosen candidate's network estimate, if made
     Candidate best = candidates.front();
     for (const Candidate& c : candidates) {
       const Order& o = orders[c.order];
@@ -405,17 +406,25 @@ public:
       double time = 0;
       if (objective_cycles_) {
         time = double(reads + o.partial) / peak_bytes_per_cycle_;
-        if (double(all_sent) / net_width > time) time = std::max(time, double(network_traffic(plan, o.s)) / net_width);
+        // The DRAM time is a lower bound of the memory time: the network pass only where it can decide.
+        if (!(Cost{time, reads + o.partial} < best_cost)) continue;
+      }
+      std::optional<uint64_t> net;
+      if (objective_cycles_ && double(all_sent) / net_width > time) {
+        net = network_traffic(plan, o.s);
+        time = std::max(time, double(*net) / net_width);
       }
       const Cost cost{time, reads + o.partial};
       if (cost < best_cost) {
         best_cost = cost;
         best_reads = reads;
+        best_net = net;
         best = c;
       }
     }
     counters_[kEstimatedDramRead] = double(best_reads);
-    counters_[kEstimatedNetwork] = objective_cycles_ ? double(network_traffic(plan, orders[best.order].s)) : 0.0;
+    if (objective_cycles_ && !best_net) best_net = network_traffic(plan, orders[best.order].s);
+    counters_[kEstimatedNetwork] = double(best_net.value_or(0));
     counters_[kEstimatedMemoryCycles] = std::ceil(best_cost.time);
     Order& chosen = orders[best.order];
     for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
