@@ -56,12 +56,19 @@ testutil::Case single_unit_case(std::mt19937_64& rng) {
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 /// The three passes of one layer, with densities da and db.
+/// With `batch`, each job is the pass over all l.N samples (what the replay hands a hierarchy).
 struct ThreePasses {
   std::vector<testutil::Case> cases;
   std::vector<const PassInput*> jobs;
-  ThreePasses(std::mt19937_64& rng, const LayerShape& l, double da, double db) {
+  ThreePasses(std::mt19937_64& rng, const LayerShape& l, double da, double db, bool batch = false) {
     for (Pass p : {Pass::Forward, Pass::InputGrad, Pass::WeightGrad}) cases.push_back(testutil::make_case(rng, l, p, da, db));
-    for (auto& c : cases) jobs.push_back(&c.in);
+    for (auto& c : cases) {
+      if (batch) {
+        c.in.sample = 0;
+        c.in.samples = l.N;
+      }
+      jobs.push_back(&c.in);
+    }
   }
 };
 
@@ -151,11 +158,7 @@ TEST(Hierarchy, LargerBufferNeverMoreDramTraffic) {
   std::mt19937_64 rng(5);
   LayerShape l;
   l.N = 2; l.C = 96; l.H = 14; l.W = 14; l.K = 128; l.R = 3; l.S = 3; l.padding = 1; l.Ho = 14; l.Wo = 14;
-  ThreePasses t(rng, l, 0.3, 0.2);
-  for (auto& c : t.cases) {
-    c.in.sample = 0;
-    c.in.samples = 2;
-  }
+  const ThreePasses t(rng, l, 0.3, 0.2, true);
   const auto& jobs = t.jobs;
   Family f;
   const int sizes[] = {16, 64, 256, 1024, 4096};
@@ -305,11 +308,7 @@ TEST(Hierarchy, OperandsThatFitAreReadOnce) {
   std::mt19937_64 rng(31);
   LayerShape l;
   l.N = 2; l.C = 16; l.H = 10; l.W = 10; l.K = 24; l.R = 3; l.S = 3; l.padding = 1; l.Ho = 10; l.Wo = 10;
-  ThreePasses t(rng, l, 0.4, 0.3);
-  for (auto& c : t.cases) {
-    c.in.sample = 0;
-    c.in.samples = 2;
-  }
+  const ThreePasses t(rng, l, 0.4, 0.3, true);
   Family f;
   const json dense = {{"gbuf_kib", 8192}, {"activation_format", "dense"}, {"weight_format", "dense"}, {"gradient_format", "dense"}};
   f.add("os", config(1, memory(dense), "ddr4-3200", json{{"type", "dense-systolic"}, {"rows", 8}, {"cols", 8}}));
