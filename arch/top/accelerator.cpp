@@ -80,20 +80,19 @@ void Accelerator::add_run(JobResult& r, const PassPlan& plan, const PassInput& i
                           const std::vector<TileTotals>& totals) const {
   r.cycles += cycles;
   r.units += plan.units.size();
+  uint64_t busy = 0, idle = 0;
   for (const auto& t : totals) {
-    r.busy_cycles += t.busy;
+    busy += t.busy;
     r.memory_wait_cycles += t.memory_wait;
     r.tile_wait_cycles += cycles - t.busy - t.memory_wait;
   }
+  r.busy_cycles += busy;
   r.macs_dense += plan.macs_dense;
   r.macs_mapped += in.layer.mapped_macs(in.pass) * samples;
-  uint64_t idle = 0, effectual = 0, busy = 0;
   for (const auto& u : plan.units) {
-    effectual += u.macs_effectual;
+    r.macs_effectual += u.macs_effectual;
     idle += u.row_idle;
   }
-  for (const auto& t : totals) busy += t.busy;
-  r.macs_effectual += effectual;
   assert(plan.row_divisor >= 1);
   r.row_idle_cycles += double(idle) / double(plan.row_divisor);
   r.macs_issued += busy * pe_->macs_per_cycle();

@@ -5,9 +5,7 @@
 #include <array>
 #include <cassert>
 #include <cmath>
-#include <map>
 #include <numeric>
-#include <set>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -23,16 +21,16 @@
 namespace swatsim::arch {
 namespace {
 
-// Counter indices (their definitions, in this order, are in kDefs below).
+// Counter indices (their definitions, in this order, are in defs() below).
 enum Counter : size_t {
   kStallDram, kStallNetwork, kStallBufferWidth, kStallOutput, kDrain,
-  kDramRead, kDramWrite, kDramEnergy, kDramIoEnergy, kDramPeakCycles,
+  kDramRead, kDramWrite, kDramWritePartial, kDramEnergy, kDramIoEnergy, kDramPeakCycles,
   kGbufRead, kGbufWrite, kGbufHits, kGbufMisses,
   kTileRead, kTileWrite, kTileLocalHits, kOutWrite, kOutRead,
   kNocBytes, kNocByteHops, kNocMulticastSaved,
-  kBOuterJobs, kAResidentJobs, kBResidentJobs, kEstimatedDramRead,
-  // by operand role (OperandKind): DRAM reads, global-buffer reads to the network
-  kSpilledJobs, kDramWritePartial, kEstimatedNetwork, kEstimatedMemoryCycles,
+  kBOuterJobs, kAResidentJobs, kBResidentJobs, kSpilledJobs,
+  kEstimatedDramRead, kEstimatedNetwork, kEstimatedMemoryCycles,
+  // by OperandKind: DRAM reads (partial sums too), global-buffer sends to the tiles (operands only)
   kDramReadByKind, kGbufReadByKind = kDramReadByKind + 5, kCounters = kGbufReadByKind + 4
 };
 
@@ -50,56 +48,55 @@ OperandKind kind_of(Pass p, int op) {
 
 const std::vector<CounterDef>& defs() {
   static const std::vector<CounterDef> d = [] {
-  std::vector<CounterDef> d = {
-      {"stall.dram_cycles", Unit::Cycles, "tile-cycles waiting for operands still on their way from DRAM (bandwidth and latency)"},
-      {"stall.network_cycles", Unit::Cycles, "tile-cycles waiting for operands in the global buffer to cross the network"},
-      {"stall.buffer_width_cycles", Unit::Cycles, "tile-cycles the tile buffers' width could not feed the PE array"},
-      {"stall.output_cycles", Unit::Cycles, "tile-cycles waiting for the output buffer to drain"},
-      {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
-      {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
-      {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM: the pass's results, dense in the data type (forward: output "
-                                        "activations; input-grad: input gradients; weight-grad: dW), and the partial sums of dW a "
-                                        "sample-by-sample weight gradient spills (dram.write_bytes.partial_sum)"},
-      {"dram.energy_pj", Unit::PicoJoules, "DRAM core energy by the DRAM model's IDD method (commands and background)"},
-      {"dram.io_energy_pj", Unit::PicoJoules, "DRAM interface energy: bits read and written x the DRAM's I/O pJ per bit"},
-      {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
-      {"gbuf.read_bytes", Unit::Bytes, "global-buffer bytes read (to the network, multicasts once; results to DRAM)"},
-      {"gbuf.write_bytes", Unit::Bytes, "global-buffer bytes written (fills from DRAM; results from the tiles)"},
-      {"gbuf.hits", Unit::Count, "operand blocks found in the global buffer"},
-      {"gbuf.misses", Unit::Count, "operand blocks read from DRAM"},
-      {"tile.operand.read_bytes", Unit::Bytes, "tile operand-buffer bytes read by the PE arrays (compute cycles x feed)"},
-      {"tile.operand.write_bytes", Unit::Bytes, "tile operand-buffer bytes written (blocks arriving over the network)"},
-      {"tile.local_hits", Unit::Count, "operand blocks a tile already held (no transfer)"},
-      {"tile.output.write_bytes", Unit::Bytes, "tile output-buffer bytes written (completed results)"},
-      {"tile.output.read_bytes", Unit::Bytes, "tile output-buffer bytes read (results drained to the global buffer)"},
-      {"noc.bytes", Unit::Bytes, "bytes crossing the network (a multicast counts once)"},
-      {"noc.byte_hops", Unit::Bytes, "bytes x hops on the network (per-tile deliveries)"},
-      {"noc.multicast_saved_bytes", Unit::Bytes, "bytes a multicast to a tile already in flight saved"},
-      {"tiling.b_outer_jobs", Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
-      {"tiling.a_resident_jobs", Unit::Count, "passes that kept operand 0 (the activation side) whole in the global buffer, read once"},
-      {"tiling.b_resident_jobs", Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"},
-      {"tiling.estimated_dram_read_bytes", Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"},
-  };
-  d.push_back({"tiling.spilled_jobs", Unit::Count,
-               "weight-gradient passes run sample by sample, dW's partial sums written to DRAM and read back"});
-  d.push_back({"dram.write_bytes.partial_sum", Unit::Bytes,
-               "bytes of partial sums written to DRAM that are read back later (spilled dW of a sample-by-sample pass)"});
-  d.push_back({"tiling.estimated_network_bytes", Unit::Bytes,
-               "the mapper's estimate of the bytes its mapping sends from the global buffer to the tiles (objective cycles; "
-               "else 0)"});
-  d.push_back({"tiling.estimated_memory_cycles", Unit::Cycles,
-               "the mapper's objective for its mapping (objective cycles): max(DRAM bytes at peak, network bytes at its "
-               "width); 0 with objective dram_bytes"});
-  for (const char* k : kKindNames)
-    d.push_back({std::string("dram.read_bytes.") + k, Unit::Bytes, std::string("bytes of the ") + k + " read from DRAM"});
-  for (const char* k : std::vector<const char*>(kKindNames, kKindNames + 4))
-    d.push_back({std::string("gbuf.read_bytes.") + k, Unit::Bytes,
-                 std::string("bytes of the ") + k + " sent from the global buffer to the tiles"});
-  assert(d.size() == kCounters);
-  assert(d[kSpilledJobs].name == "tiling.spilled_jobs" && d[kDramWritePartial].name == "dram.write_bytes.partial_sum" &&
-         d[kEstimatedMemoryCycles].name == "tiling.estimated_memory_cycles" &&
-         d[kDramReadByKind + kPartialSum].name == "dram.read_bytes.partial_sum" && d[kBOuterJobs].name == "tiling.b_outer_jobs");
-  return d;
+    std::vector<CounterDef> d = {
+        {"stall.dram_cycles", Unit::Cycles, "tile-cycles waiting for operands still on their way from DRAM (bandwidth and latency)"},
+        {"stall.network_cycles", Unit::Cycles, "tile-cycles waiting for operands in the global buffer to cross the network"},
+        {"stall.buffer_width_cycles", Unit::Cycles, "tile-cycles the tile buffers' width could not feed the PE array"},
+        {"stall.output_cycles", Unit::Cycles, "tile-cycles waiting for the output buffer to drain"},
+        {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
+        {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
+        {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM: the pass's results, dense in the data type (forward: output "
+                                          "activations; input-grad: input gradients; weight-grad: dW), and the partial sums of dW a "
+                                          "sample-by-sample weight gradient spills (dram.write_bytes.partial_sum)"},
+        {"dram.write_bytes.partial_sum", Unit::Bytes,
+         "bytes of partial sums written to DRAM that are read back later (spilled dW of a sample-by-sample pass)"},
+        {"dram.energy_pj", Unit::PicoJoules, "DRAM core energy by the DRAM model's IDD method (commands and background)"},
+        {"dram.io_energy_pj", Unit::PicoJoules, "DRAM interface energy: bits read and written x the DRAM's I/O pJ per bit"},
+        {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
+        {"gbuf.read_bytes", Unit::Bytes, "global-buffer bytes read (to the network, multicasts once; results to DRAM)"},
+        {"gbuf.write_bytes", Unit::Bytes, "global-buffer bytes written (fills from DRAM; results from the tiles)"},
+        {"gbuf.hits", Unit::Count, "operand blocks found in the global buffer"},
+        {"gbuf.misses", Unit::Count, "operand blocks read from DRAM"},
+        {"tile.operand.read_bytes", Unit::Bytes, "tile operand-buffer bytes read by the PE arrays (compute cycles x feed)"},
+        {"tile.operand.write_bytes", Unit::Bytes, "tile operand-buffer bytes written (blocks arriving over the network)"},
+        {"tile.local_hits", Unit::Count, "operand blocks a tile already held (no transfer)"},
+        {"tile.output.write_bytes", Unit::Bytes, "tile output-buffer bytes written (completed results)"},
+        {"tile.output.read_bytes", Unit::Bytes, "tile output-buffer bytes read (results drained to the global buffer)"},
+        {"noc.bytes", Unit::Bytes, "bytes crossing the network (a multicast counts once)"},
+        {"noc.byte_hops", Unit::Bytes, "bytes x hops on the network (per-tile deliveries)"},
+        {"noc.multicast_saved_bytes", Unit::Bytes, "bytes a multicast to a tile already in flight saved"},
+        {"tiling.b_outer_jobs", Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
+        {"tiling.a_resident_jobs", Unit::Count, "passes that kept operand 0 (the activation side) whole in the global buffer, read once"},
+        {"tiling.b_resident_jobs", Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"},
+        {"tiling.spilled_jobs", Unit::Count,
+         "weight-gradient passes run sample by sample, dW's partial sums written to DRAM and read back"},
+        {"tiling.estimated_dram_read_bytes", Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"},
+        {"tiling.estimated_network_bytes", Unit::Bytes,
+         "the mapper's estimate of the bytes its mapping sends from the global buffer to the tiles (objective cycles; else 0)"},
+        {"tiling.estimated_memory_cycles", Unit::Cycles,
+         "the mapper's objective for its mapping (objective cycles): max(DRAM bytes at peak, network bytes at its width); "
+         "0 with objective dram_bytes"},
+    };
+    for (const char* k : kKindNames)
+      d.push_back({std::string("dram.read_bytes.") + k, Unit::Bytes, std::string("bytes of the ") + k + " read from DRAM"});
+    for (size_t k = 0; k < kPartialSum; ++k)
+      d.push_back({std::string("gbuf.read_bytes.") + kKindNames[k], Unit::Bytes,
+                   std::string("bytes of the ") + kKindNames[k] + " sent from the global buffer to the tiles"});
+    assert(d.size() == kCounters);
+    assert(d[kDramWritePartial].name == "dram.write_bytes.partial_sum" && d[kSpilledJobs].name == "tiling.spilled_jobs" &&
+           d[kEstimatedMemoryCycles].name == "tiling.estimated_memory_cycles" &&
+           d[kDramReadByKind + kPartialSum].name == "dram.read_bytes.partial_sum");
+    return d;
   }();
   return d;
 }
@@ -109,127 +106,69 @@ enum class Residency { Auto, None, A, B, Both };
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
-/// A least-recently-used set of blocks with a byte capacity (the global buffer's contents).
-class BlockCache {
+/// The global buffer's contents: a least-recently-used set of a job's distinct blocks (dense ids,
+/// their bytes in `bytes`) within a byte capacity. The buffer starts every job empty, so ids of one job
+/// index it; the timing model and the mapper's estimates use the same policy.
+class BlockLru {
 public:
-  explicit BlockCache(uint64_t capacity) : capacity_(capacity) { rehash(64); }
-  /// The cycle the block is (or will be) in the buffer, if it is there; marks it used.
-  std::optional<uint64_t> find(uint64_t key) {
-    const uint32_t e = lookup(key);
-    if (e == kNone) return std::nullopt;
-    unlink(e);
-    push_front(e);
-    return entries_[e].ready;
-  }
-  uint64_t capacity() const { return capacity_; }
-  /// Empties the cache (keeping its memory) with a new capacity.
-  void clear(uint64_t capacity) {
+  BlockLru() = default;
+  BlockLru(uint64_t capacity, const std::vector<uint64_t>& bytes) { reset(capacity, bytes); }
+  /// Empty, with room for every id of `bytes` (kept by reference).
+  void reset(uint64_t capacity, const std::vector<uint64_t>& bytes) {
     capacity_ = capacity;
     used_ = 0;
-    entries_.clear();
-    free_.clear();
-    std::fill(slots_.begin(), slots_.end(), kNone);
-    count_ = 0;
+    bytes_ = &bytes;
+    prev_.assign(bytes.size(), kNone);
+    next_.assign(bytes.size(), kNone);
+    in_.assign(bytes.size(), false);
     head_ = tail_ = kNone;
   }
-  /// Changes the capacity (evicting the least recently used blocks until the rest fit).
+  uint64_t capacity() const { return capacity_; }
+  /// Changes the capacity, evicting the least recently used blocks until the rest fit.
   void set_capacity(uint64_t capacity) {
     capacity_ = capacity;
-    while (used_ > capacity_) evict(tail_);
+    while (used_ > capacity_) evict_tail();
   }
-  /// Keeps a block (if it fits at all), evicting the least recently used.
-  void insert(uint64_t key, uint64_t bytes, uint64_t ready) {
-    if (bytes > capacity_) return;  // streamed through, never resident
-    while (used_ + bytes > capacity_) evict(tail_);
-    uint32_t e;
-    if (!free_.empty()) {
-      e = free_.back();
-      free_.pop_back();
-    } else {
-      e = uint32_t(entries_.size());
-      entries_.emplace_back();
-    }
-    // Grow the index before the new entry joins the list: rehash() indexes every listed entry, and
-    // indexing this one twice left a stale slot behind that a later eviction searched for forever.
-    if (2 * (count_ + 1) > slots_.size()) rehash(2 * slots_.size());
-    entries_[e] = Entry{key, bytes, ready, kNone, kNone};
-    push_front(e);
-    used_ += bytes;
-    slots_[free_slot(key)] = e;
-    ++count_;
+  /// Whether the block is kept; marks it used.
+  bool touch(uint32_t id) {
+    if (!in_[id]) return false;
+    unlink(id);
+    push_front(id);
+    return true;
+  }
+  /// Keeps a block that is not kept yet (if it fits at all), evicting the least recently used.
+  void insert(uint32_t id) {
+    const uint64_t b = (*bytes_)[id];
+    if (b > capacity_) return;  // streamed through, never resident
+    while (used_ + b > capacity_) evict_tail();
+    push_front(id);
+    in_[id] = true;
+    used_ += b;
   }
 
 private:
-  // An LRU list threaded through a vector, and an open-addressing index (linear probing): no
-  // allocation per block, which mattered: this cache runs for every unit of every job, twice more
-  // when the loop order is `auto`.
   static constexpr uint32_t kNone = ~uint32_t(0);
-  struct Entry {
-    uint64_t key = 0, bytes = 0, ready = 0;
-    uint32_t prev = kNone, next = kNone;
-  };
-  size_t home(uint64_t key) const { return size_t(key * 0x9e3779b97f4a7c15ULL >> 32) & (slots_.size() - 1); }
-  // Probes visit each slot at most once: the index is at most half full, so a probe ends at an empty
-  // slot, and a full cycle means the index is corrupt (an internal error, never a spin).
-  uint32_t lookup(uint64_t key) const {
-    size_t i = home(key);
-    for (size_t n = 0; n < slots_.size(); ++n, i = (i + 1) & (slots_.size() - 1)) {
-      const uint32_t e = slots_[i];
-      if (e == kNone || entries_[e].key == key) return e;
-    }
-    throw std::logic_error("global-buffer index: no empty slot on a probe path");
-  }
-  size_t free_slot(uint64_t key) const {
-    size_t i = home(key);
-    for (size_t n = 0; n < slots_.size(); ++n, i = (i + 1) & (slots_.size() - 1))
-      if (slots_[i] == kNone) return i;
-    throw std::logic_error("global-buffer index: full");
-  }
-  size_t slot_of(uint32_t e) const {
-    size_t i = home(entries_[e].key);
-    for (size_t n = 0; n < slots_.size(); ++n, i = (i + 1) & (slots_.size() - 1))
-      if (slots_[i] == e) return i;
-    throw std::logic_error("global-buffer index: a cached block is not indexed");
+  void evict_tail() {
+    const uint32_t t = tail_;
+    unlink(t);
+    in_[t] = false;
+    used_ -= (*bytes_)[t];
   }
   void push_front(uint32_t e) {
-    entries_[e].prev = kNone;
-    entries_[e].next = head_;
-    if (head_ != kNone) entries_[head_].prev = e;
+    prev_[e] = kNone;
+    next_[e] = head_;
+    if (head_ != kNone) prev_[head_] = e;
     head_ = e;
     if (tail_ == kNone) tail_ = e;
   }
   void unlink(uint32_t e) {
-    Entry& x = entries_[e];
-    (x.prev != kNone ? entries_[x.prev].next : head_) = x.next;
-    (x.next != kNone ? entries_[x.next].prev : tail_) = x.prev;
+    (prev_[e] != kNone ? next_[prev_[e]] : head_) = next_[e];
+    (next_[e] != kNone ? prev_[next_[e]] : tail_) = prev_[e];
   }
-  void evict(uint32_t e) {
-    unlink(e);
-    used_ -= entries_[e].bytes;
-    // Backward-shift deletion keeps every probe sequence unbroken without tombstones.
-    const size_t mask = slots_.size() - 1;
-    size_t i = slot_of(e);
-    for (size_t j = (i + 1) & mask; slots_[j] != kNone; j = (j + 1) & mask) {
-      const size_t h = home(entries_[slots_[j]].key);
-      if (((j - h) & mask) >= ((j - i) & mask)) {  // slot i lies on j's probe path: move it back
-        slots_[i] = slots_[j];
-        i = j;
-      }
-    }
-    slots_[i] = kNone;
-    --count_;
-    free_.push_back(e);
-  }
-  void rehash(size_t n) {
-    slots_.assign(n, kNone);
-    for (uint32_t e = head_; e != kNone; e = entries_[e].next) slots_[free_slot(entries_[e].key)] = e;
-  }
-
-  uint64_t capacity_, used_ = 0;
-  std::vector<Entry> entries_;
-  std::vector<uint32_t> free_;
-  std::vector<uint32_t> slots_;  ///< power of two, at most half full
-  size_t count_ = 0;
+  uint64_t capacity_ = 0, used_ = 0;
+  const std::vector<uint64_t>* bytes_ = nullptr;
+  std::vector<uint32_t> prev_, next_;
+  std::vector<bool> in_;
   uint32_t head_ = kNone, tail_ = kNone;
 };
 
@@ -245,8 +184,7 @@ public:
         noc_hops_(uint64_t(p.get_int("noc_hops"))),
         noc_hop_cycles_(uint64_t(p.get_int("noc_hop_cycles"))),
         multicast_(p.get_choice("noc_multicast") == "on"),
-        double_(p.get_choice("double_buffering") == "on"),
-        gbuf_(gbuf_bytes_) {
+        double_(p.get_choice("double_buffering") == "on") {
     formats_.value_bytes = p.get_choice("data_type") == "fp32" ? 4 : 2;
     const char* keys[3] = {"activation_format", "weight_format", "gradient_format"};
     for (int r = 0; r < 3; ++r) formats_.format[r] = *storage_format_from_string(p.get_choice(keys[r]));
@@ -329,20 +267,21 @@ public:
     // but in training a layer's backward passes come after every other layer's forward, so nothing a
     // pass left on chip would still be there (and a row's figures do not depend on which layers were
     // selected before it).
-    gbuf_.clear(gbuf_bytes_);
+    gbuf_.reset(gbuf_bytes_, id_bytes_);
+    gbuf_ready_.assign(id_bytes_.size(), 0);
     for (auto& t : tiles_) t = TileState{};
     resident_.clear();
-    streaming_.clear();
+    streaming_.assign(id_bytes_.size(), 0);
     last_done_ = 0;
-    sending_.clear();
+    sending_.assign(id_bytes_.size(), kNotSent);
   }
 
   UnitSchedule schedule(const PassPlan& plan) override {
-    // The mapper. Unit orders: the chains (over the batch; in the weight gradient also sample by
-    // sample, spilling dW's partial sums) in a-outer and b-outer order; for each, the residencies that
-    // fit. Each is estimated by the DRAM bytes it moves beyond the compulsory results (reads, and the
-    // partial sums a spilling order writes and reads back); the first of equals wins (a-outer before
-    // b-outer, over the batch before spilling, fewer resident operands before more).
+    // The mapper (docs/memory.md). Unit orders: the chains (over the batch; in the weight gradient
+    // also sample by sample, spilling dW's partial sums) in a-outer and b-outer order; for each, the
+    // residencies that fit. Each candidate is estimated without timing (the DRAM bytes it reads and
+    // spills; with objective `cycles` also the network bytes) and the least wins; the first of equals
+    // wins (a-outer before b-outer, over the batch before spilling, fewer resident operands before more).
     uint64_t whole[2];
     for (int op = 0; op < 2; ++op) whole[op] = resident_bytes(op);
     struct Order {
@@ -356,7 +295,7 @@ public:
     for (bool spill : {false, true}) {
       if (spill && (pass_ != Pass::WeightGrad || samples < 2)) continue;
       UnitSchedule a = chains(plan, spill);
-      const uint64_t partial = spill ? partial_bytes(plan, a) : 0;
+      const uint64_t partial = spill ? result_slots(plan, a).partial : 0;
       if (order_ != LoopOrder::BOuter) orders.push_back(Order{a, false, spill, partial});
       if (order_ != LoopOrder::AOuter) orders.push_back(Order{b_outer(plan, a), true, spill, partial});
     }
@@ -411,7 +350,7 @@ public:
       }
       std::optional<uint64_t> net;
       if (objective_cycles_ && double(all_sent) / net_width > time) {
-        net = network_traffic(plan, o.s);
+        net = network_traffic(o.s);
         time = std::max(time, double(*net) / net_width);
       }
       const Cost cost{time, reads + o.partial};
@@ -423,35 +362,32 @@ public:
       }
     }
     counters_[kEstimatedDramRead] = double(best_reads);
-    if (objective_cycles_ && !best_net) best_net = network_traffic(plan, orders[best.order].s);
+    if (objective_cycles_ && !best_net) best_net = network_traffic(orders[best.order].s);
     counters_[kEstimatedNetwork] = double(best_net.value_or(0));
     counters_[kEstimatedMemoryCycles] = std::ceil(best_cost.time);
     Order& chosen = orders[best.order];
     for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
-    spill_ = chosen.spill;
     if (chosen.b_outer) counters_[kBOuterJobs] += 1;
-    if (spill_) counters_[kSpilledJobs] += 1;
+    if (chosen.spill) counters_[kSpilledJobs] += 1;
     if (keep_[0]) counters_[kAResidentJobs] += 1;
     if (keep_[1]) counters_[kBResidentJobs] += 1;
     gbuf_.set_capacity(gbuf_bytes_ - (keep_[0] ? whole[0] : 0) - (keep_[1] ? whole[1] : 0));
     UnitSchedule& s = chosen.s;
     // The results leave once per chain, after its last unit, to their block's place in the job's
     // region (a spilled block is read back from there by its next chain, and written again).
-    std::unordered_map<uint64_t, uint32_t> slot_of;  // result key -> its slot
-    results_.clear();
+    const ResultSlots slots = result_slots(plan, s);
+    results_.assign(slots.bytes.size(), ResultBlock{});
     result_slot_.assign(plan.units.size(), 0);
     uint64_t out_bytes = 0;
+    for (size_t k = 0; k < slots.bytes.size(); ++k) {
+      results_[k].offset = out_bytes;
+      out_bytes += slots.bytes[k];
+    }
     for (size_t c = 0; c < s.chains(); ++c) {
       for (size_t i = s.chain_begin[c]; i + 1 < s.chain_end(c); ++i) chain_last_[s.units[i]] = false;
       const uint32_t last = s.units[s.chain_end(c) - 1];
-      const GemmBlock& g = plan.units[last].block;
-      auto [it, fresh] = slot_of.try_emplace(result_key(g), uint32_t(results_.size()));
-      if (fresh) {
-        results_.push_back(ResultBlock{out_bytes, 0, 0});
-        out_bytes += output_bytes(g);
-      }
-      results_[it->second].chains += 1;
-      result_slot_[last] = it->second;
+      results_[slots.of_chain[c]].chains += 1;
+      result_slot_[last] = slots.of_chain[c];
     }
     out_base_ = allocate(out_bytes);
     describe(plan, s, chosen.b_outer, whole, best_reads);
@@ -475,23 +411,37 @@ public:
     return b;
   }
 
-  /// Where a chain's results go: the same block of the same sample (forward, input gradient) or of
-  /// the batch (weight gradient: every sample adds to dW).
-  uint64_t result_key(const GemmBlock& g) const {
-    uint64_t h = pass_ == Pass::WeightGrad ? 0x51ull : 0x52ull + g.sample;
-    for (uint32_t x : {g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end}) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 31);
-  }
-  /// Bytes of partial sums a schedule writes and reads back: every chain's results but the first
-  /// chain's of each result block.
-  uint64_t partial_bytes(const PassPlan& plan, const UnitSchedule& s) const {
-    std::unordered_map<uint64_t, bool> seen;
-    uint64_t bytes = 0;
+  /// Where a schedule's chains put their results: one slot per result block, the same block of the
+  /// same sample (forward, input gradient) or of the batch (weight gradient: every sample adds to
+  /// dW). Chains that share a slot spill: all but the first write partial sums the next reads back.
+  struct ResultSlots {
+    std::vector<uint32_t> of_chain;  // slot of each chain
+    std::vector<uint64_t> bytes;     // bytes of each slot
+    uint64_t partial = 0;            // bytes of partial sums written and read back
+  };
+  ResultSlots result_slots(const PassPlan& plan, const UnitSchedule& s) const {
+    using Key = std::array<uint32_t, 7>;
+    struct KeyHash {
+      size_t operator()(const Key& k) const {
+        uint64_t h = 0;
+        for (uint32_t x : k) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+        return size_t(h ^ (h >> 31));
+      }
+    };
+    std::unordered_map<Key, uint32_t, KeyHash> slot_of;
+    ResultSlots r;
+    r.of_chain.reserve(s.chains());
     for (size_t c = 0; c < s.chains(); ++c) {
       const GemmBlock& g = plan.units[s.units[s.chain_end(c) - 1]].block;
-      if (!seen.emplace(result_key(g), true).second) bytes += output_bytes(g);
+      const Key key{pass_ == Pass::WeightGrad ? 0u : g.sample, g.group, g.outer, g.m_begin, g.m_end, g.n_begin, g.n_end};
+      auto [it, fresh] = slot_of.try_emplace(key, uint32_t(r.bytes.size()));
+      if (fresh)
+        r.bytes.push_back(output_bytes(g));
+      else
+        r.partial += output_bytes(g);
+      r.of_chain.push_back(it->second);
     }
-    return bytes;
+    return r;
   }
 
   uint64_t fetch(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
@@ -500,6 +450,7 @@ public:
     uint64_t ready = now, in_gbuf = now;
     for (int op = 0; op < 2; ++op) {
       const OperandBlock& b = block(u, op);
+      const uint32_t id = block_id_[u * 2 + op];
       if (b.bytes == 0) continue;
       // Already in this tile's buffer (the current or the prefetched block of this operand)?
       bool local = false;
@@ -516,33 +467,33 @@ public:
       uint64_t at_gbuf;
       if (keep_[op]) {
         at_gbuf = resident_ready(b, op, now);
-      } else if (auto r = gbuf_.find(b.key)) {
+      } else if (gbuf_.touch(id)) {
         counters_[kGbufHits] += 1;
-        at_gbuf = std::max(now, *r);
-      } else if (auto s = streaming_.find(b.key); s != streaming_.end() && s->second > now) {
+        at_gbuf = std::max(now, gbuf_ready_[id]);
+      } else if (streaming_[id] > now) {
         // A block too large to keep, still arriving for another tile: the same DRAM read serves both.
         counters_[kGbufHits] += 1;
-        at_gbuf = s->second;
+        at_gbuf = streaming_[id];
       } else {
         counters_[kGbufMisses] += 1;
         at_gbuf = dram_read(b, op, now);
-        gbuf_.insert(b.key, b.bytes, at_gbuf);
-        if (b.bytes > gbuf_.capacity()) streaming_[b.key] = at_gbuf;
+        gbuf_.insert(id);
+        gbuf_ready_[id] = at_gbuf;
+        if (b.bytes > gbuf_.capacity()) streaming_[id] = at_gbuf;
         counters_[kGbufWrite] += double(b.bytes);
       }
       in_gbuf = std::max(in_gbuf, at_gbuf);
       // Across the network: join a multicast of the same block still in flight, or send it.
       uint64_t arrive;
-      auto inflight = sending_.find(b.key);
-      if (multicast_ && inflight != sending_.end() && inflight->second >= now) {
-        arrive = inflight->second;
+      if (multicast_ && sending_[id] != kNotSent && sending_[id] >= now) {
+        arrive = sending_[id];
         counters_[kNocMulticastSaved] += double(b.bytes);
       } else {
         const uint64_t start = std::max({now, at_gbuf, path_free_});
         const uint64_t width = std::min(gbuf_width_, noc_width_);
         path_free_ = start + ceil_div(b.bytes, width);
         arrive = path_free_ + noc_hops_ * noc_hop_cycles_;
-        sending_[b.key] = arrive;
+        sending_[id] = arrive;
         counters_[kNocBytes] += double(b.bytes);
         counters_[kGbufRead] += double(b.bytes);
         counters_[kGbufReadByKind + kind_of(pass_, op)] += double(b.bytes);
@@ -595,7 +546,7 @@ public:
     // A block some chain wrote before holds partial sums: read them back and add (spilled dW).
     ResultBlock& r = results_[result_slot_[u]];
     const uint64_t addr = out_base_ + r.offset;
-    const uint64_t partial_in = r.written ? dram_read_at(addr, bytes, int(kPartialSum), now) : now;
+    const uint64_t partial_in = r.written ? dram_read_at(addr, bytes, kPartialSum, now) : now;
     if (++r.written < r.chains) counters_[kDramWritePartial] += double(bytes);
     const uint64_t done = dram_write(addr, bytes, std::max(now, partial_in));
     last_done_ = std::max({last_done_, done, drained});
@@ -755,7 +706,7 @@ private:
   uint64_t dram_traffic(const std::vector<uint32_t>& order, const bool keep[2], const uint64_t whole[2]) {
     const uint64_t kept = (keep[0] ? whole[0] : 0) + (keep[1] ? whole[1] : 0);
     if (keep[0] && keep[1]) return kept;
-    IdLru cache(gbuf_bytes_ - kept, id_bytes_);
+    BlockLru cache(gbuf_bytes_ - kept, id_bytes_);
     uint64_t bytes = kept;
     for (uint32_t u : order)
       for (int op = 0; op < 2; ++op) {
@@ -767,51 +718,6 @@ private:
     return bytes;
   }
 
-  /// The global buffer's LRU for estimates: the same policy as BlockCache over dense block ids.
-  class IdLru {
-  public:
-    IdLru(uint64_t capacity, const std::vector<uint64_t>& bytes)
-        : capacity_(capacity), bytes_(bytes), prev_(bytes.size(), kNone), next_(bytes.size(), kNone),
-          in_(bytes.size(), false) {}
-    /// Whether the block is kept; marks it used.
-    bool touch(uint32_t id) {
-      if (!in_[id]) return false;
-      unlink(id);
-      push_front(id);
-      return true;
-    }
-    void insert(uint32_t id) {
-      if (bytes_[id] > capacity_) return;  // streamed through, never resident
-      while (used_ + bytes_[id] > capacity_) {
-        const uint32_t t = tail_;
-        unlink(t);
-        in_[t] = false;
-        used_ -= bytes_[t];
-      }
-      push_front(id);
-      in_[id] = true;
-      used_ += bytes_[id];
-    }
-
-  private:
-    static constexpr uint32_t kNone = ~uint32_t(0);
-    void push_front(uint32_t e) {
-      prev_[e] = kNone;
-      next_[e] = head_;
-      if (head_ != kNone) prev_[head_] = e;
-      head_ = e;
-      if (tail_ == kNone) tail_ = e;
-    }
-    void unlink(uint32_t e) {
-      (prev_[e] != kNone ? next_[prev_[e]] : head_) = next_[e];
-      (next_[e] != kNone ? prev_[next_[e]] : tail_) = prev_[e];
-    }
-    uint64_t capacity_, used_ = 0;
-    const std::vector<uint64_t>& bytes_;
-    std::vector<uint32_t> prev_, next_;
-    std::vector<bool> in_;
-    uint32_t head_ = kNone, tail_ = kNone;
-  };
 
   /// The chosen mapping as a loop nest a reader can follow (the report's "mapping").
   void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, const uint64_t whole[2], uint64_t estimate) {
@@ -855,7 +761,7 @@ private:
   /// Bytes a schedule sends over the network, estimated: chains go to tiles in turn, a tile keeps the
   /// blocks it holds (the current and, with double buffering, the next), and a block sent to a tile
   /// within the last `tiles` chains joins that multicast. No timing.
-  uint64_t network_traffic(const PassPlan& plan, const UnitSchedule& s) const {
+  uint64_t network_traffic(const UnitSchedule& s) const {
     const size_t tiles = std::max<size_t>(1, tiles_.size()), keep = double_ ? 2 : 1;
     std::vector<std::array<std::vector<uint32_t>, 2>> held(tiles);
     constexpr size_t kNever = ~size_t(0);
@@ -919,7 +825,7 @@ private:
       counters_[kGbufMisses] += 1;
       while (r.loaded < need) {
         const uint64_t len = std::min(kResidentChunk, b.tensor_bytes - r.loaded);
-        const uint64_t at = dram_read_at(r.base + r.loaded, len, op, now);
+        const uint64_t at = dram_read_at(r.base + r.loaded, len, kind_of(pass_, op), now);
         counters_[kGbufWrite] += double(len);
         r.chunk_ready.push_back(std::max(at, r.chunk_ready.empty() ? 0 : r.chunk_ready.back()));
         r.loaded += len;
@@ -988,11 +894,12 @@ private:
     }
     return it->second;
   }
-  uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) { return dram_read_at(block_address(b), b.bytes, op, now); }
-  /// `op`: the operand read, or kPartialSum.
-  uint64_t dram_read_at(uint64_t addr, uint64_t bytes, int op, uint64_t now) {
+  uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) {
+    return dram_read_at(block_address(b), b.bytes, kind_of(pass_, op), now);
+  }
+  uint64_t dram_read_at(uint64_t addr, uint64_t bytes, OperandKind kind, uint64_t now) {
     counters_[kDramRead] += double(bytes);
-    counters_[kDramReadByKind + (op == int(kPartialSum) ? kPartialSum : kind_of(pass_, op))] += double(bytes);
+    counters_[kDramReadByKind + kind] += double(bytes);
     return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, false, to_dram(now)));
   }
   uint64_t dram_write(uint64_t addr, uint64_t bytes, uint64_t now) {
@@ -1011,9 +918,12 @@ private:
   std::unique_ptr<dram::System> dram_;
   double dram_ratio_ = 1, peak_bytes_per_cycle_ = 1;
   uint64_t feed_factor_ = 1;
-  BlockCache gbuf_;
-  std::unordered_map<uint64_t, uint64_t> sending_;  // block key -> cycle its last network send arrives
-  std::unordered_map<uint64_t, uint64_t> streaming_;  // block too large to keep -> cycle its DRAM read arrives
+  // the global buffer and the network during a job, by block id
+  BlockLru gbuf_;
+  std::vector<uint64_t> gbuf_ready_;  // cycle a kept block is (or will be) in the buffer
+  std::vector<uint64_t> streaming_;   // block too large to keep -> cycle its DRAM read arrives (0: none)
+  static constexpr uint64_t kNotSent = ~uint64_t(0);
+  std::vector<uint64_t> sending_;     // block -> cycle its last network send arrives
   std::unordered_map<uint64_t, TensorLayout> layouts_;  // tensor -> its DRAM regions
   uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
   std::vector<TileState> tiles_;
@@ -1026,10 +936,9 @@ private:
   std::vector<uint64_t> id_bytes_;            // bytes of each distinct block
   std::vector<bool> chain_last_;              // per unit: the last of its chain (writes the results)
   bool keep_[2] = {false, false};             // operands resident in the global buffer this job
-  bool spill_ = false;                        // the weight gradient runs sample by sample, spilling dW
   struct ResultBlock {
-    uint64_t offset;          // in the job's result region
-    uint32_t chains, written;  // chains that write it, and how many have
+    uint64_t offset = 0;               // in the job's result region
+    uint32_t chains = 0, written = 0;  // chains that write it, and how many have
   };
   std::vector<ResultBlock> results_;    // the job's result blocks: place and progress
   std::vector<uint32_t> result_slot_;   // per unit that ends a chain: its result block

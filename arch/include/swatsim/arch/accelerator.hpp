@@ -76,7 +76,7 @@ public:
   const PeModel& pe() const { return *pe_; }
   const MemoryModel& memory() const { return *memory_; }
   /// Map only: a hierarchy chooses each job's mapping and estimates its traffic, and no cycle is
-  /// simulated (jobs report 0 cycles).
+  /// simulated (jobs report 0 cycles; the report keeps only the mapper's figures).
   void set_map_only(bool on) { map_only_ = on; }
   /// Plans of the jobs (one per sample) are passed to this hook if set (tests compare with the kernel).
   std::function<void(const PassPlan&)> on_plan;
@@ -92,8 +92,8 @@ private:
   struct TileTotals {
     uint64_t busy = 0, memory_wait = 0;
   };
-  uint64_t memory_clock_ = 0;
-  bool map_only_ = false;  ///< this accelerator's own cycle count: where its next hierarchy job starts
+  uint64_t memory_clock_ = 0;  ///< this accelerator's own cycle count: where its next hierarchy job starts
+  bool map_only_ = false;
   /// One sample's plan of the job `in`; `batch`: the PE's per-pass choices are made over the job's
   /// samples (a hierarchy's batch GEMM), else over the sample alone.
   PassPlan plan_sample(const PassInput& in, uint32_t sample, bool batch);

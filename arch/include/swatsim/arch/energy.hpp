@@ -42,8 +42,8 @@ const std::vector<std::string>& energy_actions();
 /// What one accelerator did in one row (a job, or a sum of jobs).
 struct EnergyCounts {
   uint64_t macs_effectual = 0;
-  uint64_t macs_mapped = 0;
-  uint64_t macs_dense = 0;       ///< the layer's real MACs (no inserted zeros): the same work for every design      ///< MACs of the mapped GEMM (zeros included): what a design without zero gating multiplies
+  uint64_t macs_mapped = 0;      ///< MACs of the mapped GEMM (zeros included): what a design without zero gating multiplies
+  uint64_t macs_dense = 0;       ///< the layer's real MACs (no inserted zeros): the same work for every design
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers
   uint64_t busy_cycles = 0;      ///< summed over tiles
   uint64_t cycles = 0;
