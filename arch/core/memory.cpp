@@ -4,13 +4,15 @@
 
 namespace swatsim::arch {
 
-UnitSchedule MemoryModel::schedule(const PassPlan& plan) {
+UnitSchedule UnitSchedule::in_order(size_t n) {
   UnitSchedule s;
-  s.units.resize(plan.units.size());
+  s.units.resize(n);
   std::iota(s.units.begin(), s.units.end(), 0u);
   s.chain_begin = s.units;
   return s;
 }
+
+UnitSchedule MemoryModel::schedule(const PassPlan& plan) { return UnitSchedule::in_order(plan.units.size()); }
 
 const std::vector<CounterDef>& MemoryModel::counter_defs() const {
   static const std::vector<CounterDef> none;

@@ -249,6 +249,12 @@ for c in ("tensordash-micro2020-ddr4", "tensordash-micro2020-hbm2", "tensordash-
     # weight re-reads and dW writes moved the DDR4 forward speedup from 4.18 to 6.76 on ResNet-50).
     assert abs(b["speedup"] / a["speedup"] - 1) < 0.08, (c, a["speedup"], b["speedup"])
     assert b["dram.write_bytes"] - b["dram.write_bytes.partial_sum"] > 0
+    # The mapping names what the weight gradient did: samples innermost in chains, or spilled.
+    for x in json.load(open(f"s8-{c}.json"))["rows"]:
+        if x["pass"] == "weight-grad":
+            spilled = "partial sums written after each sample" in x["mapping"]["accelerator"]
+            assert spilled == (x["tiling.spilled_jobs"] == 1), x["mapping"]["accelerator"]
+            assert spilled or "{ for sample in 8 { unit } }" in x["mapping"]["accelerator"]
 PY
     ;;
   liveness)

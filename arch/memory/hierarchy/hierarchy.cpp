@@ -390,7 +390,7 @@ public:
       result_slot_[last] = slots.of_chain[c];
     }
     out_base_ = allocate(out_bytes);
-    describe(plan, s, chosen.b_outer, whole, best_reads);
+    describe(plan, s, chosen.b_outer, chosen.spill, whole, best_reads);
     return std::move(s);
   }
 
@@ -641,16 +641,10 @@ private:
   /// spilled between them).
   UnitSchedule chains(const PassPlan& plan, bool per_sample) const {
     const uint32_t n = uint32_t(plan.units.size());
-    UnitSchedule s;
     bool sliced = false;
     for (const auto& u : plan.units) sliced |= u.block.k_parts > 1;
     const bool over_batch = pass_ == Pass::WeightGrad && !per_sample;
-    if (!over_batch && !sliced) {  // every unit completes its results: chains of one
-      s.units.resize(n);
-      std::iota(s.units.begin(), s.units.end(), 0u);
-      s.chain_begin = s.units;
-      return s;
-    }
+    if (!over_batch && !sliced) return UnitSchedule::in_order(n);  // every unit completes its results
     // Sorting instead of maps (this runs for every pass): first the n-th unit of each (sample, block,
     // slice) gets its occurrence n, then units with the same chain key are gathered.
     using Fields = std::array<uint32_t, 6>;
@@ -679,23 +673,20 @@ private:
       return std::make_tuple(key(x), p.sample, p.k_part, x) < std::make_tuple(key(y), q.sample, q.k_part, y);
     });
     // Chains in the plan's order of their first unit (the smallest index of each chain).
-    std::vector<std::pair<uint32_t, uint32_t>> first;  // (first unit, where the chain starts in idx)
-    for (uint32_t i = 0; i < n; ++i)
-      if (i == 0 || key(idx[i]) != key(idx[i - 1])) first.push_back({idx[i], i});
-    std::vector<uint32_t> begin_at(first.size());
-    for (size_t c = 0; c < first.size(); ++c) begin_at[c] = first[c].second;
-    for (size_t c = 0; c < first.size(); ++c) {
-      uint32_t lo = n;
-      for (uint32_t i = begin_at[c]; i < (c + 1 < first.size() ? begin_at[c + 1] : n); ++i) lo = std::min(lo, idx[i]);
-      first[c].first = lo;
+    struct Chain {
+      uint32_t first_unit, begin, end;  // [begin, end) in idx
+    };
+    std::vector<Chain> chains;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (i == 0 || key(idx[i]) != key(idx[i - 1])) chains.push_back(Chain{idx[i], i, i});
+      chains.back().first_unit = std::min(chains.back().first_unit, idx[i]);
+      chains.back().end = i + 1;
     }
-    std::vector<uint32_t> order(first.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return first[a].first < first[b].first; });
-    for (uint32_t c : order) {
+    std::sort(chains.begin(), chains.end(), [](const Chain& a, const Chain& b) { return a.first_unit < b.first_unit; });
+    UnitSchedule s;
+    for (const Chain& c : chains) {
       s.chain_begin.push_back(uint32_t(s.units.size()));
-      s.units.insert(s.units.begin() + s.units.size(), idx.begin() + begin_at[c],
-                     idx.begin() + (c + 1 < first.size() ? begin_at[c + 1] : n));
+      s.units.insert(s.units.end(), idx.begin() + c.begin, idx.begin() + c.end);
     }
     return s;
   }
@@ -718,9 +709,9 @@ private:
     return bytes;
   }
 
-
   /// The chosen mapping as a loop nest a reader can follow (the report's "mapping").
-  void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, const uint64_t whole[2], uint64_t estimate) {
+  void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, bool spill, const uint64_t whole[2],
+                uint64_t estimate) {
     std::vector<std::array<uint32_t, 3>> sets;    // operand-0 blocks per sample: (group, m range)
     std::vector<std::array<uint32_t, 4>> chunks;  // operand-1 blocks: (group, kernel position, n range)
     sets.reserve(plan.units.size());
@@ -744,10 +735,11 @@ private:
     const std::string na = fmt::format("for {} in {}", a, sets.size()), nb = fmt::format("for {} in {}", b, chunks.size());
     const std::string ns = fmt::format("for sample in {}", samples);
     std::string nest;
-    if (pass_ == Pass::WeightGrad)  // the samples are the reduction: innermost, in one chain
+    if (pass_ == Pass::WeightGrad && !spill)  // the samples are the reduction: innermost, in one chain
       nest = (b_outer ? nb + " { " + na : na + " { " + nb) + " { " + ns + " { unit } } }";
     else
       nest = b_outer ? nb + " { " + ns + " { " + na + " { unit } } }" : ns + " { " + na + " { " + nb + " { unit } } }";
+    if (spill) nest += "; dW's partial sums written after each sample and read back by the next";
     std::string kept;
     for (int op = 0; op < 2; ++op)
       kept += fmt::format("{}{} {}", op ? "; " : "", kKindNames[kind_of(pass_, op)],

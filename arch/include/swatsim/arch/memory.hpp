@@ -48,6 +48,8 @@ struct UnitSchedule {
   std::vector<uint32_t> units;        ///< a permutation of the plan's units
   std::vector<uint32_t> chain_begin;  ///< where each chain starts in `units`, ascending, from 0
   size_t chains() const { return chain_begin.size(); }
+  /// Units 0..n-1 in order, each a chain of its own.
+  static UnitSchedule in_order(size_t n);
   size_t chain_end(size_t c) const { return c + 1 < chain_begin.size() ? chain_begin[c + 1] : units.size(); }
 };
 
