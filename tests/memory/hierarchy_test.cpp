@@ -390,6 +390,8 @@ TEST(Hierarchy, SpilledWeightGradientCountsItsPartialSums) {
   const JobResult& r = d.results[0][0];
   const double dw = 64.0 * 64 * 9 * 2;
   ASSERT_EQ(counter(acc, r, "tiling.spilled_jobs"), 1);
+  EXPECT_NE(r.mapping.find("for sample in 8 {"), std::string::npos) << r.mapping;
+  EXPECT_NE(r.mapping.find("partial sums written after each sample"), std::string::npos) << r.mapping;
   EXPECT_EQ(counter(acc, r, "dram.write_bytes"), 8 * dw);
   EXPECT_EQ(counter(acc, r, "dram.write_bytes.partial_sum"), 7 * dw);
   EXPECT_EQ(counter(acc, r, "dram.read_bytes.partial_sum"), 7 * dw);
