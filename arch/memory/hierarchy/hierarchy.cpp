@@ -106,6 +106,16 @@ enum class Residency { Auto, None, A, B, Both };
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
+/// Hash of a fixed-size key of 32-bit fields (block and result keys of one job).
+struct FieldsHash {
+  template <size_t N>
+  size_t operator()(const std::array<uint32_t, N>& k) const {
+    uint64_t h = 0;
+    for (uint32_t x : k) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+    return size_t(h ^ (h >> 29));
+  }
+};
+
 /// The global buffer's contents: a least-recently-used set of a job's distinct blocks (dense ids,
 /// their bytes in `bytes`) within a byte capacity. The buffer starts every job empty, so ids of one job
 /// index it; the timing model and the mapper's estimates use the same policy.
@@ -259,6 +269,8 @@ public:
       for (auto& x : f.format) x = StorageFormat::Dense;
     plan_ = &plan;
     pass_ = in.pass;
+    ++jobs_;
+    forget_old_layouts();
     size_blocks(in, plan, f);
     counters_.assign(kCounters, 0.0);
     dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
@@ -421,14 +433,7 @@ public:
   };
   ResultSlots result_slots(const PassPlan& plan, const UnitSchedule& s) const {
     using Key = std::array<uint32_t, 7>;
-    struct KeyHash {
-      size_t operator()(const Key& k) const {
-        uint64_t h = 0;
-        for (uint32_t x : k) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
-        return size_t(h ^ (h >> 31));
-      }
-    };
-    std::unordered_map<Key, uint32_t, KeyHash> slot_of;
+    std::unordered_map<Key, uint32_t, FieldsHash> slot_of;
     ResultSlots r;
     r.of_chain.reserve(s.chains());
     for (size_t c = 0; c < s.chains(); ++c) {
@@ -855,6 +860,7 @@ private:
     uint64_t base = 0;            // the whole tensor, C order (what a resident tensor streams)
     uint64_t blocks_base = 0, blocks_size = 0, blocks_next = 0;  // the region its blocks are laid out in
     std::unordered_map<uint64_t, uint64_t> block_at;  // block key -> address
+    uint64_t last_job = 0;        // the last job that read it
   };
   TensorLayout& layout_of(const OperandBlock& b) {
     auto [it, fresh] = layouts_.try_emplace(b.tensor);
@@ -863,7 +869,16 @@ private:
       it->second.blocks_base = it->second.base;
       it->second.blocks_size = std::max<uint64_t>(b.tensor_bytes, 1);
     }
+    it->second.last_job = jobs_;
     return it->second;
+  }
+  /// A layer's passes are consecutive jobs and share tensors (weights, activations, gradients); a
+  /// tensor no job read for kLayoutJobs jobs belongs to an earlier layer and is never read again, so
+  /// its layout is dropped: memory stays bounded however long the trace.
+  static constexpr uint64_t kLayoutJobs = 3;
+  void forget_old_layouts() {
+    for (auto it = layouts_.begin(); it != layouts_.end();)
+      it = jobs_ - it->second.last_job >= kLayoutJobs ? layouts_.erase(it) : std::next(it);
   }
   /// A block's address: blocks of a tensor are stored one after another in the order they are first
   /// read (the tiled layout an accelerator writes its tensors in), each distinct block in bytes of its
@@ -917,7 +932,7 @@ private:
   static constexpr uint64_t kNotSent = ~uint64_t(0);
   std::vector<uint64_t> sending_;     // block -> cycle its last network send arrives
   std::unordered_map<uint64_t, TensorLayout> layouts_;  // tensor -> its DRAM regions
-  uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0;
+  uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0, jobs_ = 0;
   std::vector<TileState> tiles_;
   // the current job
   PrefixScratch prefix_scratch_;
@@ -936,14 +951,7 @@ private:
   std::vector<uint32_t> result_slot_;   // per unit that ends a chain: its result block
   std::string mapping_;                       // the job's mapping, described
   std::unordered_map<uint64_t, ResidentTensor> resident_;  // tensor -> how much of it has arrived
-  struct SizedHash {
-    size_t operator()(const SizedKey& k) const {
-      uint64_t h = 0;
-      for (uint32_t x : k) h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
-      return size_t(h ^ (h >> 29));
-    }
-  };
-  std::unordered_map<SizedKey, OperandBlock, SizedHash> sized_;  // operand-side block fields -> its sizing
+  std::unordered_map<SizedKey, OperandBlock, FieldsHash> sized_;  // operand-side block fields -> its sizing
   std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
   double dram_energy_before_ = 0;
   uint64_t out_base_ = 0, last_done_ = 0;
