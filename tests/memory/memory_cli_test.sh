@@ -315,6 +315,12 @@ PY
     echo '{"name": "t", "node_nm": 45, "voltage": 0.9, "source": "s", "actions": {"mac.bf16": {"value": 1, "unit": "pJ", "source": "x"}}}' > t.json
     echo '{"pe": {"type": "tensordash"}, "energy": "t.json"}' > d.json
     expect_error "t.json: /actions: missing action \"mac.fp32\"" config validate d.json
+    echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "gbuf_residency": "all"}, "dram": "hbm2"}' > r.json
+    expect_error 'r.json: /memory/gbuf_residency: expected one of "auto", "none", "operand0", "operand1", "both", got "all"' config validate r.json
+    echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "mapper_objective": 3}, "dram": "hbm2"}' > o.json
+    expect_error 'o.json: /memory/mapper_objective: expected one of "cycles", "dram_bytes", got 3' config validate o.json
+    echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": {"preset": "ddr4-3200", "io_read_pj_per_bit": -1}}' > i.json
+    expect_error "i.json: /dram/io_read_pj_per_bit: expected a number in [0, 1000], got -1" config validate i.json
     echo '{"pe": {"type": "tensordash"}, "reference": "nowhere.json"}' > e.json
     expect_error "e.json: /reference: section file" config validate e.json
     echo '{"pe": {"type": "tensordash"}, "reference": {"pe": {"type": "dense-systolic", "rows": 0}}}' > f.json
