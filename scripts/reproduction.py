@@ -265,7 +265,7 @@ class Job:
                     per_iteration = self.s["batch"] / self.samples[run]
                     energy.append({"design": design, "memory": memory, "run": run,
                                    "samples_recorded": self.samples[run], "batch": self.s["batch"],
-                                   **{f"{e}_uj": round(t[f"energy.{e}_pj"] * per_iteration / 1e6, 4)
+                                   **{f"{e}_uj": round(t.get(f"energy.{e}_pj", 0.0) * per_iteration / 1e6, 4)
                                       for e in ENERGY_PARTS},
                                    "total_uj": round(t["energy.total_pj"] * per_iteration / 1e6, 4),
                                    "baseline_total_uj": round(t["baseline.energy.total_pj"] * per_iteration / 1e6, 4),

@@ -1,6 +1,7 @@
 #include "swatsim/arch/memory.hpp"
 
 #include <numeric>
+#include <stdexcept>
 
 namespace swatsim::arch {
 
@@ -13,6 +14,10 @@ UnitSchedule UnitSchedule::in_order(size_t n) {
 }
 
 UnitSchedule MemoryModel::schedule(const PassPlan& plan) { return UnitSchedule::in_order(plan.units.size()); }
+
+void MemoryModel::set_levels(const std::vector<LevelConfig>& levels) {
+  if (!levels.empty()) throw std::invalid_argument("levels: memory type \"" + type() + "\" has no levels (a \"hierarchy\" has)");
+}
 
 const std::vector<CounterDef>& MemoryModel::counter_defs() const {
   static const std::vector<CounterDef> none;

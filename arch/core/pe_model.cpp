@@ -70,7 +70,9 @@ std::unique_ptr<PeModel> make_pe(const AcceleratorConfig& c) {
 std::unique_ptr<MemoryModel> make_memory(const AcceleratorConfig& c) {
   const MemoryTypeInfo* info = find_memory_type(c.memory_type);
   if (!info) throw std::invalid_argument("unknown memory type '" + c.memory_type + "'");
-  return info->create(c.memory);
+  std::unique_ptr<MemoryModel> m = info->create(c.memory);
+  m->set_levels(c.memory_levels);
+  return m;
 }
 
 }  // namespace swatsim::arch

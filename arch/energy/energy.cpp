@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace swatsim::arch {
@@ -37,22 +38,13 @@ const std::vector<std::string>& energy_actions() {
   return a;
 }
 
-namespace {
-double counter(const EnergyCounts& c, const std::string& name) {
-  if (!c.memory_defs || !c.memory) return 0;
-  for (size_t i = 0; i < c.memory_defs->size() && i < c.memory->size(); ++i)
-    if ((*c.memory_defs)[i].name == name) return (*c.memory)[i];
-  return 0;
-}
-}  // namespace
-
 StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
   StatSet s;
   const double mac = t.pj(c.value_bytes == 4 ? "mac.fp32" : "mac.bf16");
   // Multiplications done: a sparse PE exploiting sparsity skips what it can (its effectual MACs); a
   // design without zero gating multiplies every MAC of the mapped GEMM, zeros included. Every other
   // issued slot holds no multiplication: it is clocked, never priced as a MAC.
-  const uint64_t multiplied = c.sparse_control ? c.macs_effectual : c.macs_mapped;
+  const uint64_t multiplied = c.sparse_control || c.zero_gating ? c.macs_effectual : c.macs_mapped;
   const uint64_t idle_slots = c.macs_issued > multiplied ? c.macs_issued - multiplied : 0;
   const double e_mac = double(multiplied) * mac;
   const double e_idle = double(idle_slots) * t.pj("mac.zero_slot");
@@ -61,26 +53,45 @@ StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
       c.sparse_control ? active_tile_cycles * (double(c.control.mux_lanes) * t.pj("pe.mux_lane_cycle") +
                                                double(c.control.schedulers) * t.pj("pe.scheduler_row_cycle"))
                        : 0.0;
-  double e_sram_gbuf = 0, e_sram_tile = 0;
-  for (const auto& sram : c.srams) {
-    const double bytes = counter(c, sram.name + ".read_bytes") + counter(c, sram.name + ".write_bytes");
-    (sram.name == "gbuf" ? e_sram_gbuf : e_sram_tile) += bytes * t.sram_pj_per_byte(sram.bytes);
-  }
-  const double e_noc = counter(c, "noc.byte_hops") * t.pj("noc.byte_hop");
-  const double e_dram = counter(c, "dram.energy_pj");
-  const double e_dram_io = counter(c, "dram.io_energy_pj");
-  const double e_leak = double(c.cycles) * double(c.tiles) * double(c.multipliers_per_tile) * t.pj("leakage.multiplier_cycle");
-  const double total = e_mac + e_idle + e_control + e_sram_gbuf + e_sram_tile + e_noc + e_dram + e_dram_io + e_leak;
   s.add("energy.mac_pj", e_mac, Unit::PicoJoules,
-        "multiplications done: effectual MACs (sparse PE exploiting sparsity) or the mapped GEMM's MACs, zeros included");
+        "multiplications done: effectual MACs (sparse PE exploiting sparsity, or zero gating) or the mapped GEMM's MACs, "
+        "zeros included");
   s.add("energy.idle_slots_pj", e_idle, Unit::PicoJoules,
         "issued multiplier slots without a multiplication (gated zeros, padding of partial sets, idle lanes): clocking");
   s.add("energy.pe_control_pj", e_control, Unit::PicoJoules, "sparse PEs' schedulers and operand multiplexers, per active cycle");
-  s.add("energy.gbuf_pj", e_sram_gbuf, Unit::PicoJoules, "global buffer reads and writes");
-  s.add("energy.tile_buffers_pj", e_sram_tile, Unit::PicoJoules, "tile operand and output buffer reads and writes");
-  s.add("energy.noc_pj", e_noc, Unit::PicoJoules, "network, per byte per hop");
-  s.add("energy.dram_pj", e_dram, Unit::PicoJoules, "DRAM core, from the DRAM model (IDD method)");
-  s.add("energy.dram_io_pj", e_dram_io, Unit::PicoJoules, "DRAM interface: bits moved x the DRAM's I/O pJ per bit");
+  double total = e_mac + e_idle + e_control;
+  // The memory's components: whatever they publish, priced by the table, in the order published.
+  if (!c.memory_actions.empty()) {
+    std::map<std::string, double> value;  // counter -> this row's count
+    if (c.memory_defs && c.memory)
+      for (size_t i = 0; i < c.memory_defs->size() && i < c.memory->size(); ++i) value[(*c.memory_defs)[i].name] = (*c.memory)[i];
+    std::vector<std::pair<const EnergyAction*, double>> by_stat;  // first action of each stat, its energy
+    for (const EnergyAction& a : c.memory_actions) {
+      double count = 0;
+      for (const std::string& name : a.counters) {
+        auto it = value.find(name);
+        if (it == value.end()) throw std::logic_error("energy action " + a.stat + " counts " + name + ", which nothing counts");
+        count += it->second;
+      }
+      double pj = 0;
+      switch (a.price) {
+        case EnergyAction::Price::TableAction: pj = count * t.pj(a.action); break;
+        case EnergyAction::Price::SramByte: pj = count * t.sram_pj_per_byte(a.sram_bytes); break;
+        case EnergyAction::Price::PicoJoules: pj = count; break;
+      }
+      auto same = std::find_if(by_stat.begin(), by_stat.end(), [&](const auto& x) { return x.first->stat == a.stat; });
+      if (same == by_stat.end())
+        by_stat.emplace_back(&a, pj);
+      else
+        same->second += pj;
+    }
+    for (const auto& [a, pj] : by_stat) {
+      s.add(a->stat, pj, Unit::PicoJoules, a->description);
+      total += pj;
+    }
+  }
+  const double e_leak = double(c.cycles) * double(c.tiles) * double(c.multipliers_per_tile) * t.pj("leakage.multiplier_cycle");
+  total += e_leak;
   s.add("energy.leakage_pj", e_leak, Unit::PicoJoules, "leakage of the tiles over the row's cycles");
   s.add("energy.total_pj", total, Unit::PicoJoules, "sum of the components above");
   s.add("energy.per_effectual_mac_pj", c.macs_effectual ? total / double(c.macs_effectual) : 0.0, Unit::PicoJoules,

@@ -54,6 +54,8 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& 
   ctx.feed_values[0] = feed[0];
   ctx.feed_values[1] = feed[1];
   ctx.dram = config_.dram ? &*config_.dram : nullptr;
+  ctx.energy = &config_.energy;
+  ctx.multipliers_per_tile = pe_->macs_per_cycle();
   memory_->attach(ctx);
   pe_->set_chunk_budget(memory_->chunk_budget_bytes(), memory_->value_bytes());
   for (uint32_t t = 0; t < config_.tiles; ++t)

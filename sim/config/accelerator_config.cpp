@@ -78,13 +78,53 @@ void bind_pe(const SlotInput& in, arch::AcceleratorConfig& c) {
   }
 }
 
+/// A hierarchy's `levels` (docs/memory.md, "Levels"): each level a registered type with its parameters.
+std::vector<arch::LevelConfig> bind_levels(const json& v, const Section& sec) {
+  const std::string ptr = sec.pointer + "/levels";
+  constexpr size_t kMaxLevels = 16;
+  if (!v.is_array() || v.empty() || v.size() > kMaxLevels)
+    throw InputError(sec.file, fmt::format("{}: expected an array of 1 to {} levels (SRAM levels, outermost first, then a "
+                                           "\"network\", then \"tile_buffers\"), got {}",
+                                           ptr, kMaxLevels, v.is_array() ? fmt::format("{} entries", v.size()) : type_name(v)));
+  for (const arch::FlatLevelKey& k : arch::flat_level_keys())
+    if (sec.value.contains(k.key))
+      throw InputError(sec.file, fmt::format("{}/{}: not with \"levels\": give it as the \"{}\" level's \"{}\"", sec.pointer, k.key,
+                                             k.level_type, k.param));
+  std::vector<arch::LevelConfig> levels;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string at = fmt::format("{}/{}", ptr, i);
+    if (!v[i].is_object())
+      throw InputError(sec.file, fmt::format("{}: expected a level object {{\"type\": ..., ...}}, got {}", at, type_name(v[i])));
+    auto [type, values] = bind_component<arch::LevelTypeInfo>(Section{v[i], sec.file, at, sec.dir}, "level",
+                                                               &arch::find_level_type, arch::LevelRegistry::names());
+    levels.push_back(arch::LevelConfig{type, std::move(values)});
+  }
+  try {
+    arch::check_levels(levels);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(sec.file, fmt::format("{}/{}", sec.pointer, e.what()));
+  }
+  return levels;
+}
+
 void bind_memory(const SlotInput& in, arch::AcceleratorConfig& c) {
-  const Section sec = resolve_section(in.value, in.file, in.pointer, in.dir);
+  Section sec = resolve_section(in.value, in.file, in.pointer, in.dir);
   if (sec.file != in.file) c.sources.push_back(sec.file);
+  std::optional<json> levels;
+  if (sec.value.is_object() && sec.value.contains("levels")) {
+    levels = sec.value["levels"];
+    sec.value.erase("levels");
+  }
   auto [type, values] =
       bind_component<arch::MemoryTypeInfo>(sec, "memory", &arch::find_memory_type, arch::MemoryRegistry::names());
   c.memory_type = type;
   c.memory = std::move(values);
+  c.memory_levels.clear();
+  if (levels) {
+    if (type != "hierarchy")
+      throw InputError(sec.file, fmt::format("{}/levels: memory type \"{}\" has no levels (a \"hierarchy\" has)", sec.pointer, type));
+    c.memory_levels = bind_levels(*levels, sec);
+  }
 }
 
 /// A DRAM preset's name given as a string, as the section that names it (else the string is a path).
@@ -266,8 +306,24 @@ json to_json(const arch::AcceleratorConfig& c) {
   j["pe"] = pe;
   json mem;
   mem["type"] = c.memory_type;
+  const auto& flat = arch::flat_level_keys();
+  auto is_flat = [&](const std::string& key) {
+    return std::any_of(flat.begin(), flat.end(), [&](const arch::FlatLevelKey& k) { return key == k.key; });
+  };
   if (const auto* info = arch::find_memory_type(c.memory_type))
-    for (const auto& p : info->params) mem[p.name] = param_json(c.memory.values().at(p.name));
+    for (const auto& p : info->params)
+      if (c.memory_levels.empty() || !is_flat(p.name)) mem[p.name] = param_json(c.memory.values().at(p.name));
+  if (!c.memory_levels.empty()) {
+    json levels = json::array();
+    for (const auto& l : c.memory_levels) {
+      json level;
+      level["type"] = l.type;
+      if (const auto* info = arch::find_level_type(l.type))
+        for (const auto& p : info->params) level[p.name] = param_json(l.params.values().at(p.name));
+      levels.push_back(level);
+    }
+    mem["levels"] = levels;
+  }
   j["memory"] = mem;
   if (c.dram) {
     DramConfig d;
@@ -316,6 +372,7 @@ json describe_types() {
   j["accelerator"] = top;
   j["pe"] = types_json<arch::PeModel>();
   j["memory"] = types_json<arch::MemoryModel>();
+  j["memory_levels"] = types_json<arch::MemoryLevel>();
   json dram;
   dram["description"] = "DRAM section (swatsim dram --dram; docs/dram.md): a preset and overrides, or every device parameter";
   dram["presets"] = dram_preset_names();

@@ -46,7 +46,7 @@ struct Side {
     e.value_bytes = memory->value_bytes();
     e.memory_defs = &memory->counter_defs();
     e.memory = &r.memory;
-    e.srams = memory->srams();
+    e.memory_actions = memory->energy_actions();
     return arch::energy_stats(config.energy, e);
   }
 };

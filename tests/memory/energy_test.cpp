@@ -40,7 +40,13 @@ TEST(Energy, TotalIsCountsTimesTable) {
   c.value_bytes = 2;
   c.memory_defs = &defs;
   c.memory = &values;
-  c.srams = {{"gbuf", 1 << 20}, {"tile.operand", 32768}};
+  using P = EnergyAction::Price;
+  c.memory_actions = {  // as the hierarchy's components publish them (levels.cpp)
+      {"energy.dram_pj", "", {"dram.energy_pj"}, P::PicoJoules, "", 0},
+      {"energy.dram_io_pj", "", {"dram.io_energy_pj"}, P::PicoJoules, "", 0},
+      {"energy.gbuf_pj", "", {"gbuf.read_bytes", "gbuf.write_bytes"}, P::SramByte, "", 1 << 20},
+      {"energy.noc_pj", "", {"noc.byte_hops"}, P::TableAction, "noc.byte_hop", 0},
+      {"energy.tile_buffers_pj", "", {"tile.operand.read_bytes"}, P::SramByte, "", 32768}};
   const StatSet s = energy_stats(t, c);
   // By hand from configs/energy/45nm.json: the sparse PE multiplies its effectual MACs; the other
   // 6000 issued slots are clocked (mac.zero_slot).
@@ -48,7 +54,7 @@ TEST(Energy, TotalIsCountsTimesTable) {
   const double control = 100 * (1024 * 0.05 + 4 * 0.4);
   const double gbuf = 1500 * (100.0 / 8), tile = 8000 * (20.0 / 8);
   const double noc = 3000 * 0.75, dram = 123456.5, dram_io = 777.25, leak = 150 * 2 * 1024 * 0.015;
-  const double total = mac + idle + control + gbuf + tile + noc + dram + dram_io + leak;
+  const double total = mac + idle + control + dram + dram_io + gbuf + noc + tile + leak;
   EXPECT_DOUBLE_EQ(stat(s, "energy.mac_pj"), mac);
   EXPECT_DOUBLE_EQ(stat(s, "energy.idle_slots_pj"), idle);
   EXPECT_DOUBLE_EQ(stat(s, "energy.pe_control_pj"), control);

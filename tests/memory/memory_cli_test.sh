@@ -182,7 +182,7 @@ for a, b in zip(full["rows"], m["rows"]):
 PY
     "$swatsim" run --arch "$acc" --trace "$sample" --map-only --csv map.csv -q
     head -1 map.csv | grep -q "^iteration,layer,pass,name,samples,tiling\." || fail "map-only CSV: $(head -1 map.csv)"
-    head -1 map.csv | grep -q "energy" && fail "map-only CSV has unsimulated figures"
+    head -1 map.csv | grep -q "energy\.\|energy_efficiency" && fail "map-only CSV has unsimulated figures"
     expect_error "--map-only: $src/configs/arch/tensordash-micro2020.json has ideal memory: nothing to map" \
       run --arch "$src/configs/arch/tensordash-micro2020.json" --trace "$sample" --map-only
     ;;
@@ -318,7 +318,7 @@ PY
     echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "gbuf_residency": "all"}, "dram": "hbm2"}' > r.json
     expect_error 'r.json: /memory/gbuf_residency: expected one of "auto", "none", "operand0", "operand1", "both", got "all"' config validate r.json
     echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "mapper_objective": 3}, "dram": "hbm2"}' > o.json
-    expect_error 'o.json: /memory/mapper_objective: expected one of "cycles", "dram_bytes", got 3' config validate o.json
+    expect_error 'o.json: /memory/mapper_objective: expected one of "cycles", "dram_bytes", "energy", "edp", got 3' config validate o.json
     echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": {"preset": "ddr4-3200", "io_read_pj_per_bit": -1}}' > i.json
     expect_error "i.json: /dram/io_read_pj_per_bit: expected a number in [0, 1000], got -1" config validate i.json
     echo '{"pe": {"type": "tensordash"}, "reference": "nowhere.json"}' > e.json

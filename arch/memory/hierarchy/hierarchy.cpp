@@ -17,94 +17,47 @@
 #include "swatsim/arch/dram.hpp"
 #include "swatsim/arch/memory.hpp"
 #include "swatsim/arch/operand_blocks.hpp"
+#include "levels.hpp"
 
 namespace swatsim::arch {
 namespace {
 
-// Counter indices (their definitions, in this order, are in defs() below).
+// The hierarchy's own counters (declared first, in this order; the levels' follow, see build()).
 enum Counter : size_t {
   kStallDram, kStallNetwork, kStallBufferWidth, kStallOutput, kDrain,
-  kDramRead, kDramWrite, kDramWritePartial, kDramEnergy, kDramIoEnergy, kDramPeakCycles,
-  kGbufRead, kGbufWrite, kGbufHits, kGbufMisses,
-  kTileRead, kTileWrite, kTileLocalHits, kOutWrite, kOutRead,
-  kNocBytes, kNocByteHops, kNocMulticastSaved,
   kBOuterJobs, kAResidentJobs, kBResidentJobs, kSpilledJobs,
-  kEstimatedDramRead, kEstimatedNetwork, kEstimatedMemoryCycles,
-  // by OperandKind: DRAM reads (partial sums too), global-buffer sends to the tiles (operands only)
-  kDramReadByKind, kGbufReadByKind = kDramReadByKind + 5, kCounters = kGbufReadByKind + 4
+  kEstimatedDramRead, kEstimatedNetwork, kEstimatedMemoryCycles, kEstimatedEnergy, kOwnCounters
 };
 
-/// What an operand is in its pass, for traffic by operand.
-enum OperandKind : size_t { kInputActivation, kWeight, kSavedActivation, kOutputGradient, kPartialSum };
-const char* const kKindNames[5] = {"input_activation", "weight", "saved_activation", "output_gradient", "partial_sum"};
-OperandKind kind_of(Pass p, int op) {
-  switch (operand_role(p, op)) {
-    case TensorRole::Weight: return kWeight;
-    case TensorRole::Gradient: return kOutputGradient;
-    case TensorRole::Activation: break;
-  }
-  return p == Pass::WeightGrad ? kSavedActivation : kInputActivation;
-}
-
-const std::vector<CounterDef>& defs() {
-  static const std::vector<CounterDef> d = [] {
-    std::vector<CounterDef> d = {
-        {"stall.dram_cycles", Unit::Cycles, "tile-cycles waiting for operands still on their way from DRAM (bandwidth and latency)"},
-        {"stall.network_cycles", Unit::Cycles, "tile-cycles waiting for operands in the global buffer to cross the network"},
-        {"stall.buffer_width_cycles", Unit::Cycles, "tile-cycles the tile buffers' width could not feed the PE array"},
-        {"stall.output_cycles", Unit::Cycles, "tile-cycles waiting for the output buffer to drain"},
-        {"stall.drain_cycles", Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"},
-        {"dram.read_bytes", Unit::Bytes, "bytes read from DRAM (operand blocks in their storage format)"},
-        {"dram.write_bytes", Unit::Bytes, "bytes written to DRAM: the pass's results, dense in the data type (forward: output "
-                                          "activations; input-grad: input gradients; weight-grad: dW), and the partial sums of dW a "
-                                          "sample-by-sample weight gradient spills (dram.write_bytes.partial_sum)"},
-        {"dram.write_bytes.partial_sum", Unit::Bytes,
-         "bytes of partial sums written to DRAM that are read back later (spilled dW of a sample-by-sample pass)"},
-        {"dram.energy_pj", Unit::PicoJoules, "DRAM core energy by the DRAM model's IDD method (commands and background)"},
-        {"dram.io_energy_pj", Unit::PicoJoules, "DRAM interface energy: bits read and written x the DRAM's I/O pJ per bit"},
-        {"dram.peak_cycles", Unit::Cycles, "cycles the DRAM traffic takes at peak bandwidth (the roofline's memory time)"},
-        {"gbuf.read_bytes", Unit::Bytes, "global-buffer bytes read (to the network, multicasts once; results to DRAM)"},
-        {"gbuf.write_bytes", Unit::Bytes, "global-buffer bytes written (fills from DRAM; results from the tiles)"},
-        {"gbuf.hits", Unit::Count, "operand blocks found in the global buffer"},
-        {"gbuf.misses", Unit::Count, "operand blocks read from DRAM"},
-        {"tile.operand.read_bytes", Unit::Bytes, "tile operand-buffer bytes read by the PE arrays (compute cycles x feed)"},
-        {"tile.operand.write_bytes", Unit::Bytes, "tile operand-buffer bytes written (blocks arriving over the network)"},
-        {"tile.local_hits", Unit::Count, "operand blocks a tile already held (no transfer)"},
-        {"tile.output.write_bytes", Unit::Bytes, "tile output-buffer bytes written (completed results)"},
-        {"tile.output.read_bytes", Unit::Bytes, "tile output-buffer bytes read (results drained to the global buffer)"},
-        {"noc.bytes", Unit::Bytes, "bytes crossing the network (a multicast counts once)"},
-        {"noc.byte_hops", Unit::Bytes, "bytes x hops on the network (per-tile deliveries)"},
-        {"noc.multicast_saved_bytes", Unit::Bytes, "bytes a multicast to a tile already in flight saved"},
-        {"tiling.b_outer_jobs", Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"},
-        {"tiling.a_resident_jobs", Unit::Count, "passes that kept operand 0 (the activation side) whole in the global buffer, read once"},
-        {"tiling.b_resident_jobs", Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"},
-        {"tiling.spilled_jobs", Unit::Count,
-         "weight-gradient passes run sample by sample, dW's partial sums written to DRAM and read back"},
-        {"tiling.estimated_dram_read_bytes", Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"},
-        {"tiling.estimated_network_bytes", Unit::Bytes,
-         "the mapper's estimate of the bytes its mapping sends from the global buffer to the tiles (objective cycles; else 0)"},
-        {"tiling.estimated_memory_cycles", Unit::Cycles,
-         "the mapper's objective for its mapping (objective cycles): max(DRAM bytes at peak, network bytes at its width); "
-         "0 with objective dram_bytes"},
-    };
-    for (const char* k : kKindNames)
-      d.push_back({std::string("dram.read_bytes.") + k, Unit::Bytes, std::string("bytes of the ") + k + " read from DRAM"});
-    for (size_t k = 0; k < kPartialSum; ++k)
-      d.push_back({std::string("gbuf.read_bytes.") + kKindNames[k], Unit::Bytes,
-                   std::string("bytes of the ") + kKindNames[k] + " sent from the global buffer to the tiles"});
-    assert(d.size() == kCounters);
-    assert(d[kDramWritePartial].name == "dram.write_bytes.partial_sum" && d[kSpilledJobs].name == "tiling.spilled_jobs" &&
-           d[kEstimatedMemoryCycles].name == "tiling.estimated_memory_cycles" &&
-           d[kDramReadByKind + kPartialSum].name == "dram.read_bytes.partial_sum");
-    return d;
-  }();
-  return d;
+void declare_own(JobCounters& c) {
+  const std::pair<const char*, std::pair<Unit, const char*>> own[] = {
+      {"stall.dram_cycles", {Unit::Cycles, "tile-cycles waiting for operands on their way to the global buffer (from DRAM or an outer SRAM level)"}},
+      {"stall.network_cycles", {Unit::Cycles, "tile-cycles waiting for operands in the global buffer to cross the network"}},
+      {"stall.buffer_width_cycles", {Unit::Cycles, "tile-cycles the tile buffers' width could not feed the PE array"}},
+      {"stall.output_cycles", {Unit::Cycles, "tile-cycles waiting for the output buffer to drain"}},
+      {"stall.drain_cycles", {Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"}},
+      {"tiling.b_outer_jobs", {Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"}},
+      {"tiling.a_resident_jobs", {Unit::Count, "passes that kept operand 0 (the activation side) whole in the global buffer, read once"}},
+      {"tiling.b_resident_jobs",
+       {Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"}},
+      {"tiling.spilled_jobs", {Unit::Count, "weight-gradient passes run sample by sample, dW's partial sums written to DRAM and read back"}},
+      {"tiling.estimated_dram_read_bytes",
+       {Unit::Bytes, "the mapper's estimate of dram.read_bytes for the mapping it chose (LRU over the unit order, no timing)"}},
+      {"tiling.estimated_network_bytes",
+       {Unit::Bytes, "the mapper's estimate of the bytes its mapping sends from the global buffer to the tiles (objectives cycles, "
+                     "energy, edp; else 0)"}},
+      {"tiling.estimated_memory_cycles",
+       {Unit::Cycles, "the mapper's estimate of the memory time of its mapping: the longest of DRAM bytes at peak, each outer SRAM "
+                      "level's bytes at its width and network bytes at its width (0 with objective dram_bytes)"}},
+      {"tiling.estimated_movement_energy_pj",
+       {Unit::PicoJoules, "the mapper's estimate of the data-movement energy of its mapping (objectives energy and edp; else 0)"}},
+  };
+  for (const auto& [name, what] : own) c.declare(name, what.first, what.second);
 }
 
 enum class LoopOrder { Auto, AOuter, BOuter };
 enum class Residency { Auto, None, A, B, Both };
-
-uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
+enum class Objective { Cycles, DramBytes, Energy, Edp };
 
 /// Hash of a fixed-size key of 32-bit fields (block and result keys of one job).
 struct FieldsHash {
@@ -116,127 +69,66 @@ struct FieldsHash {
   }
 };
 
-/// The global buffer's contents: a least-recently-used set of a job's distinct blocks (dense ids,
-/// their bytes in `bytes`) within a byte capacity. The buffer starts every job empty, so ids of one job
-/// index it; the timing model and the mapper's estimates use the same policy.
-class BlockLru {
-public:
-  BlockLru() = default;
-  BlockLru(uint64_t capacity, const std::vector<uint64_t>& bytes) { reset(capacity, bytes); }
-  /// Empty, with room for every id of `bytes` (kept by reference).
-  void reset(uint64_t capacity, const std::vector<uint64_t>& bytes) {
-    capacity_ = capacity;
-    used_ = 0;
-    bytes_ = &bytes;
-    prev_.assign(bytes.size(), kNone);
-    next_.assign(bytes.size(), kNone);
-    in_.assign(bytes.size(), false);
-    head_ = tail_ = kNone;
-  }
-  uint64_t capacity() const { return capacity_; }
-  /// Changes the capacity, evicting the least recently used blocks until the rest fit.
-  void set_capacity(uint64_t capacity) {
-    capacity_ = capacity;
-    while (used_ > capacity_) evict_tail();
-  }
-  /// Whether the block is kept; marks it used.
-  bool touch(uint32_t id) {
-    if (!in_[id]) return false;
-    unlink(id);
-    push_front(id);
-    return true;
-  }
-  /// Keeps a block that is not kept yet (if it fits at all), evicting the least recently used.
-  void insert(uint32_t id) {
-    const uint64_t b = (*bytes_)[id];
-    if (b > capacity_) return;  // streamed through, never resident
-    while (used_ + b > capacity_) evict_tail();
-    push_front(id);
-    in_[id] = true;
-    used_ += b;
-  }
-
-private:
-  static constexpr uint32_t kNone = ~uint32_t(0);
-  void evict_tail() {
-    const uint32_t t = tail_;
-    unlink(t);
-    in_[t] = false;
-    used_ -= (*bytes_)[t];
-  }
-  void push_front(uint32_t e) {
-    prev_[e] = kNone;
-    next_[e] = head_;
-    if (head_ != kNone) prev_[head_] = e;
-    head_ = e;
-    if (tail_ == kNone) tail_ = e;
-  }
-  void unlink(uint32_t e) {
-    (prev_[e] != kNone ? next_[prev_[e]] : head_) = next_[e];
-    (next_[e] != kNone ? prev_[next_[e]] : tail_) = prev_[e];
-  }
-  uint64_t capacity_ = 0, used_ = 0;
-  const std::vector<uint64_t>* bytes_ = nullptr;
-  std::vector<uint32_t> prev_, next_;
-  std::vector<bool> in_;
-  uint32_t head_ = kNone, tail_ = kNone;
-};
-
 class Hierarchy final : public MemoryModel {
 public:
-  explicit Hierarchy(const ParamSet& p)
-      : gbuf_bytes_(uint64_t(p.get_int("gbuf_kib")) * 1024),
-        gbuf_width_(uint64_t(p.get_int("gbuf_banks")) * uint64_t(p.get_int("gbuf_bank_bytes"))),
-        tile_bytes_(uint64_t(p.get_int("tile_buffer_kib")) * 1024),
-        tile_out_bytes_(uint64_t(p.get_int("tile_output_kib")) * 1024),
-        tile_width_(uint64_t(p.get_int("tile_buffer_bytes_per_cycle"))),
-        noc_width_(uint64_t(p.get_int("noc_bytes_per_cycle"))),
-        noc_hops_(uint64_t(p.get_int("noc_hops"))),
-        noc_hop_cycles_(uint64_t(p.get_int("noc_hop_cycles"))),
-        multicast_(p.get_choice("noc_multicast") == "on"),
-        double_(p.get_choice("double_buffering") == "on") {
+  explicit Hierarchy(const ParamSet& p) : double_(p.get_choice("double_buffering") == "on") {
     formats_.value_bytes = p.get_choice("data_type") == "fp32" ? 4 : 2;
     const char* keys[3] = {"activation_format", "weight_format", "gradient_format"};
     for (int r = 0; r < 3; ++r) formats_.format[r] = *storage_format_from_string(p.get_choice(keys[r]));
     const std::string& lo = p.get_choice("loop_order");
     order_ = lo == "a-outer" ? LoopOrder::AOuter : lo == "b-outer" ? LoopOrder::BOuter : LoopOrder::Auto;
-    objective_cycles_ = p.get_choice("mapper_objective") == "cycles";
+    const std::string& obj = p.get_choice("mapper_objective");
+    objective_ = obj == "dram_bytes" ? Objective::DramBytes
+                 : obj == "energy"   ? Objective::Energy
+                 : obj == "edp"      ? Objective::Edp
+                                     : Objective::Cycles;
     const std::string& res = p.get_choice("gbuf_residency");
     residency_ = res == "none"       ? Residency::None
                  : res == "operand0" ? Residency::A
                  : res == "operand1" ? Residency::B
                  : res == "both"     ? Residency::Both
                                      : Residency::Auto;
+    build(levels_from_flat(p));
   }
 
   static std::vector<ParamSpec> params() {
     const std::vector<std::string> formats{"dense", "bitmap", "csr", "rle"};
-    return {
+    std::vector<ParamSpec> specs = {
         ParamSpec::choice("data_type", "value type of operands and results: bf16 (2 bytes) or fp32 (4)", "bf16", {"bf16", "fp32"}),
         ParamSpec::choice("activation_format", "storage format of activations in DRAM and buffers", "bitmap", formats),
         ParamSpec::choice("weight_format", "storage format of weights", "bitmap", formats),
         ParamSpec::choice("gradient_format", "storage format of output gradients", "bitmap", formats),
-        ParamSpec::integer("gbuf_kib", "global buffer capacity, KiB (shared by the tiles)", 2048, 1, 1 << 22),
-        ParamSpec::integer("gbuf_banks", "global buffer banks", 16, 1, 1024),
-        ParamSpec::integer("gbuf_bank_bytes", "bytes per cycle one global-buffer bank reads or writes", 32, 1, 4096),
-        ParamSpec::integer("tile_buffer_kib", "capacity of each tile operand buffer (scheduled, dense), KiB", 64, 1, 1 << 20),
-        ParamSpec::integer("tile_output_kib", "capacity of each tile output buffer, KiB", 32, 1, 1 << 20),
-        ParamSpec::integer("tile_buffer_bytes_per_cycle", "bytes per cycle each tile operand buffer feeds its PE array", 512, 1, 1 << 20),
-        ParamSpec::integer("noc_bytes_per_cycle", "global buffer -> tiles network width, bytes per cycle", 256, 1, 1 << 20),
-        ParamSpec::integer("noc_hops", "hops from the global buffer to a tile (energy per byte per hop)", 2, 1, 64),
-        ParamSpec::integer("noc_hop_cycles", "latency of one hop, cycles", 1, 0, 1024),
-        ParamSpec::choice("noc_multicast", "on: a block several tiles want crosses the network once", "on", {"on", "off"}),
         ParamSpec::choice("double_buffering", "on: a tile fetches its next unit while it computes", "on", {"on", "off"}),
-        ParamSpec::choice("loop_order", "a-outer: operand-0 blocks outer; b-outer: operand-1 blocks outer; auto: the one "
-                          "with less DRAM traffic per pass", "auto", {"auto", "a-outer", "b-outer"}),
+        ParamSpec::choice("loop_order", "a-outer: operand-0 blocks outer; b-outer: operand-1 blocks outer; auto: the mapper's "
+                          "choice by its objective", "auto", {"auto", "a-outer", "b-outer"}),
         ParamSpec::choice("gbuf_residency", "operands kept whole in the global buffer for a pass and read from DRAM once: "
                           "operand0 (the activation side), operand1 (weights; weight gradient: the output gradient), both, "
-                          "none, or auto: among those whose tensors fit, the one with the least DRAM traffic (ties: fewer kept)",
+                          "none, or auto: the mapper's choice among those whose tensors fit (ties: fewer kept)",
                           "auto", {"auto", "none", "operand0", "operand1", "both"}),
-        ParamSpec::choice("mapper_objective", "what the mapper minimises: cycles (the memory time: DRAM bytes at peak "
-                          "bandwidth or network bytes at its width, whichever is longer; ties by DRAM bytes) or dram_bytes",
-                          "cycles", {"cycles", "dram_bytes"}),
+        ParamSpec::choice("mapper_objective", "what the mapper minimises (docs/memory.md): cycles (the memory time: the longest "
+                          "of DRAM bytes at peak bandwidth, each outer SRAM level's bytes and the network bytes at their widths; "
+                          "ties by DRAM bytes), dram_bytes, energy (estimated data-movement energy) or edp (estimated energy x "
+                          "the longer of compute and memory time)",
+                          "cycles", {"cycles", "dram_bytes", "energy", "edp"}),
     };
+    // The flat form of the levels (a global buffer, a network, tile buffers), kept for configs
+    // without `levels`: each key is its level parameter under another name.
+    for (const FlatLevelKey& k : flat_level_keys())
+      for (const ParamSpec& lp : level_params(k.level_type))
+        if (lp.name == k.param) {
+          ParamSpec f = lp;
+          f.name = k.key;
+          const std::string owner = std::string(k.level_type) == "sram" ? "global buffer" : std::string(k.level_type) == "network" ? "network" : "tile buffers";
+          f.description = owner + ": " + lp.description + " (levels form: the " + k.level_type + " level's \"" + k.param + "\")";
+          specs.push_back(f);
+        }
+    return specs;
+  }
+
+  void set_levels(const std::vector<LevelConfig>& levels) override {
+    if (levels.empty()) return;
+    check_levels(levels);
+    build(levels);
   }
 
   const std::string& type() const override {
@@ -247,20 +139,29 @@ public:
   void attach(const MemoryContext& c) override {
     if (!c.dram) throw std::invalid_argument("a hierarchy memory needs a DRAM (the config's dram section)");
     ctx_ = c;
-    dram_spec_ = *c.dram;
-    dram_ = std::make_unique<dram::System>(dram_spec_, dram_spec_.channels);
-    dram_->keep_latencies(false);  // the report does not show them
-    dram_ratio_ = 1.0 / (c.clock_ghz * dram_spec_.tCK_ns);  // DRAM cycles per accelerator cycle
+    dram_.attach(*c.dram, c.clock_ghz);
     tiles_.assign(c.tiles, TileState{});
-    const double peak_per_ns = dram_spec_.peak_bandwidth() / 1e9;
-    peak_bytes_per_cycle_ = peak_per_ns / c.clock_ghz;
     feed_factor_ = 1;
     for (int op = 0; op < 2; ++op)
-      feed_factor_ = std::max<uint64_t>(feed_factor_, ceil_div(c.feed_values[op] * formats_.value_bytes, tile_width_));
+      feed_factor_ = std::max<uint64_t>(feed_factor_, ceil_div(c.feed_values[op] * formats_.value_bytes, tile_->width));
+    if (objective_ == Objective::Energy || objective_ == Objective::Edp) {
+      if (!c.energy || c.energy->actions.empty())
+        throw std::invalid_argument("mapper_objective: \"energy\" and \"edp\" need an energy table (the config's energy section)");
+      const EnergyTable& e = *c.energy;
+      const dram::Spec& d = dram_.spec();
+      prices_.mac = e.pj(formats_.value_bytes == 4 ? "mac.fp32" : "mac.bf16");
+      // A byte in a read burst: the burst's core energy shared by its bytes, and the interface's.
+      prices_.dram_byte = dram::command_energy(d).rd / double(d.burst_bytes()) + 8 * d.io_read_pj_per_bit;
+      prices_.hop = e.pj("noc.byte_hop");
+      prices_.tile_operand = e.sram_pj_per_byte(tile_->operand_bytes);
+      prices_.leak_per_cycle = double(c.tiles) * double(c.multipliers_per_tile) * e.pj("leakage.multiplier_cycle");
+      prices_.sram.clear();
+      for (const SramLevel* l : srams_) prices_.sram.push_back(e.sram_pj_per_byte(l->bytes()));
+    }
   }
 
   bool double_buffered() const override { return double_; }
-  uint64_t chunk_budget_bytes() const override { return double_ ? tile_bytes_ / 2 : tile_bytes_; }
+  uint64_t chunk_budget_bytes() const override { return double_ ? tile_->operand_bytes / 2 : tile_->operand_bytes; }
   uint32_t value_bytes() const override { return formats_.value_bytes; }
 
   void begin_job(const PassInput& in, const PassPlan& plan, bool exploit) override {
@@ -269,31 +170,28 @@ public:
       for (auto& x : f.format) x = StorageFormat::Dense;
     plan_ = &plan;
     pass_ = in.pass;
-    ++jobs_;
-    forget_old_layouts();
+    counters_.clear();
+    dram_.begin_job();
     size_blocks(in, plan, f);
-    counters_.assign(kCounters, 0.0);
-    dram_energy_before_ = dram::energy(dram_spec_, dram_->counters()).total();
     chain_last_.assign(plan.units.size(), true);
     // Every pass starts with empty buffers: the replay runs a layer's three passes one after another,
     // but in training a layer's backward passes come after every other layer's forward, so nothing a
     // pass left on chip would still be there (and a row's figures do not depend on which layers were
     // selected before it).
-    gbuf_.reset(gbuf_bytes_, id_bytes_);
-    gbuf_ready_.assign(id_bytes_.size(), 0);
+    for (SramLevel* l : srams_) l->begin_job(id_bytes_);
     for (auto& t : tiles_) t = TileState{};
     resident_.clear();
-    streaming_.assign(id_bytes_.size(), 0);
     last_done_ = 0;
-    sending_.assign(id_bytes_.size(), kNotSent);
+    noc_->sending.assign(id_bytes_.size(), NetworkLevel::kNotSent);
   }
 
   UnitSchedule schedule(const PassPlan& plan) override {
     // The mapper (docs/memory.md). Unit orders: the chains (over the batch; in the weight gradient
     // also sample by sample, spilling dW's partial sums) in a-outer and b-outer order; for each, the
-    // residencies that fit. Each candidate is estimated without timing (the DRAM bytes it reads and
-    // spills; with objective `cycles` also the network bytes) and the least wins; the first of equals
-    // wins (a-outer before b-outer, over the batch before spilling, fewer resident operands before more).
+    // residencies that fit. Each candidate is estimated without timing (the bytes it moves at each
+    // level: memory_traffic, network_traffic) and the least cost by the objective wins (cost_of); the
+    // first of equals wins (a-outer before b-outer, over the batch before spilling, fewer resident
+    // operands before more).
     uint64_t whole[2];
     for (int op = 0; op < 2; ++op) whole[op] = resident_bytes(op);
     struct Order {
@@ -323,7 +221,7 @@ public:
         if (residency_ != Residency::Auto && residency_ != want) continue;
         // A resident operand must fit (with the other if both are): auto skips what does not, a
         // forced residency that does not fit is streamed.
-        const bool fits = (keep_a ? whole[0] : 0) + (keep_b ? whole[1] : 0) <= gbuf_bytes_;
+        const bool fits = (keep_a ? whole[0] : 0) + (keep_b ? whole[1] : 0) <= srams_.back()->bytes();
         if (!fits && residency_ == Residency::Auto) continue;
         candidates.push_back(Candidate{o, {keep_a && fits, keep_b && fits}});
       }
@@ -331,59 +229,57 @@ public:
     // LRU pass of a candidate that cannot win (exact: the choice is the same without it).
     uint64_t distinct[2];
     for (int op = 0; op < 2; ++op) distinct[op] = distinct_bytes(op);
-    // Objective `cycles`: the memory time, max(DRAM bytes at the DRAM's peak, network bytes at its
-    // width) (compute is the same for every candidate); ties, and objective `dram_bytes`: DRAM bytes.
-    const double net_width = double(std::min(gbuf_width_, noc_width_));
-    struct Cost {
-      double time = 0;
-      uint64_t bytes = 0;
-      bool operator<(const Cost& o) const { return time < o.time || (time == o.time && bytes < o.bytes); }
-    };
-    // The network can be the bound only where even sending every block of every unit would take
-    // longer than the DRAM time: elsewhere its estimate is skipped (the choice is the same).
+    // The network can be the bound of the memory time only where even sending every block of every
+    // unit would take longer than the rest: elsewhere objective `cycles` skips its estimate (the
+    // choice is the same). The energy objectives price it always.
     uint64_t all_sent = 0;
     for (size_t u = 0; u < plan.units.size(); ++u) all_sent += block(u, 0).bytes + block(u, 1).bytes;
+    const bool priced = objective_ == Objective::Energy || objective_ == Objective::Edp;
+    const double compute = priced ? double(plan.serial_cycles()) / double(std::max<size_t>(1, tiles_.size())) : 0.0;
+    double fixed_pj = 0;  // MACs: the same for every candidate, but part of the energy an EDP multiplies
+    if (priced)
+      for (const auto& u : plan.units) fixed_pj += double(u.macs_effectual) * prices_.mac;
     Cost best_cost{1e300, ~uint64_t(0)};
-    uint64_t best_reads = 0;
-    std::optional<uint64_t> best_net;  // the chosen candidate's network estimate, if made
+    Traffic best_traffic;
     Candidate best = candidates.front();
     for (const Candidate& c : candidates) {
       const Order& o = orders[c.order];
-      uint64_t bound = 2 * o.partial;
-      for (int op = 0; op < 2; ++op) bound += c.keep[op] ? whole[op] : distinct[op];
-      const Cost lower{objective_cycles_ ? double(bound) / peak_bytes_per_cycle_ : 0.0, bound};
-      if (!(lower < best_cost)) continue;
-      const uint64_t reads = dram_traffic(o.s.units, c.keep, whole) + o.partial;
-      double time = 0;
-      if (objective_cycles_) {
-        time = double(reads + o.partial) / peak_bytes_per_cycle_;
-        // The DRAM time is a lower bound of the memory time: the network pass only where it can decide.
-        if (!(Cost{time, reads + o.partial} < best_cost)) continue;
+      // A lower bound first (each candidate's cost grows with every term): the DRAM reads it must make.
+      Traffic t;
+      t.dram_moved = 2 * o.partial;
+      for (int op = 0; op < 2; ++op) t.dram_moved += c.keep[op] ? whole[op] : distinct[op];
+      if (!(cost_of(t, compute, fixed_pj) < best_cost)) continue;
+      t = memory_traffic(o.s.units, c.keep, whole);
+      t.dram_moved = t.dram_reads + 2 * o.partial;
+      t.dram_reads += o.partial;
+      if (!(cost_of(t, compute, fixed_pj) < best_cost)) continue;
+      if (priced || (objective_ == Objective::Cycles && double(all_sent) / net_width() > memory_time(t))) {
+        t.network = network_traffic(o.s);
+        t.network_known = true;
       }
-      std::optional<uint64_t> net;
-      if (objective_cycles_ && double(all_sent) / net_width > time) {
-        net = network_traffic(o.s);
-        time = std::max(time, double(*net) / net_width);
-      }
-      const Cost cost{time, reads + o.partial};
+      const Cost cost = cost_of(t, compute, fixed_pj);
       if (cost < best_cost) {
         best_cost = cost;
-        best_reads = reads;
-        best_net = net;
+        best_traffic = t;
         best = c;
       }
     }
-    counters_[kEstimatedDramRead] = double(best_reads);
-    if (objective_cycles_ && !best_net) best_net = network_traffic(orders[best.order].s);
-    counters_[kEstimatedNetwork] = double(best_net.value_or(0));
-    counters_[kEstimatedMemoryCycles] = std::ceil(best_cost.time);
+    Traffic& bt = best_traffic;
+    if (objective_ != Objective::DramBytes && !bt.network_known) {
+      bt.network = network_traffic(orders[best.order].s);
+      bt.network_known = true;
+    }
+    counters_[kEstimatedDramRead] = double(bt.dram_reads);
+    counters_[kEstimatedNetwork] = double(bt.network);
+    counters_[kEstimatedMemoryCycles] = objective_ == Objective::DramBytes ? 0.0 : std::ceil(memory_time(bt));
+    counters_[kEstimatedEnergy] = priced ? movement_pj(bt) : 0.0;
     Order& chosen = orders[best.order];
     for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
     if (chosen.b_outer) counters_[kBOuterJobs] += 1;
     if (chosen.spill) counters_[kSpilledJobs] += 1;
     if (keep_[0]) counters_[kAResidentJobs] += 1;
     if (keep_[1]) counters_[kBResidentJobs] += 1;
-    gbuf_.set_capacity(gbuf_bytes_ - (keep_[0] ? whole[0] : 0) - (keep_[1] ? whole[1] : 0));
+    srams_.back()->lru.set_capacity(srams_.back()->bytes() - (keep_[0] ? whole[0] : 0) - (keep_[1] ? whole[1] : 0));
     UnitSchedule& s = chosen.s;
     // The results leave once per chain, after its last unit, to their block's place in the job's
     // region (a spilled block is read back from there by its next chain, and written again).
@@ -401,8 +297,8 @@ public:
       results_[slots.of_chain[c]].chains += 1;
       result_slot_[last] = slots.of_chain[c];
     }
-    out_base_ = allocate(out_bytes);
-    describe(plan, s, chosen.b_outer, chosen.spill, whole, best_reads);
+    out_base_ = dram_.allocate(out_bytes);
+    describe(plan, s, chosen.b_outer, chosen.spill, whole, bt.dram_reads);
     return std::move(s);
   }
 
@@ -452,6 +348,8 @@ public:
   uint64_t fetch(uint32_t tile, const WorkUnit& unit, uint64_t now) override {
     const size_t u = size_t(&unit - plan_->units.data());
     TileState& t = tiles_[tile];
+    SramLevel& gbuf = *srams_.back();
+    NetworkLevel& noc = *noc_;
     uint64_t ready = now, in_gbuf = now;
     for (int op = 0; op < 2; ++op) {
       const OperandBlock& b = block(u, op);
@@ -465,46 +363,45 @@ public:
           local = true;
         }
       if (local) {
-        counters_[kTileLocalHits] += 1;
+        counters_[tile_->c_local_hits] += 1;
         continue;
       }
-      // In the global buffer, or from DRAM.
+      // In the global buffer, or from the levels outside it.
       uint64_t at_gbuf;
       if (keep_[op]) {
         at_gbuf = resident_ready(b, op, now);
-      } else if (gbuf_.touch(id)) {
-        counters_[kGbufHits] += 1;
-        at_gbuf = std::max(now, gbuf_ready_[id]);
-      } else if (streaming_[id] > now) {
-        // A block too large to keep, still arriving for another tile: the same DRAM read serves both.
-        counters_[kGbufHits] += 1;
-        at_gbuf = streaming_[id];
+      } else if (gbuf.lru.touch(id)) {
+        counters_[gbuf.c_hits] += 1;
+        at_gbuf = std::max(now, gbuf.ready[id]);
+      } else if (gbuf.streaming[id] > now) {
+        // A block too large to keep, still arriving for another tile: the same read serves both.
+        counters_[gbuf.c_hits] += 1;
+        at_gbuf = gbuf.streaming[id];
       } else {
-        counters_[kGbufMisses] += 1;
-        at_gbuf = dram_read(b, op, now);
-        gbuf_.insert(id);
-        gbuf_ready_[id] = at_gbuf;
-        if (b.bytes > gbuf_.capacity()) streaming_[id] = at_gbuf;
-        counters_[kGbufWrite] += double(b.bytes);
+        counters_[gbuf.c_misses] += 1;
+        at_gbuf = fill(srams_.size() - 1, id, b, op, now);
+        gbuf.lru.insert(id);
+        gbuf.ready[id] = at_gbuf;
+        if (b.bytes > gbuf.lru.capacity()) gbuf.streaming[id] = at_gbuf;
+        counters_[gbuf.c_write] += double(b.bytes);
       }
       in_gbuf = std::max(in_gbuf, at_gbuf);
       // Across the network: join a multicast of the same block still in flight, or send it.
       uint64_t arrive;
-      if (multicast_ && sending_[id] != kNotSent && sending_[id] >= now) {
-        arrive = sending_[id];
-        counters_[kNocMulticastSaved] += double(b.bytes);
+      if (noc.multicast && noc.sending[id] != NetworkLevel::kNotSent && noc.sending[id] >= now) {
+        arrive = noc.sending[id];
+        counters_[noc.c_saved] += double(b.bytes);
       } else {
-        const uint64_t start = std::max({now, at_gbuf, path_free_});
-        const uint64_t width = std::min(gbuf_width_, noc_width_);
-        path_free_ = start + ceil_div(b.bytes, width);
-        arrive = path_free_ + noc_hops_ * noc_hop_cycles_;
-        sending_[id] = arrive;
-        counters_[kNocBytes] += double(b.bytes);
-        counters_[kGbufRead] += double(b.bytes);
-        counters_[kGbufReadByKind + kind_of(pass_, op)] += double(b.bytes);
+        const uint64_t start = std::max({now, at_gbuf, noc.path_free});
+        noc.path_free = start + ceil_div(b.bytes, uint64_t(net_width()));
+        arrive = noc.path_free + noc.hops * noc.hop_cycles;
+        noc.sending[id] = arrive;
+        counters_[noc.c_bytes] += double(b.bytes);
+        counters_[gbuf.c_read] += double(b.bytes);
+        counters_[gbuf.c_read_kind + kind_of(pass_, op)] += double(b.bytes);
       }
-      counters_[kNocByteHops] += double(b.bytes * noc_hops_);
-      counters_[kTileWrite] += double(b.bytes);
+      counters_[noc.c_byte_hops] += double(b.bytes * noc.hops);
+      counters_[tile_->c_write] += double(b.bytes);
       // The tile keeps this block (beside the one it computes on, with double buffering) if it fits.
       auto& held = t.held[op];
       if (b.bytes <= chunk_budget_bytes()) {
@@ -515,6 +412,28 @@ public:
     }
     t.fetched_in_gbuf = in_gbuf;
     return ready;
+  }
+
+  /// Brings block `id` into SRAM level `level` from the level outside it (an outer SRAM that keeps
+  /// it, or DRAM); returns the cycle it has arrived. An outer level reads it out through its port.
+  uint64_t fill(size_t level, uint32_t id, const OperandBlock& b, int op, uint64_t now) {
+    if (level == 0) return dram_.read(dram_.block_address(b), b.bytes, kind_of(pass_, op), now);
+    SramLevel& o = *srams_[level - 1];
+    uint64_t at;
+    if (o.lru.touch(id)) {
+      counters_[o.c_hits] += 1;
+      at = std::max(now, o.ready[id]);
+    } else {
+      counters_[o.c_misses] += 1;
+      at = fill(level - 1, id, b, op, now);
+      o.lru.insert(id);
+      o.ready[id] = at;
+      counters_[o.c_write] += double(b.bytes);
+    }
+    o.port_free = std::max(at, o.port_free) + ceil_div(b.bytes, o.width());
+    counters_[o.c_read] += double(b.bytes);
+    counters_[o.c_read_kind + kind_of(pass_, op)] += double(b.bytes);
+    return o.port_free;
   }
 
   void stalled(uint32_t tile, uint64_t from, uint64_t to) override {
@@ -528,7 +447,7 @@ public:
     counters_[kStallBufferWidth] += double(c - compute);
     uint64_t values = 0;
     for (int op = 0; op < 2; ++op) values += ctx_.feed_values[op];
-    counters_[kTileRead] += double(compute * values * formats_.value_bytes);
+    counters_[tile_->c_read] += double(compute * values * formats_.value_bytes);
     return c;
   }
 
@@ -538,22 +457,31 @@ public:
     const uint64_t bytes = chain_last_[u] ? output_bytes(unit.block) : 0;
     TileState& t = tiles_[tile];
     if (bytes == 0) return now;
-    counters_[kOutWrite] += double(bytes);
-    counters_[kOutRead] += double(bytes);
-    // Tile -> global buffer over the network's return path, then posted to DRAM.
-    const uint64_t start = std::max(now, write_path_free_);
-    write_path_free_ = start + ceil_div(bytes, std::min(gbuf_width_, noc_width_));
-    const uint64_t drained = write_path_free_ + noc_hops_ * noc_hop_cycles_;
-    counters_[kNocBytes] += double(bytes);
-    counters_[kNocByteHops] += double(bytes * noc_hops_);
-    counters_[kGbufWrite] += double(bytes);
-    counters_[kGbufRead] += double(bytes);
+    counters_[tile_->c_out_write] += double(bytes);
+    counters_[tile_->c_out_read] += double(bytes);
+    // Tile -> global buffer over the network's return path, then posted out through the outer SRAM
+    // levels' ports to DRAM.
+    NetworkLevel& noc = *noc_;
+    const uint64_t start = std::max(now, noc.write_path_free);
+    noc.write_path_free = start + ceil_div(bytes, uint64_t(net_width()));
+    const uint64_t drained = noc.write_path_free + noc.hops * noc.hop_cycles;
+    counters_[noc.c_bytes] += double(bytes);
+    counters_[noc.c_byte_hops] += double(bytes * noc.hops);
+    counters_[srams_.back()->c_write] += double(bytes);
+    counters_[srams_.back()->c_read] += double(bytes);
     // A block some chain wrote before holds partial sums: read them back and add (spilled dW).
     ResultBlock& r = results_[result_slot_[u]];
     const uint64_t addr = out_base_ + r.offset;
-    const uint64_t partial_in = r.written ? dram_read_at(addr, bytes, kPartialSum, now) : now;
-    if (++r.written < r.chains) counters_[kDramWritePartial] += double(bytes);
-    const uint64_t done = dram_write(addr, bytes, std::max(now, partial_in));
+    const uint64_t partial_in = r.written ? dram_.read(addr, bytes, kPartialSum, now) : now;
+    if (++r.written < r.chains) counters_[dram_.c_write_partial] += double(bytes);
+    uint64_t out = std::max(now, partial_in);
+    for (size_t l = srams_.size() - 1; l-- > 0;) {
+      SramLevel& o = *srams_[l];
+      counters_[o.c_write] += double(bytes);
+      counters_[o.c_read] += double(bytes);
+      out = o.port_free = std::max(out, o.port_free) + ceil_div(bytes, o.width());
+    }
+    const uint64_t done = dram_.write(addr, bytes, out);
     last_done_ = std::max({last_done_, done, drained});
     // The output buffer holds one unit's results (two with double buffering): the tile may start
     // the next unit's results once the slot it reuses has drained.
@@ -567,23 +495,23 @@ public:
     // A write completes for the tile once the DRAM controller buffers it; the pass ends when the
     // writes the controller has scheduled are on the bus too (the fast engine schedules a drained
     // buffer's writes at once, possibly far ahead): a row never claims bus time a later row pays.
-    const uint64_t end = std::max({now, last_done_, from_dram(dram_->counters().last_completion)});
+    const uint64_t end = std::max({now, last_done_, dram_.end_job()});
     counters_[kDrain] += double(end - now);
-    counters_[kDramEnergy] = dram::energy(dram_spec_, dram_->counters()).total() - dram_energy_before_;
-    counters_[kDramIoEnergy] = 8 * (counters_[kDramRead] * dram_spec_.io_read_pj_per_bit +
-                                    counters_[kDramWrite] * dram_spec_.io_write_pj_per_bit);
-    counters_[kDramPeakCycles] =
-        std::ceil((counters_[kDramRead] + counters_[kDramWrite]) / std::max(1e-12, peak_bytes_per_cycle_));
     plan_ = nullptr;
     return end;
   }
 
   std::string mapping() const override { return mapping_; }
 
-  const std::vector<CounterDef>& counter_defs() const override { return defs(); }
-  std::vector<double> job_counters() const override { return counters_; }
-  std::vector<SramInstance> srams() const override {
-    return {{"gbuf", gbuf_bytes_}, {"tile.operand", tile_bytes_}, {"tile.output", tile_out_bytes_}};
+  const std::vector<CounterDef>& counter_defs() const override { return counters_.defs(); }
+  std::vector<double> job_counters() const override { return counters_.values(); }
+  std::vector<EnergyAction> energy_actions() const override {
+    std::vector<EnergyAction> a = dram_.energy_actions();
+    for (const auto& l : levels_) {
+      auto more = l->energy_actions();
+      a.insert(a.end(), more.begin(), more.end());
+    }
+    return a;
   }
 
 private:
@@ -696,22 +624,86 @@ private:
     return s;
   }
 
-  /// DRAM bytes a unit order reads with this global buffer (its LRU, no timing) when the operands
-  /// marked in `keep` are resident (their tensors, `whole[op]` bytes, read once): what the mapper
-  /// compares.
-  uint64_t dram_traffic(const std::vector<uint32_t>& order, const bool keep[2], const uint64_t whole[2]) {
+  /// What a mapping moves, estimated without timing: what the mapper compares.
+  struct Traffic {
+    uint64_t dram_reads = 0;          // DRAM bytes read (operands; partial sums read back)
+    uint64_t dram_moved = 0;          // DRAM bytes read and written that depend on the mapping
+    std::vector<uint64_t> into, out;  // per SRAM level: bytes it receives, and (outer levels) sends inward
+    uint64_t network = 0;             // bytes the innermost SRAM sends to the tiles
+    bool network_known = false;
+  };
+  /// A candidate's cost by the objective; ties by DRAM bytes moved.
+  struct Cost {
+    double value = 0;
+    uint64_t bytes = 0;
+    bool operator<(const Cost& o) const { return value < o.value || (value == o.value && bytes < o.bytes); }
+  };
+  double net_width() const { return double(std::min(srams_.back()->width(), noc_->width)); }
+  /// The memory time: the longest of the DRAM bytes at peak, each outer SRAM level's sends at its
+  /// width and the network bytes at its width.
+  double memory_time(const Traffic& t) const {
+    double time = double(t.dram_moved) / dram_.peak_bytes_per_cycle();
+    for (size_t l = 0; l + 1 < srams_.size() && l < t.out.size(); ++l)
+      time = std::max(time, double(t.out[l]) / double(srams_[l]->width()));
+    return std::max(time, double(t.network) / net_width());
+  }
+  /// Data-movement energy, estimated (docs/memory.md): DRAM bytes at a read burst's core energy plus
+  /// the interface's, each SRAM level's bytes in and out at its price, and the network bytes across
+  /// the hops into a tile buffer. What does not depend on the mapping (results, MACs) is left out.
+  double movement_pj(const Traffic& t) const {
+    double e = double(t.dram_moved) * prices_.dram_byte;
+    const size_t levels = srams_.size();
+    for (size_t l = 0; l < levels && l < t.into.size(); ++l)
+      e += double(t.into[l] + (l + 1 < levels ? t.out[l] : t.network)) * prices_.sram[l];
+    return e + double(t.network) * (double(noc_->hops) * prices_.hop + prices_.tile_operand);
+  }
+  Cost cost_of(const Traffic& t, double compute, double fixed_pj) const {
+    switch (objective_) {
+      case Objective::DramBytes: return {0.0, t.dram_moved};
+      case Objective::Cycles: return {memory_time(t), t.dram_moved};
+      case Objective::Energy: return {movement_pj(t), t.dram_moved};
+      case Objective::Edp: break;
+    }
+    const double time = std::max(compute, memory_time(t));
+    return {(fixed_pj + movement_pj(t) + prices_.leak_per_cycle * time) * time, t.dram_moved};
+  }
+
+  /// Bytes a unit order moves between DRAM and the SRAM levels (an LRU at each, no timing) when the
+  /// operands marked in `keep` are resident in the global buffer (their tensors, `whole[op]` bytes,
+  /// read once): a block the global buffer lacks comes from the nearest level out that holds it (or
+  /// DRAM) through every level in between, and each of those keeps it.
+  Traffic memory_traffic(const std::vector<uint32_t>& order, const bool keep[2], const uint64_t whole[2]) {
+    const size_t levels = srams_.size(), inner = levels - 1;
     const uint64_t kept = (keep[0] ? whole[0] : 0) + (keep[1] ? whole[1] : 0);
-    if (keep[0] && keep[1]) return kept;
-    BlockLru cache(gbuf_bytes_ - kept, id_bytes_);
-    uint64_t bytes = kept;
+    Traffic t;
+    t.into.assign(levels, 0);
+    t.out.assign(levels, 0);
+    t.dram_reads = kept;
+    t.into[inner] = kept;
+    if (keep[0] && keep[1]) return t;
+    estimate_lru_.resize(levels);
+    for (size_t l = 0; l < levels; ++l) estimate_lru_[l].reset(srams_[l]->bytes() - (l == inner ? kept : 0), id_bytes_);
     for (uint32_t u : order)
       for (int op = 0; op < 2; ++op) {
         const uint32_t id = block_id_[u * 2 + op];
-        if (keep[op] || id_bytes_[id] == 0 || cache.touch(id)) continue;
-        bytes += id_bytes_[id];
-        cache.insert(id);
+        const uint64_t b = id_bytes_[id];
+        if (keep[op] || b == 0 || estimate_lru_[inner].touch(id)) continue;
+        size_t from = inner;  // the level holding it (levels: DRAM)
+        while (from-- > 0)
+          if (estimate_lru_[from].touch(id)) break;
+        if (from == size_t(-1)) {
+          t.dram_reads += b;
+          t.into[0] += b;
+          estimate_lru_[0].insert(id);
+          from = 0;
+        }
+        for (size_t l = from; l < inner; ++l) {
+          t.out[l] += b;
+          t.into[l + 1] += b;
+          estimate_lru_[l + 1].insert(id);
+        }
       }
-    return bytes;
+    return t;
   }
 
   /// The chosen mapping as a loop nest a reader can follow (the report's "mapping").
@@ -816,123 +808,64 @@ private:
   uint64_t resident_ready(const OperandBlock& b, int op, uint64_t now) {
     auto [it, fresh] = resident_.try_emplace(b.tensor);
     ResidentTensor& r = it->second;
-    if (fresh) r.base = base_of(b);
+    SramLevel& gbuf = *srams_.back();
+    if (fresh) r.base = dram_.tensor_base(b);
     const uint64_t need = std::min(b.tensor_bytes, std::max(b.span_end, b.offset + b.bytes));
     if (r.loaded < need) {
-      counters_[kGbufMisses] += 1;
+      counters_[gbuf.c_misses] += 1;
       while (r.loaded < need) {
         const uint64_t len = std::min(kResidentChunk, b.tensor_bytes - r.loaded);
-        const uint64_t at = dram_read_at(r.base + r.loaded, len, kind_of(pass_, op), now);
-        counters_[kGbufWrite] += double(len);
+        const uint64_t at = dram_.read(r.base + r.loaded, len, kind_of(pass_, op), now);
+        counters_[gbuf.c_write] += double(len);
         r.chunk_ready.push_back(std::max(at, r.chunk_ready.empty() ? 0 : r.chunk_ready.back()));
         r.loaded += len;
       }
     } else {
-      counters_[kGbufHits] += 1;
+      counters_[gbuf.c_hits] += 1;
     }
     const size_t last = need == 0 ? 0 : size_t((need - 1) / kResidentChunk);
     return std::max(now, r.chunk_ready.empty() ? now : r.chunk_ready[std::min(last, r.chunk_ready.size() - 1)]);
   }
 
-  /// Bump allocator over DRAM (docs/memory.md): regions in order of first use, each aligned to 8 KiB
-  /// (a DRAM row of every channel for the presets' mappings), wrapping at capacity.
-  uint64_t allocate(uint64_t bytes) {
-    constexpr uint64_t kAlign = 8192;
-    const uint64_t size = std::max<uint64_t>(kAlign, ceil_div(bytes, kAlign) * kAlign);
-    const uint64_t cap = dram_spec_.capacity_bytes();
-    if (next_free_ + size > cap) next_free_ = 0;
-    const uint64_t base = next_free_;
-    next_free_ += size;
-    return base;
-  }
-  uint64_t to_dram(uint64_t cycle) const { return uint64_t(std::ceil(double(cycle) * dram_ratio_ - 1e-9)); }
-  uint64_t from_dram(uint64_t cycle) const { return uint64_t(std::ceil(double(cycle) / dram_ratio_ - 1e-9)); }
-
-  uint64_t dram_address(uint64_t addr, uint64_t bytes) const {
-    const uint64_t cap = dram_spec_.capacity_bytes();
-    addr -= addr % dram_spec_.burst_bytes();
-    if (addr + bytes > cap) addr = 0;  // a block never wraps: start it over at 0
-    return addr;
-  }
-  uint64_t base_of(const OperandBlock& b) { return layout_of(b).base; }
-  /// A tensor's DRAM region, and where its blocks lie (docs/memory.md, DRAM layout).
-  struct TensorLayout {
-    uint64_t base = 0;            // the whole tensor, C order (what a resident tensor streams)
-    uint64_t blocks_base = 0, blocks_size = 0, blocks_next = 0;  // the region its blocks are laid out in
-    std::unordered_map<uint64_t, uint64_t> block_at;  // block key -> address
-    uint64_t last_job = 0;        // the last job that read it
-  };
-  TensorLayout& layout_of(const OperandBlock& b) {
-    auto [it, fresh] = layouts_.try_emplace(b.tensor);
-    if (fresh) {
-      it->second.base = allocate(b.tensor_bytes);
-      it->second.blocks_base = it->second.base;
-      it->second.blocks_size = std::max<uint64_t>(b.tensor_bytes, 1);
+  /// Makes the levels of a checked list (and the counters: the hierarchy's own, the DRAM's, then
+  /// each level's in the list's order).
+  void build(const std::vector<LevelConfig>& configs) {
+    levels_.clear();
+    srams_.clear();
+    counters_ = JobCounters();
+    declare_own(counters_);
+    dram_.declare(counters_);
+    for (const LevelConfig& c : configs) {
+      levels_.push_back(find_level_type(c.type)->create(c.params));
+      MemoryLevel* l = levels_.back().get();
+      l->declare(counters_);
+      if (auto* sram = dynamic_cast<SramLevel*>(l)) srams_.push_back(sram);
+      if (auto* net = dynamic_cast<NetworkLevel*>(l)) noc_ = net;
+      if (auto* tile = dynamic_cast<TileBuffers*>(l)) tile_ = tile;
     }
-    it->second.last_job = jobs_;
-    return it->second;
-  }
-  /// A layer's passes are consecutive jobs and share tensors (weights, activations, gradients); a
-  /// tensor no job read for kLayoutJobs jobs belongs to an earlier layer and is never read again, so
-  /// its layout is dropped: memory stays bounded however long the trace.
-  static constexpr uint64_t kLayoutJobs = 3;
-  void forget_old_layouts() {
-    for (auto it = layouts_.begin(); it != layouts_.end();)
-      it = jobs_ - it->second.last_job >= kLayoutJobs ? layouts_.erase(it) : std::next(it);
-  }
-  /// A block's address: blocks of a tensor are stored one after another in the order they are first
-  /// read (the tiled layout an accelerator writes its tensors in), each distinct block in bytes of its
-  /// own. Boxes of neighbouring units overlap (halos) and a box is not contiguous in C order, so
-  /// placing a block at its first element's share would give different data the same bursts, which
-  /// the DRAM then merges: bandwidth beyond the bus's peak. When a tensor's blocks outgrow its region
-  /// the next ones go to a fresh region.
-  uint64_t block_address(const OperandBlock& b) {
-    TensorLayout& t = layout_of(b);
-    auto [it, fresh] = t.block_at.try_emplace(b.key, 0);
-    if (fresh) {
-      const uint64_t burst = dram_spec_.burst_bytes(), size = ceil_div(b.bytes, burst) * burst;
-      if (t.blocks_next + size > t.blocks_size) {
-        t.blocks_size = std::max(size, t.blocks_size);
-        t.blocks_base = allocate(t.blocks_size);
-        t.blocks_next = 0;
-      }
-      it->second = t.blocks_base + t.blocks_next;
-      t.blocks_next += size;
-    }
-    return it->second;
-  }
-  uint64_t dram_read(const OperandBlock& b, int op, uint64_t now) {
-    return dram_read_at(block_address(b), b.bytes, kind_of(pass_, op), now);
-  }
-  uint64_t dram_read_at(uint64_t addr, uint64_t bytes, OperandKind kind, uint64_t now) {
-    counters_[kDramRead] += double(bytes);
-    counters_[kDramReadByKind + kind] += double(bytes);
-    return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, false, to_dram(now)));
-  }
-  uint64_t dram_write(uint64_t addr, uint64_t bytes, uint64_t now) {
-    counters_[kDramWrite] += double(bytes);
-    return from_dram(dram_->transfer(dram_address(addr, bytes), bytes, true, to_dram(now)));
+    assert(!srams_.empty() && noc_ && tile_);
   }
 
-  uint64_t gbuf_bytes_, gbuf_width_, tile_bytes_, tile_out_bytes_, tile_width_, noc_width_, noc_hops_, noc_hop_cycles_;
-  bool multicast_, double_;
+  bool double_;
   FormatChoice formats_;
   LoopOrder order_ = LoopOrder::Auto;
   Residency residency_ = Residency::Auto;
-  bool objective_cycles_ = true;
+  Objective objective_ = Objective::Cycles;
   MemoryContext ctx_;
-  dram::Spec dram_spec_;
-  std::unique_ptr<dram::System> dram_;
-  double dram_ratio_ = 1, peak_bytes_per_cycle_ = 1;
   uint64_t feed_factor_ = 1;
-  // the global buffer and the network during a job, by block id
-  BlockLru gbuf_;
-  std::vector<uint64_t> gbuf_ready_;  // cycle a kept block is (or will be) in the buffer
-  std::vector<uint64_t> streaming_;   // block too large to keep -> cycle its DRAM read arrives (0: none)
-  static constexpr uint64_t kNotSent = ~uint64_t(0);
-  std::vector<uint64_t> sending_;     // block -> cycle its last network send arrives
-  std::unordered_map<uint64_t, TensorLayout> layouts_;  // tensor -> its DRAM regions
-  uint64_t next_free_ = 0, path_free_ = 0, write_path_free_ = 0, jobs_ = 0;
+  // the components
+  std::vector<std::unique_ptr<MemoryLevel>> levels_;  // as configured, outermost first
+  std::vector<SramLevel*> srams_;                     // the SRAM levels, outermost first: the last is the global buffer
+  NetworkLevel* noc_ = nullptr;
+  TileBuffers* tile_ = nullptr;
+  DramPort dram_;
+  JobCounters counters_;
+  /// The energy table's prices the energy objectives use (attach).
+  struct Prices {
+    double mac = 0, dram_byte = 0, hop = 0, tile_operand = 0, leak_per_cycle = 0;
+    std::vector<double> sram;  // per SRAM level, pJ per byte
+  } prices_;
+  std::vector<BlockLru> estimate_lru_;  // the mapper's LRUs, one per SRAM level (kept for their storage)
   std::vector<TileState> tiles_;
   // the current job
   PrefixScratch prefix_scratch_;
@@ -952,8 +885,6 @@ private:
   std::string mapping_;                       // the job's mapping, described
   std::unordered_map<uint64_t, ResidentTensor> resident_;  // tensor -> how much of it has arrived
   std::unordered_map<SizedKey, OperandBlock, FieldsHash> sized_;  // operand-side block fields -> its sizing
-  std::vector<double> counters_ = std::vector<double>(kCounters, 0.0);
-  double dram_energy_before_ = 0;
   uint64_t out_base_ = 0, last_done_ = 0;
 };
 

@@ -21,6 +21,7 @@ struct AcceleratorConfig {
   ParamSet pe;               ///< values for the PE type's declared parameters
   std::string memory_type = "ideal";
   ParamSet memory;
+  std::vector<LevelConfig> memory_levels;  ///< a hierarchy's `levels` (empty: from its flat keys)
   std::optional<dram::Spec> dram;  ///< the DRAM behind a `hierarchy` memory
   std::string dram_preset;         ///< the preset it started from ("" for a custom set)
   ParamSet dram_params;            ///< its resolved parameters

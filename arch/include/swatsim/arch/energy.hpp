@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "swatsim/arch/counters.hpp"
-#include "swatsim/arch/memory.hpp"
+#include "swatsim/arch/pe_model.hpp"
 #include "swatsim/arch/stats.hpp"
 
 namespace swatsim::arch {
@@ -39,6 +39,22 @@ struct EnergyTable {
 /// The actions the table must price (checked when a table is loaded).
 const std::vector<std::string>& energy_actions();
 
+/// An energy action a component publishes (Accelergy style): the counter that counts it and how the
+/// table prices one count. Actions with the same `stat` add up in that statistic.
+struct EnergyAction {
+  enum class Price : uint8_t {
+    TableAction,  ///< count x the table's entry `action` (e.g. noc.byte_hop per byte-hop)
+    SramByte,     ///< bytes x the table's SRAM rule for a capacity of `sram_bytes`
+    PicoJoules,   ///< the counter is energy in pJ already (the DRAM model's own energy)
+  };
+  std::string stat;         ///< "energy.gbuf_pj"
+  std::string description;  ///< of the statistic
+  std::vector<std::string> counters;  ///< the component's counters whose sum is the count, e.g. "gbuf.read_bytes"
+  Price price = Price::TableAction;
+  std::string action;       ///< TableAction: the table's action
+  uint64_t sram_bytes = 0;  ///< SramByte: the SRAM's capacity
+};
+
 /// What one accelerator did in one row (a job, or a sum of jobs).
 struct EnergyCounts {
   uint64_t macs_effectual = 0;
@@ -58,7 +74,8 @@ struct EnergyCounts {
   uint32_t value_bytes = 2;
   const std::vector<CounterDef>* memory_defs = nullptr;
   const CounterValues* memory = nullptr;
-  std::vector<SramInstance> srams;
+  std::vector<EnergyAction> memory_actions;  ///< what the memory's components publish
+  bool zero_gating = false;  ///< a dense design that skips multiplying zero operands (clocks the slot instead)
 };
 
 /// Energy by component in pJ, as named stats ("energy.mac_pj", ..., "energy.total_pj").

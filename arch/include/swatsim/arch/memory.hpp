@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "swatsim/arch/counters.hpp"
+#include "swatsim/arch/energy.hpp"
 #include "swatsim/arch/layer.hpp"
+#include "swatsim/arch/memory_levels.hpp"
 #include "swatsim/arch/params.hpp"
 #include "swatsim/arch/pe_model.hpp"
 #include "swatsim/arch/registry.hpp"
@@ -31,13 +33,8 @@ struct MemoryContext {
   /// buffer (TensorDash: rows x lanes and cols x lanes); 0 where the PE type does not say.
   uint64_t feed_values[2] = {0, 0};
   const dram::Spec* dram = nullptr;  ///< the DRAM behind the buffers (none: the model's default)
-};
-
-/// An SRAM of the model: its counters "<name>.read_bytes" and "<name>.write_bytes" are priced by the
-/// energy table's SRAM rule for its capacity.
-struct SramInstance {
-  std::string name;
-  uint64_t bytes = 0;
+  const EnergyTable* energy = nullptr;  ///< the accelerator's energy table (a mapper's energy objective)
+  uint64_t multipliers_per_tile = 0;
 };
 
 /// The order a job's units are handed out in, cut into chains. The units of a chain accumulate the
@@ -91,7 +88,11 @@ public:
   /// Counters this model keeps (the same list for every job) and their values for the last job.
   virtual const std::vector<CounterDef>& counter_defs() const;
   virtual std::vector<double> job_counters() const { return {}; }
-  virtual std::vector<SramInstance> srams() const { return {}; }
+  /// The energy actions its components publish, counted by counters of counter_defs().
+  virtual std::vector<EnergyAction> energy_actions() const { return {}; }
+  /// The levels between DRAM and the PE arrays, set once before use (a model without levels refuses
+  /// a non-empty list with std::invalid_argument).
+  virtual void set_levels(const std::vector<LevelConfig>& levels);
 };
 
 using MemoryTypeInfo = TypeInfo<MemoryModel>;
