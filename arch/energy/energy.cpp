@@ -44,7 +44,7 @@ StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
   // Multiplications done: a sparse PE exploiting sparsity skips what it can (its effectual MACs); a
   // design without zero gating multiplies every MAC of the mapped GEMM, zeros included. Every other
   // issued slot holds no multiplication: it is clocked, never priced as a MAC.
-  const uint64_t multiplied = c.sparse_control || c.zero_gating ? c.macs_effectual : c.macs_mapped;
+  const uint64_t multiplied = c.sparse_control ? c.macs_effectual : c.zero_gating ? c.macs_nonzero : c.macs_mapped;
   const uint64_t idle_slots = c.macs_issued > multiplied ? c.macs_issued - multiplied : 0;
   const double e_mac = double(multiplied) * mac;
   const double e_idle = double(idle_slots) * t.pj("mac.zero_slot");
@@ -54,8 +54,8 @@ StatSet energy_stats(const EnergyTable& t, const EnergyCounts& c) {
                                                double(c.control.schedulers) * t.pj("pe.scheduler_row_cycle"))
                        : 0.0;
   s.add("energy.mac_pj", e_mac, Unit::PicoJoules,
-        "multiplications done: effectual MACs (sparse PE exploiting sparsity, or zero gating) or the mapped GEMM's MACs, "
-        "zeros included");
+        "multiplications done: effectual MACs (a sparse PE exploiting sparsity), MACs with both operands non-zero (a dense "
+        "array with zero gating) or the mapped GEMM's MACs, zeros included");
   s.add("energy.idle_slots_pj", e_idle, Unit::PicoJoules,
         "issued multiplier slots without a multiplication (gated zeros, padding of partial sets, idle lanes): clocking");
   s.add("energy.pe_control_pj", e_control, Unit::PicoJoules, "sparse PEs' schedulers and operand multiplexers, per active cycle");

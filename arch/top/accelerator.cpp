@@ -145,6 +145,13 @@ void Accelerator::control() {
       wait(sc_time::from_value(kCycle.value() * (end - begin)));
       add_run(r, plan, *in, in->samples, end - begin, totals);
     }
+    if (pe_->zero_gating())
+      for (uint32_t n = in->sample; n < in->sample + in->samples; ++n) {
+        PassInput one = *in;
+        one.sample = n;
+        one.samples = 1;
+        r.macs_nonzero += nonzero_pair_macs(one);
+      }
     r.memory = memory_->job_counters();
     r.mapping = memory_->mapping();
     results.write(&result_);

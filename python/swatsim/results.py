@@ -18,8 +18,10 @@ import os
 import pandas as pd
 
 _INT_COLUMNS = ("point", "iteration", "layer", "samples")
-# Cycles averaged over PE rows or divided over tiles: not whole although counted in cycles.
-_FLOAT_STATS = ("pe.row_imbalance_cycles", "roofline.compute_cycles", "baseline_cycles_without_inserted_zeros")
+# Cycles averaged over PE rows or divided over tiles: not whole although counted in cycles; the
+# mapper's objective (cycles, bytes, pJ or pJ x cycles by its objective).
+_FLOAT_STATS = ("pe.row_imbalance_cycles", "roofline.compute_cycles", "baseline_cycles_without_inserted_zeros",
+                "tiling.estimated_objective")
 _WHOLE_UNITS = ("cycles", "MACs", "count", "bytes")  # the others (ratio, s, pJ, bytes/cycle, GB/s) are reals
 
 

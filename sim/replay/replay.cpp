@@ -69,6 +69,7 @@ void accumulate(arch::JobResult& into, const arch::JobResult& r) {
   into.macs_mapped += r.macs_mapped;
   into.macs_effectual += r.macs_effectual;
   into.macs_issued += r.macs_issued;
+  into.macs_nonzero += r.macs_nonzero;
   into.row_idle_cycles += r.row_idle_cycles;
   into.peak_macs += r.peak_macs;
   if (into.mapping.empty()) into.mapping = r.mapping;  // a row is one job: its mapping

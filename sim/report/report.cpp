@@ -37,6 +37,8 @@ struct Side {
     e.macs_mapped = r.macs_mapped;
     e.macs_dense = r.macs_dense;
     e.macs_issued = r.macs_issued;
+    e.macs_nonzero = r.macs_nonzero;
+    e.zero_gating = pe->zero_gating();
     e.busy_cycles = r.busy_cycles;
     e.cycles = r.cycles;
     e.tiles = config.tiles;
@@ -95,6 +97,9 @@ namespace {
 /// figures and energy of both sides.
 arch::StatSet full_row_stats(const arch::JobResult& r, const arch::JobResult& b, const Side& acc, const Side& base) {
   arch::StatSet s = row_stats(r, b, acc.config.clock_ghz);
+  if (acc.pe->zero_gating())
+    s.add("macs.nonzero", double(r.macs_nonzero), Unit::Macs,
+          "MACs with both operands non-zero: what this zero-gated array multiplies (the rest of macs.issued is clocked)");
   const auto& defs = acc.memory->counter_defs();
   for (size_t i = 0; i < defs.size(); ++i)
     s.add(defs[i].name, i < r.memory.size() ? r.memory[i] : 0.0, defs[i].unit, defs[i].description);

@@ -120,3 +120,28 @@ TEST(TwoSided, RejectsMorePairsPerCycleThanLanes) {
     EXPECT_STREQ(e.what(), "pairs_per_cycle: expected an integer in [1, lanes=8], got 9");
   }
 }
+
+// What a zero-gated dense array multiplies: the pass's MACs with both operands non-zero, element by
+// element from the masks (any lane width lays them out; 8 here), on random layers of every pass.
+TEST(TwoSided, NonzeroPairMacsCountEveryPairOfNonzeroOperands) {
+  std::mt19937_64 rng(79);
+  int with_pairs = 0;
+  for (int iter = 0; iter < 150; ++iter) {
+    const auto l = testutil::random_layer(rng);
+    const Pass pass = Pass(iter % 3);
+    auto c = testutil::make_case(rng, l, pass, 0.6, 0.4);
+    const uint32_t L = 8;
+    const auto geo = ref::geometry(c.in, L);
+    uint64_t pairs = 0;
+    for (uint32_t g = 0; g < l.groups; ++g)
+      for (uint32_t o = 0; o < geo.outer; ++o)
+        for (uint32_t j0 = 0; j0 < geo.streams[0]; ++j0)
+          for (uint32_t j1 = 0; j1 < geo.streams[1]; ++j1)
+            for (uint32_t t = 0; t < geo.T; ++t)
+              for (uint32_t i = 0; i < L; ++i)
+                pairs += ref::element(c.in, L, 0, g, o, j0, t, i) && ref::element(c.in, L, 1, g, o, j1, t, i);
+    ASSERT_EQ(swatsim::arch::nonzero_pair_macs(c.in), pairs) << testing::PrintToString(c);
+    with_pairs += pairs > 0;
+  }
+  EXPECT_GT(with_pairs, 100);
+}

@@ -75,6 +75,14 @@ TEST(Energy, TotalIsCountsTimesTable) {
   EXPECT_DOUBLE_EQ(stat(d, "energy.mac_pj"), 14000 * 1.5);
   EXPECT_DOUBLE_EQ(stat(d, "energy.idle_slots_pj"), 2000 * 0.15);
   EXPECT_DOUBLE_EQ(stat(d, "energy.pe_control_pj"), 0.0);
+  // A dense array with zero gating multiplies only the MACs whose operands are both non-zero; the
+  // other issued slots are clocked.
+  c.zero_gating = true;
+  c.macs_nonzero = 9000;
+  const StatSet z = energy_stats(t, c);
+  EXPECT_DOUBLE_EQ(stat(z, "energy.mac_pj"), 9000 * 1.5);
+  EXPECT_DOUBLE_EQ(stat(z, "energy.idle_slots_pj"), 7000 * 0.15);
+  c.zero_gating = false;
   c.value_bytes = 4;
   EXPECT_DOUBLE_EQ(stat(energy_stats(t, c), "energy.mac_pj"), 14000 * 4.6);
 }

@@ -13,6 +13,9 @@
 #  mapper: on every ResNet-50 layer the mapper's choice is never worse (DRAM bytes) than either old
 #    fixed loop order, and on the sample trace it is the optimum of every forced mapping.
 #  samples: the speedup over the sparsity-off twin moves by less than 8% between 2 and 8 samples.
+#  levels: a preset's memory written as `levels` equals its flat form; an L2 is a config change
+#    whose counters and energy appear in the report; energy.total_pj is the sum of the published
+#    energy components; a zero-gated dense array multiplies only non-zero pairs, at the same cycles.
 #  liveness: a design that once spun forever (a corrupt global-buffer index) completes, and 200
 #    random valid hierarchy designs (the first 50 under the sanitizers: DESIGNS, the fifth argument)
 #    all complete on the sample trace.
@@ -115,6 +118,65 @@ assert rows[0]["/dram"] == "null" and rows[1]["/dram"] == "ddr4-3200"
 assert float(rows[1]["dram.read_bytes"]) > 0 and rows[0]["dram.read_bytes"] in ("", "0")
 PY
     ;;
+  levels)
+    $py - "$src/configs/arch/tensordash-micro2020-ddr4.json" "$src/configs/arch/dense-systolic-32x32-ddr4.json" <<'PY'
+import json, os, sys
+preset, dense = sys.argv[1], sys.argv[2]
+c = json.load(open(preset))
+mem = json.load(open(os.path.join(os.path.dirname(preset), c["memory"])))
+c["reference"] = os.path.join(os.path.dirname(preset), c["reference"])
+flat = {"sram": {"kib": "gbuf_kib", "banks": "gbuf_banks", "bank_bytes": "gbuf_bank_bytes"},
+        "network": {"bytes_per_cycle": "noc_bytes_per_cycle", "hops": "noc_hops", "hop_cycles": "noc_hop_cycles",
+                    "multicast": "noc_multicast"},
+        "tile_buffers": {"operand_kib": "tile_buffer_kib", "output_kib": "tile_output_kib",
+                         "bytes_per_cycle": "tile_buffer_bytes_per_cycle"}}
+names = {"sram": "gbuf", "network": "noc", "tile_buffers": "tile"}
+levels = []
+for t, keys in flat.items():
+    level = {"type": t, "name": names[t]}
+    for param, key in keys.items():
+        if key in mem:
+            level[param] = mem.pop(key)
+    levels.append(level)
+c["memory"] = dict(mem, levels=levels)
+json.dump(c, open("levels.json", "w"))
+c["memory"]["levels"] = [{"type": "sram", "name": "l2", "kib": 8192, "banks": 8, "bank_bytes": 64}] + levels
+json.dump(c, open("l2.json", "w"))
+d = json.load(open(dense))
+d["reference"] = None
+d["memory"] = os.path.join(os.path.dirname(dense), d["memory"]) if isinstance(d["memory"], str) else d["memory"]
+json.dump(d, open("dense.json", "w"))
+d["pe"]["zero_gating"] = "on"
+json.dump(d, open("gated.json", "w"))
+PY
+    "$swatsim" run --arch "$src/configs/arch/tensordash-micro2020-ddr4.json" --trace "$sample" --out flat.out.json -q
+    for c in levels l2 dense gated; do "$swatsim" run --arch $c.json --trace "$sample" --out $c.out.json -q; done
+    $py - <<'PY' || fail "levels, L2 or zero gating"
+import json
+def load(f): return json.load(open(f))
+flat, levels, l2, dense, gated = (load(f"{c}.out.json") for c in ("flat", "levels", "l2", "dense", "gated"))
+for part in ("rows", "pass_totals"):
+    assert flat[part] == levels[part], part  # the levels form of the flat keys: every figure equal
+t = l2["total"]
+assert t["l2.read_bytes"] > 0 and t["energy.l2_pj"] > 0 and t["dram.read_bytes"] <= flat["total"]["dram.read_bytes"], t
+for rep in (flat, l2, dense, gated):
+    for row in rep["rows"] + [rep["total"]]:
+        for who in ("", "baseline.", "reference."):
+            parts = [k for k in row if k.startswith(who + "energy.") and k.endswith("_pj") and k.count(".") == who.count(".") + 1
+                     and not k.endswith(("total_pj", "per_effectual_mac_pj", "per_dense_mac_pj"))]
+            if not parts:
+                continue
+            total = row[who + "energy.total_pj"]
+            assert abs(sum(row[k] for k in parts) - total) <= 1e-9 * total, (who, parts)
+# Zero gating: the same cycles, MAC energy only for non-zero pairs (bf16 at 1.5 pJ).
+for a, b in zip(dense["rows"], gated["rows"]):
+    assert a["cycles"] == b["cycles"], (a["name"], a["pass"])
+    assert 0 < b["macs.nonzero"] < b["macs.dense"], (b["name"], b["macs.nonzero"], b["macs.dense"])
+    assert abs(b["energy.mac_pj"] - 1.5 * b["macs.nonzero"]) <= 1e-9 * b["energy.mac_pj"], b["name"]
+    assert "macs.nonzero" not in a
+assert gated["total"]["energy.total_pj"] < dense["total"]["energy.total_pj"]
+PY
+    ;;
   independence)
     acc=$src/configs/arch/tensordash-micro2020-ddr4.json
     dense=$src/configs/arch/dense-systolic-16x32x32-ddr4.json
@@ -197,28 +259,30 @@ for order in ("auto", "a-outer", "b-outer"):
     for res in ("auto", "none", "operand0", "operand1", "both"):
         c["memory"] = dict(mem, loop_order=order, gbuf_residency=res)
         json.dump(c, open(f"m-{order}-{res}.json", "w"))
-        c["memory"]["mapper_objective"] = "dram_bytes"
-        json.dump(c, open(f"d-{order}-{res}.json", "w"))
+        for prefix, objective in (("d", "dram_bytes"), ("e", "energy"), ("p", "edp")):
+            c["memory"]["mapper_objective"] = objective
+            json.dump(c, open(f"{prefix}-{order}-{res}.json", "w"))
 PY
     "$swatsim" trace synth --model resnet50-imagenet --samples 2 --sparsity 0.8 --iterations 1 -o r50.swt > /dev/null
     for m in auto-auto a-outer-none b-outer-none; do
-      "$swatsim" run --arch "m-$m.json" --trace r50.swt --map-only --out "r50-$m.json" -q
-      "$swatsim" run --arch "d-$m.json" --trace r50.swt --map-only --out "r50d-$m.json" -q
+      for p in m d e p; do "$swatsim" run --arch "$p-$m.json" --trace r50.swt --map-only --out "r50$p-$m.json" -q; done
     done
-    for order in a-outer b-outer; do
-      for res in none operand0 operand1 both; do
-        "$swatsim" run --arch "m-$order-$res.json" --trace "$sample" --map-only --out "s-$order-$res.json" -q
+    for p in m e p; do
+      for order in a-outer b-outer; do
+        for res in none operand0 operand1 both; do
+          "$swatsim" run --arch "$p-$order-$res.json" --trace "$sample" --map-only --out "s$p-$order-$res.json" -q
+        done
       done
+      "$swatsim" run --arch $p-auto-auto.json --trace "$sample" --map-only --out s$p-auto-auto.json -q
     done
-    "$swatsim" run --arch m-auto-auto.json --trace "$sample" --map-only --out s-auto-auto.json -q
     $py - <<'PY' || fail "the mapper is worse than an enumerated mapping"
 import json
 def rows(f): return json.load(open(f))["rows"]
 est = "tiling.estimated_dram_read_bytes"
 obj = "tiling.estimated_memory_cycles"
 # Every ResNet-50 layer and pass, accelerator and baseline: never worse than either old fixed order on
-# the objective, memory cycles (default) or DRAM bytes.
-for prefix, key in (("r50", obj), ("r50d", est)):
+# the objective: memory cycles (default), DRAM bytes, movement energy or EDP.
+for prefix, key in (("r50m", obj), ("r50d", est), ("r50e", "tiling.estimated_objective"), ("r50p", "tiling.estimated_objective")):
     auto, a, b = (rows(f"{prefix}-{m}.json") for m in ("auto-auto", "a-outer-none", "b-outer-none"))
     better = 0
     for x, y, z in zip(auto, a, b):
@@ -226,12 +290,19 @@ for prefix, key in (("r50", obj), ("r50d", est)):
             assert x[who + key] <= min(y[who + key], z[who + key]), (prefix, x["name"], x["pass"], who)
             better += x[who + key] < min(y[who + key], z[who + key])
     assert better > 0, "residency never helped: the test would not notice a mapper that ignores it"
-# The sample trace: the mapper's choice is the optimum of all eight forced mappings (ties: DRAM bytes).
-forced = [rows(f"s-{o}-{r}.json") for o in ("a-outer", "b-outer") for r in ("none", "operand0", "operand1", "both")]
-for i, x in enumerate(rows("s-auto-auto.json")):
-    for who in ("", "baseline."):
-        best = min((f[i][who + obj], f[i][who + est]) for f in forced)
-        assert (x[who + obj], x[who + est]) == best, (x["name"], x["pass"], who, (x[who + obj], x[who + est]), best)
+# The sample trace: the mapper's choice is the optimum of all eight forced mappings (ties: DRAM bytes),
+# for the objectives cycles, energy and EDP.
+for p in "mep":
+    forced = [rows(f"s{p}-{o}-{r}.json") for o in ("a-outer", "b-outer") for r in ("none", "operand0", "operand1", "both")]
+    key = "tiling.estimated_objective"
+    for i, x in enumerate(rows(f"s{p}-auto-auto.json")):
+        for who in ("", "baseline."):
+            best = min((f[i][who + key], f[i][who + est]) for f in forced)
+            assert (x[who + key], x[who + est]) == best, (p, x["name"], x["pass"], who, (x[who + key], x[who + est]), best)
+            if p == "m":
+                assert -(-x[who + key] // 1) == x[who + obj], (x[who + key], x[who + obj])
+            else:
+                assert x[who + "tiling.estimated_movement_energy_pj"] > 0
 PY
     ;;
   samples)  # a speedup no longer depends on how many samples of the batch were recorded

@@ -68,7 +68,7 @@ TEST(Config, ShowFillsEveryDefault) {
   TempDir t;
   const auto c = load_accelerator_config(t.write("d.json", R"({"pe": {"type": "dense-systolic"}})"));
   const auto j = swatsim::sim::to_json(c);
-  EXPECT_EQ(j.dump(), R"({"name":"accelerator","clock_ghz":1.0,"tiles":1,"pe":{"type":"dense-systolic","rows":32,"cols":32,"dataflow":"os"},"memory":{"type":"ideal"},"energy":{"table":"45nm","node_nm":45.0,"voltage":0.9}})");
+  EXPECT_EQ(j.dump(), R"({"name":"accelerator","clock_ghz":1.0,"tiles":1,"pe":{"type":"dense-systolic","rows":32,"cols":32,"dataflow":"os","zero_gating":"off"},"memory":{"type":"ideal"},"energy":{"table":"45nm","node_nm":45.0,"voltage":0.9}})");
 }
 
 TEST(Config, ErrorsNameFileAndKeyPath) {

@@ -26,7 +26,7 @@ namespace {
 enum Counter : size_t {
   kStallDram, kStallNetwork, kStallBufferWidth, kStallOutput, kDrain,
   kBOuterJobs, kAResidentJobs, kBResidentJobs, kSpilledJobs,
-  kEstimatedDramRead, kEstimatedNetwork, kEstimatedMemoryCycles, kEstimatedEnergy, kOwnCounters
+  kEstimatedDramRead, kEstimatedNetwork, kEstimatedMemoryCycles, kEstimatedEnergy, kEstimatedObjective, kOwnCounters
 };
 
 void declare_own(JobCounters& c) {
@@ -51,6 +51,9 @@ void declare_own(JobCounters& c) {
                       "level's bytes at its width and network bytes at its width (0 with objective dram_bytes)"}},
       {"tiling.estimated_movement_energy_pj",
        {Unit::PicoJoules, "the mapper's estimate of the data-movement energy of its mapping (objectives energy and edp; else 0)"}},
+      {"tiling.estimated_objective",
+       {Unit::Count, "the mapper's objective for its mapping, the least among its candidates: cycles (objective cycles), DRAM "
+                     "bytes moved (dram_bytes), pJ (energy) or pJ x cycles (edp)"}},
   };
   for (const auto& [name, what] : own) c.declare(name, what.first, what.second);
 }
@@ -273,6 +276,7 @@ public:
     counters_[kEstimatedNetwork] = double(bt.network);
     counters_[kEstimatedMemoryCycles] = objective_ == Objective::DramBytes ? 0.0 : std::ceil(memory_time(bt));
     counters_[kEstimatedEnergy] = priced ? movement_pj(bt) : 0.0;
+    counters_[kEstimatedObjective] = objective_ == Objective::DramBytes ? double(best_cost.bytes) : best_cost.value;
     Order& chosen = orders[best.order];
     for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
     if (chosen.b_outer) counters_[kBOuterJobs] += 1;

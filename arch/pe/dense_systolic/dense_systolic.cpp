@@ -44,7 +44,8 @@ DenseSystolic::DenseSystolic(const ParamSet& p)
     : rows_(uint32_t(p.get_int("rows"))), cols_(uint32_t(p.get_int("cols"))),
       df_(p.get_choice("dataflow") == "ws" ? Dataflow::WS
           : p.get_choice("dataflow") == "is" ? Dataflow::IS
-                                             : Dataflow::OS) {}
+                                             : Dataflow::OS),
+      zero_gating_(p.get_choice("zero_gating") == "on") {}
 
 std::vector<ParamSpec> DenseSystolic::params() {
   return {
@@ -52,6 +53,8 @@ std::vector<ParamSpec> DenseSystolic::params() {
       ParamSpec::integer("cols", "columns of the systolic array (C)", 32, 1, 4096),
       ParamSpec::choice("dataflow", "os (output stationary), ws (weight stationary), is (input stationary)",
                         "os", {"os", "ws", "is"}),
+      ParamSpec::choice("zero_gating", "on: a MAC with a zero operand is gated (its slot clocked, nothing multiplied): "
+                        "energy only, cycles unchanged (docs/energy.md)", "off", {"off", "on"}),
   };
 }
 

@@ -37,10 +37,12 @@ public:
   uint64_t macs_per_cycle() const override { return uint64_t(rows_) * cols_; }
   std::array<uint64_t, 2> feed_values() const override { return {rows_, cols_}; }  // one value per edge PE
   PassPlan plan(const PassInput& in, bool exploit_sparsity) const override;
+  bool zero_gating() const override { return zero_gating_; }
 
 private:
   uint32_t rows_, cols_;
   Dataflow df_;
+  bool zero_gating_ = false;
   GemmBlock fold_block(const PassInput& in, const Gemm& g, uint32_t group, uint64_t fold) const;
 };
 

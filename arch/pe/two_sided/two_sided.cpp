@@ -120,7 +120,18 @@ PassPlan TwoSided::plan(const PassInput& in, bool exploit) const {
   return plan;
 }
 
+uint64_t nonzero_pairs(const PassInput& in) {
+  static const TwoSided counter{Params{}};  // any geometry: the matches are the GEMM's non-zero pairs
+  uint64_t pairs = 0;
+  for (const WorkUnit& u : counter.plan(in, true).units) pairs += u.macs_effectual;
+  return pairs;
+}
+
 SWATSIM_REGISTER_PE(TwoSided, "two-sided",
                     "two-sided sparse PE: bitmap intersection skips a MAC if either operand is zero (SparTen-like)");
 
 }  // namespace swatsim::arch::two_sided
+
+namespace swatsim::arch {
+uint64_t nonzero_pair_macs(const PassInput& in) { return two_sided::nonzero_pairs(in); }
+}  // namespace swatsim::arch

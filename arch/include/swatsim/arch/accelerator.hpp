@@ -40,6 +40,7 @@ struct JobResult {
   uint64_t macs_mapped = 0;      ///< MACs the mapping iterates (input gradient: with the inserted zeros)
   uint64_t macs_effectual = 0;   ///< as the PE type defines them (docs/pe-models.md)
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers per tile
+  uint64_t macs_nonzero = 0;     ///< MACs with both operands non-zero (counted only for a PE with zero gating; else 0)
   double row_idle_cycles = 0;    ///< PE-row (or PE) imbalance inside the arrays, in cycles
   uint64_t peak_macs = 0;        ///< cycles x tiles x multipliers per tile
   CounterValues memory;          ///< the memory model's counters (its counter_defs())

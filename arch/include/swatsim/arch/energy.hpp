@@ -61,6 +61,7 @@ struct EnergyCounts {
   uint64_t macs_mapped = 0;      ///< MACs of the mapped GEMM (zeros included): what a design without zero gating multiplies
   uint64_t macs_dense = 0;       ///< the layer's real MACs (no inserted zeros): the same work for every design
   uint64_t macs_issued = 0;      ///< busy cycles x multipliers
+  uint64_t macs_nonzero = 0;     ///< MACs with both operands non-zero (what a zero-gated array multiplies)
   uint64_t busy_cycles = 0;      ///< summed over tiles
   uint64_t cycles = 0;
   uint32_t tiles = 1;
@@ -75,7 +76,7 @@ struct EnergyCounts {
   const std::vector<CounterDef>* memory_defs = nullptr;
   const CounterValues* memory = nullptr;
   std::vector<EnergyAction> memory_actions;  ///< what the memory's components publish
-  bool zero_gating = false;  ///< a dense design that skips multiplying zero operands (clocks the slot instead)
+  bool zero_gating = false;  ///< a dense array that gates MACs with a zero operand: multiplies macs_nonzero
 };
 
 /// Energy by component in pJ, as named stats ("energy.mac_pj", ..., "energy.total_pj").

@@ -50,6 +50,10 @@ struct PassPlan {
   uint64_t serial_cycles() const;
 };
 
+/// MACs of one sample's pass whose operands are both non-zero: what a zero-gated array multiplies
+/// (counted from the masks by the two-sided PE's intersection, arch/pe/two_sided).
+uint64_t nonzero_pair_macs(const PassInput& in);
+
 class PeModel {
 public:
   virtual ~PeModel() = default;
@@ -76,6 +80,9 @@ public:
     uint64_t schedulers = 0, mux_lanes = 0;
   };
   virtual ControlShape control_shape() const { return {}; }
+  /// True for a dense array that gates a MAC with a zero operand (clocks the slot, multiplies
+  /// nothing): energy only, its cycles are a dense array's.
+  virtual bool zero_gating() const { return false; }
   /// Values the array reads per compute cycle from its scheduled (0) and dense (1) operand buffer.
   virtual std::array<uint64_t, 2> feed_values() const { return {0, 0}; }
   static constexpr uint32_t kUnitsPerTile = 4;
