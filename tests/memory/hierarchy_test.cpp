@@ -371,6 +371,42 @@ TEST(Hierarchy, RefetchedWeightTilePerSampleByHand) {
   EXPECT_EQ(counter(*f.ptrs[1], d.results[1][0], "tiling.b_outer_jobs"), 1);
 }
 
+// Tile sizes at the global buffer, by hand: the FC layer above with 64 samples (activations 64 x
+// 256 B = 16 KiB) and 8 KiB of weights in four 2 KiB folds, a 5 KiB buffer that holds neither tensor.
+// a-outer reads the weights per sample (64 x 8 KiB + 16 KiB); b-outer keeps a fold and reads the
+// activations per fold (4 x 16 KiB + 8 KiB = 72 KiB); tiles of 2 folds (4 KiB, beside one 256 B
+// activation) read the activations per tile: 2 x 16 KiB + 8 KiB = 40 KiB, what the mapper chooses.
+TEST(Hierarchy, TilesOfWeightBlocksByHand) {
+  std::mt19937_64 rng(43);
+  LayerShape l;
+  l.N = 64; l.C = 128; l.H = 1; l.W = 1; l.K = 32; l.R = 1; l.S = 1; l.Ho = 1; l.Wo = 1;
+  auto c = testutil::make_case(rng, l, Pass::Forward, 0.5, 0.5);
+  c.in.sample = 0;
+  c.in.samples = 64;
+  const json pe = {{"type", "dense-systolic"}, {"rows", 1}, {"cols", 8}};
+  auto mem = [](const char* order) {
+    return memory({{"gbuf_kib", 5}, {"loop_order", order}, {"activation_format", "dense"}, {"weight_format", "dense"},
+                   {"tile_buffer_kib", 8}});
+  };
+  Family f;
+  f.add("a", config(1, mem("a-outer"), "ddr4-3200", pe));
+  f.add("b", config(1, mem("b-outer"), "ddr4-3200", pe));
+  f.add("auto", config(1, mem("auto"), "ddr4-3200", pe));
+  Driver d("d", f.ptrs, {&c.in});
+  sc_core::sc_start();
+  const double kib = 1024;
+  EXPECT_EQ(counter(*f.ptrs[0], d.results[0][0], "dram.read_bytes"), 64 * 8 * kib + 16 * kib);
+  EXPECT_EQ(counter(*f.ptrs[1], d.results[1][0], "dram.read_bytes"), 72 * kib);
+  const Accelerator& a = *f.ptrs[2];
+  const JobResult& r = d.results[2][0];
+  EXPECT_EQ(counter(a, r, "dram.read_bytes"), 40 * kib);
+  EXPECT_EQ(counter(a, r, "tiling.estimated_dram_read_bytes"), 40 * kib);
+  EXPECT_EQ(counter(a, r, "tiling.tiled_jobs"), 1);
+  EXPECT_EQ(counter(a, r, "tiling.b_outer_jobs"), 1);
+  EXPECT_NE(r.mapping.find("b-outer, tiles of 2 weight blocks: for weight chunk tile in 2 { for input_activation set in 64 "
+                           "{ for weight chunk in 2 { unit } } }"), std::string::npos) << r.mapping;
+}
+
 // An L2 is a config change (`levels`): the case above with the same 1 KiB global buffer behind a
 // 64 KiB L2 that keeps every fold. a-outer still fetches each fold into the global buffer once per
 // sample (4 x the weights leave the L2), but DRAM is read once: the weights and activations. The

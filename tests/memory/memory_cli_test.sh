@@ -281,8 +281,9 @@ def rows(f): return json.load(open(f))["rows"]
 est = "tiling.estimated_dram_read_bytes"
 obj = "tiling.estimated_memory_cycles"
 # Every ResNet-50 layer and pass, accelerator and baseline: never worse than either old fixed order on
-# the objective: memory cycles (default), DRAM bytes, movement energy or EDP.
-for prefix, key in (("r50m", obj), ("r50d", est), ("r50e", "tiling.estimated_objective"), ("r50p", "tiling.estimated_objective")):
+# the objective: cycles (default; the longer of compute and memory time), DRAM bytes, movement energy or EDP.
+for prefix, key in (("r50m", "tiling.estimated_objective"), ("r50d", est), ("r50e", "tiling.estimated_objective"),
+                    ("r50p", "tiling.estimated_objective")):
     auto, a, b = (rows(f"{prefix}-{m}.json") for m in ("auto-auto", "a-outer-none", "b-outer-none"))
     better = 0
     for x, y, z in zip(auto, a, b):
@@ -300,7 +301,8 @@ for p in "mep":
             best = min((f[i][who + key], f[i][who + est]) for f in forced)
             assert (x[who + key], x[who + est]) == best, (p, x["name"], x["pass"], who, (x[who + key], x[who + est]), best)
             if p == "m":
-                assert -(-x[who + key] // 1) == x[who + obj], (x[who + key], x[who + obj])
+                # cycles: the longer of the balanced compute and the memory time
+                assert x[who + key] >= x[who + obj] - 1, (x[who + key], x[who + obj])
             else:
                 assert x[who + "tiling.estimated_movement_energy_pj"] > 0
 PY

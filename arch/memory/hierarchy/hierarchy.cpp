@@ -25,7 +25,7 @@ namespace {
 // The hierarchy's own counters (declared first, in this order; the levels' follow, see build()).
 enum Counter : size_t {
   kStallDram, kStallNetwork, kStallBufferWidth, kStallOutput, kDrain,
-  kBOuterJobs, kAResidentJobs, kBResidentJobs, kSpilledJobs,
+  kBOuterJobs, kTiledJobs, kAResidentJobs, kBResidentJobs, kSpilledJobs,
   kEstimatedDramRead, kEstimatedNetwork, kEstimatedMemoryCycles, kEstimatedEnergy, kEstimatedObjective, kOwnCounters
 };
 
@@ -37,6 +37,8 @@ void declare_own(JobCounters& c) {
       {"stall.output_cycles", {Unit::Cycles, "tile-cycles waiting for the output buffer to drain"}},
       {"stall.drain_cycles", {Unit::Cycles, "cycles after the last tile finished until the last result was in DRAM"}},
       {"tiling.b_outer_jobs", {Unit::Count, "passes run with operand-1 blocks in the outer loop (the others: operand-0 outer)"}},
+      {"tiling.tiled_jobs", {Unit::Count, "passes whose mapping walks tiles of several blocks of one operand in the global buffer "
+                                          "(tiling.b_outer_jobs counts those tiled by operand-1 blocks)"}},
       {"tiling.a_resident_jobs", {Unit::Count, "passes that kept operand 0 (the activation side) whole in the global buffer, read once"}},
       {"tiling.b_resident_jobs",
        {Unit::Count, "passes that kept operand 1 (weights; weight gradient: the output gradient) whole in the global buffer, read once"}},
@@ -52,8 +54,8 @@ void declare_own(JobCounters& c) {
       {"tiling.estimated_movement_energy_pj",
        {Unit::PicoJoules, "the mapper's estimate of the data-movement energy of its mapping (objectives energy and edp; else 0)"}},
       {"tiling.estimated_objective",
-       {Unit::Count, "the mapper's objective for its mapping, the least among its candidates: cycles (objective cycles), DRAM "
-                     "bytes moved (dram_bytes), pJ (energy) or pJ x cycles (edp)"}},
+       {Unit::Count, "the mapper's objective for its mapping, the least among its candidates: cycles, max(balanced compute, "
+                     "memory time) (objective cycles), DRAM bytes moved (dram_bytes), pJ (energy) or pJ x cycles (edp)"}},
   };
   for (const auto& [name, what] : own) c.declare(name, what.first, what.second);
 }
@@ -201,6 +203,8 @@ public:
       UnitSchedule s;
       bool b_outer, spill;
       uint64_t partial = 0;  // bytes of partial sums written and read back
+      int tile_op = -1;      // tiles of `tile` blocks of this operand (-1: untiled)
+      uint32_t tile = 0;
     };
     std::vector<Order> orders;
     uint32_t samples = 0;
@@ -238,25 +242,29 @@ public:
     uint64_t all_sent = 0;
     for (size_t u = 0; u < plan.units.size(); ++u) all_sent += block(u, 0).bytes + block(u, 1).bytes;
     const bool priced = objective_ == Objective::Energy || objective_ == Objective::Edp;
-    const double compute = priced ? double(plan.serial_cycles()) / double(std::max<size_t>(1, tiles_.size())) : 0.0;
+    // The tiles' compute, perfectly balanced: the same for every candidate, and the floor of its cycles.
+    const double compute = double(plan.serial_cycles()) / double(std::max<size_t>(1, tiles_.size()));
     double fixed_pj = 0;  // MACs: the same for every candidate, but part of the energy an EDP multiplies
     if (priced)
       for (const auto& u : plan.units) fixed_pj += double(u.macs_effectual) * prices_.mac;
     Cost best_cost{1e300, ~uint64_t(0)};
     Traffic best_traffic;
     Candidate best = candidates.front();
-    for (const Candidate& c : candidates) {
-      const Order& o = orders[c.order];
-      // A lower bound first (each candidate's cost grows with every term): the DRAM reads it must make.
+    // A candidate's lower bound: the DRAM reads it must make (each candidate's cost grows with every term).
+    auto lower_bound = [&](const Candidate& c) {
       Traffic t;
-      t.dram_moved = 2 * o.partial;
+      t.dram_moved = 2 * orders[c.order].partial;
       for (int op = 0; op < 2; ++op) t.dram_moved += c.keep[op] ? whole[op] : distinct[op];
-      if (!(cost_of(t, compute, fixed_pj) < best_cost)) continue;
-      t = memory_traffic(o.s.units, c.keep, whole);
+      return cost_of(t, compute, fixed_pj);
+    };
+    auto consider = [&](const Candidate& c, bool must_cut_dram) {
+      const Order& o = orders[c.order];
+      if (!(lower_bound(c) < best_cost)) return;
+      Traffic t = memory_traffic(o.s.units, c.keep, whole);
       t.dram_moved = t.dram_reads + 2 * o.partial;
       t.dram_reads += o.partial;
-      if (!(cost_of(t, compute, fixed_pj) < best_cost)) continue;
-      if (priced || (objective_ == Objective::Cycles && double(all_sent) / net_width() > memory_time(t))) {
+      if (!(cost_of(t, compute, fixed_pj) < best_cost) || (must_cut_dram && t.dram_moved >= best_traffic.dram_moved)) return;
+      if (priced || (objective_ == Objective::Cycles && double(all_sent) / net_width() > std::max(compute, memory_time(t)))) {
         t.network = network_traffic(o.s);
         t.network_known = true;
       }
@@ -265,6 +273,37 @@ public:
         best_cost = cost;
         best_traffic = t;
         best = c;
+      }
+    };
+    for (const Candidate& c : candidates) consider(c, false);
+    // Tile sizes at the global buffer: between a-outer (a tile of one operand-0 block walks every
+    // operand-1 block) and b-outer lie tiles of T operand-0 blocks, each tile walking every operand-1
+    // block once while its T blocks stay in the buffer; symmetrically, tiles of T operand-1 blocks.
+    // Tried (streaming both operands, over the batch) only where the orders above miss the
+    // compulsory traffic, for T = 2, 4, 8, ... whose tile fits in the buffer beside the largest block
+    // of the other operand, and kept only if it also reads less from DRAM: the network estimate
+    // assumes that tiles given the same block at about the same time share one multicast, which the
+    // timed tiles, out of step, often do not, so a tiling chosen for its network bytes alone can
+    // cost more than it saves.
+    const Candidate streamed{0, {false, false}};
+    if (order_ == LoopOrder::Auto && (residency_ == Residency::Auto || residency_ == Residency::None) &&
+        lower_bound(streamed) < best_cost) {
+      const UnitSchedule a = orders.front().s;  // a-outer over the batch (a copy: `orders` grows)
+      for (int op = 0; op < 2; ++op) {
+        uint64_t count = 0, largest_other = 0;
+        std::vector<bool> seen(id_bytes_.size(), false);
+        for (size_t u = 0; u < plan.units.size(); ++u) {
+          const uint32_t id = block_id_[u * 2 + op];
+          count += !seen[id] && id_bytes_[id] > 0;
+          seen[id] = true;
+          largest_other = std::max(largest_other, block(u, 1 - op).bytes);
+        }
+        const double mean = count ? double(distinct[op]) / double(count) : 0.0;
+        for (uint64_t t = 2; t < count && double(t) * mean + double(largest_other) <= double(srams_.back()->bytes()); t *= 2) {
+          orders.push_back(Order{tiled(plan, a, op, uint32_t(t)), op == 1, false, 0, op, uint32_t(t)});
+          consider(Candidate{orders.size() - 1, {false, false}}, true);
+          if (!(lower_bound(streamed) < best_cost)) break;  // compulsory: nothing can do better
+        }
       }
     }
     Traffic& bt = best_traffic;
@@ -280,6 +319,7 @@ public:
     Order& chosen = orders[best.order];
     for (int op = 0; op < 2; ++op) keep_[op] = best.keep[op];
     if (chosen.b_outer) counters_[kBOuterJobs] += 1;
+    if (chosen.tile_op >= 0) counters_[kTiledJobs] += 1;
     if (chosen.spill) counters_[kSpilledJobs] += 1;
     if (keep_[0]) counters_[kAResidentJobs] += 1;
     if (keep_[1]) counters_[kBResidentJobs] += 1;
@@ -302,7 +342,7 @@ public:
       result_slot_[last] = slots.of_chain[c];
     }
     out_base_ = dram_.allocate(out_bytes);
-    describe(plan, s, chosen.b_outer, chosen.spill, whole, bt.dram_reads);
+    describe(plan, s, chosen.b_outer, chosen.spill, chosen.tile_op, chosen.tile, whole, bt.dram_reads);
     return std::move(s);
   }
 
@@ -321,6 +361,49 @@ public:
       b.units.insert(b.units.end(), a.units.begin() + a.chain_begin[c], a.units.begin() + a.chain_end(c));
     }
     return b;
+  }
+
+  /// The a-outer schedule `a` with operand `op`'s blocks in tiles of `tile` (docs/memory.md, tile
+  /// sizes): op 0, tiles of `tile` operand-0 blocks in a-outer order, each tile's chains by operand-1
+  /// block (b-outer inside the tile); op 1, tiles of `tile` operand-1 blocks in b-outer order, each
+  /// tile's chains in a-outer order. Chains stay whole.
+  UnitSchedule tiled(const PassPlan& plan, const UnitSchedule& a, int op, uint32_t tile) const {
+    const size_t n = a.chains();
+    using BKey = std::tuple<uint32_t, uint32_t, uint32_t>;  // the b-outer key: (group, outer, n_begin)
+    auto bkey = [&](size_t c) {
+      const GemmBlock& g = plan.units[a.units[a.chain_begin[c]]].block;
+      return BKey{g.group, g.outer, g.n_begin};
+    };
+    std::vector<uint32_t> tile_of(n);
+    if (op == 0) {  // operand-0 blocks ranked in order of first use
+      std::vector<uint32_t> rank(id_bytes_.size(), ~0u);
+      uint32_t next = 0;
+      for (size_t c = 0; c < n; ++c) {
+        const uint32_t id = block_id_[size_t(a.units[a.chain_begin[c]]) * 2];
+        if (rank[id] == ~0u) rank[id] = next++;
+        tile_of[c] = rank[id] / tile;
+      }
+    } else {  // operand-1 blocks ranked in b-outer order
+      std::vector<BKey> keys(n);
+      for (size_t c = 0; c < n; ++c) keys[c] = bkey(c);
+      std::vector<BKey> sorted = keys;
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      for (size_t c = 0; c < n; ++c)
+        tile_of[c] = uint32_t(std::lower_bound(sorted.begin(), sorted.end(), keys[c]) - sorted.begin()) / tile;
+    }
+    std::vector<uint32_t> by(n);
+    std::iota(by.begin(), by.end(), 0u);
+    std::stable_sort(by.begin(), by.end(), [&](uint32_t x, uint32_t y) {
+      if (tile_of[x] != tile_of[y]) return tile_of[x] < tile_of[y];
+      return op == 0 && bkey(x) < bkey(y);
+    });
+    UnitSchedule s;
+    for (uint32_t c : by) {
+      s.chain_begin.push_back(uint32_t(s.units.size()));
+      s.units.insert(s.units.end(), a.units.begin() + a.chain_begin[c], a.units.begin() + a.chain_end(c));
+    }
+    return s;
   }
 
   /// Where a schedule's chains put their results: one slot per result block, the same block of the
@@ -664,7 +747,7 @@ private:
   Cost cost_of(const Traffic& t, double compute, double fixed_pj) const {
     switch (objective_) {
       case Objective::DramBytes: return {0.0, t.dram_moved};
-      case Objective::Cycles: return {memory_time(t), t.dram_moved};
+      case Objective::Cycles: return {std::max(compute, memory_time(t)), t.dram_moved};
       case Objective::Energy: return {movement_pj(t), t.dram_moved};
       case Objective::Edp: break;
     }
@@ -711,8 +794,8 @@ private:
   }
 
   /// The chosen mapping as a loop nest a reader can follow (the report's "mapping").
-  void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, bool spill, const uint64_t whole[2],
-                uint64_t estimate) {
+  void describe(const PassPlan& plan, const UnitSchedule& s, bool b_outer, bool spill, int tile_op, uint32_t tile,
+                const uint64_t whole[2], uint64_t estimate) {
     std::vector<std::array<uint32_t, 3>> sets;    // operand-0 blocks per sample: (group, m range)
     std::vector<std::array<uint32_t, 4>> chunks;  // operand-1 blocks: (group, kernel position, n range)
     sets.reserve(plan.units.size());
@@ -736,7 +819,18 @@ private:
     const std::string na = fmt::format("for {} in {}", a, sets.size()), nb = fmt::format("for {} in {}", b, chunks.size());
     const std::string ns = fmt::format("for sample in {}", samples);
     std::string nest;
-    if (pass_ == Pass::WeightGrad && !spill)  // the samples are the reduction: innermost, in one chain
+    // Tiled: the weight gradient's chains run over the batch (samples innermost); elsewhere every
+    // sample's operand-0 blocks are blocks of their own.
+    const bool batch_chains = pass_ == Pass::WeightGrad && !spill;
+    const uint64_t a_blocks = batch_chains ? sets.size() : sets.size() * samples;
+    const std::string unit = batch_chains ? ns + " { unit }" : "unit";
+    if (tile_op == 0)  // tiles of operand-0 blocks, each walking the operand-1 blocks
+      nest = fmt::format("for {} tile in {} {{ for {} in {} {{ for {} in {} {{ {} }} }} }}", a, ceil_div(a_blocks, tile), b,
+                         chunks.size(), a, std::min<uint64_t>(tile, a_blocks), unit);
+    else if (tile_op == 1)
+      nest = fmt::format("for {} tile in {} {{ for {} in {} {{ for {} in {} {{ {} }} }} }}", b, ceil_div(chunks.size(), tile), a,
+                         a_blocks, b, std::min<uint64_t>(tile, chunks.size()), unit);
+    else if (pass_ == Pass::WeightGrad && !spill)  // the samples are the reduction: innermost, in one chain
       nest = (b_outer ? nb + " { " + na : na + " { " + nb) + " { " + ns + " { unit } } }";
     else
       nest = b_outer ? nb + " { " + ns + " { " + na + " { unit } } }" : ns + " { " + na + " { " + nb + " { unit } } }";
@@ -747,7 +841,10 @@ private:
                           keep_[op] ? fmt::format("resident ({} B, read once)", whole[op]) : std::string("in LRU blocks"));
     const std::string chains =
         longest > 1 ? fmt::format("; chains of up to {} units on one tile (partial sums stay in the PE array)", longest) : "";
-    mapping_ = fmt::format("{}: {}{}; global buffer: {}; estimated DRAM reads {} B", b_outer ? "b-outer" : "a-outer",
+    mapping_ = fmt::format("{}: {}{}; global buffer: {}; estimated DRAM reads {} B",
+                           tile_op >= 0 ? fmt::format("{}, tiles of {} {} blocks", b_outer ? "b-outer" : "a-outer", tile,
+                                                      kKindNames[kind_of(pass_, tile_op)])
+                                        : std::string(b_outer ? "b-outer" : "a-outer"),
                            nest, chains, kept, estimate);
   }
 
