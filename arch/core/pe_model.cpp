@@ -54,8 +54,8 @@ uint64_t PassPlan::serial_cycles() const {
 
 std::vector<ParamSpec> accelerator_params() {
   return {
-      ParamSpec::real("clock_ghz", "clock frequency; converts cycles to seconds in reports", 1.0, 0.0,
-                      100.0, true),
+      ParamSpec::real("clock_ghz", "clock frequency; converts cycles to seconds in reports", 1.0, 0.001,
+                      100.0),
       ParamSpec::integer("tiles", "number of PE-array tiles the controller spreads work units over",
                          1, 1, 4096),
   };

@@ -145,7 +145,7 @@ void Accelerator::control() {
       wait(sc_time::from_value(kCycle.value() * (end - begin)));
       add_run(r, plan, *in, in->samples, end - begin, totals);
     }
-    if (pe_->zero_gating())
+    if (pe_->zero_gating() && exploit_)  // gating zeros is exploiting sparsity: not on a sparsity-off baseline
       for (uint32_t n = in->sample; n < in->sample + in->samples; ++n) {
         PassInput one = *in;
         one.sample = n;

@@ -117,7 +117,11 @@ int run_command(const std::vector<std::string>& args) {
     o.baseline_sparsity = baseline_sparsity == "on";
   }
   if (vm.count("reference")) {
-    if (reference != "none") o.reference = sim::load_accelerator_config(reference);
+    if (reference != "none") {
+      o.reference = sim::load_accelerator_config(reference);
+      if (o.reference->reference)  // as the "reference" key refuses it: one rule whichever way it is named
+        throw InputError(reference, "/reference: a reference accelerator names no reference of its own");
+    }
   } else if (o.config.reference) {
     o.reference = *o.config.reference;
   }

@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <iostream>
@@ -24,7 +25,8 @@ namespace {
 
 constexpr const char* kSweepUsage =
     "usage: swatsim sweep expand SWEEP.json\n"
-    "       swatsim sweep run SWEEP.json --out DIR [--jobs N] [--shard I/N] [--retry-failed] [--progress]\n"
+    "       swatsim sweep run SWEEP.json --out DIR [--jobs N] [--shard I/N] [--retry-failed] [--task-timeout S]\n"
+    "                         [--progress]\n"
     "       swatsim sweep status DIR\n"
     "       swatsim sweep merge DIR... --out DIR\n"
     "       swatsim sweep slurm SWEEP.json --out DIR --shards N [--wait] [--sbatch-args \"...\"]\n\n"
@@ -48,8 +50,10 @@ std::string self_exe() {
 }
 
 void print_status(const sim::SweepStatus& st, std::ostream& out) {
-  out << fmt::format("{} tasks: {} done, {} failed, {} missing\n", st.tasks, st.done, st.failed, st.missing.size());
+  out << fmt::format("{} tasks: {} done, {} failed, {} running, {} missing\n", st.tasks, st.done, st.failed, st.running.size(),
+                     st.missing.size());
   for (const auto& [task, message] : st.failures) out << fmt::format("  failed  {}: {}\n", task, message);
+  for (size_t i = 0; i < st.running.size() && i < 20; ++i) out << "  running " << st.running[i] << "\n";
   for (size_t i = 0; i < st.missing.size() && i < 20; ++i) out << "  missing " << st.missing[i] << "\n";
   if (st.missing.size() > 20) out << fmt::format("  ... and {} more missing\n", st.missing.size() - 20);
 }
@@ -77,12 +81,15 @@ int run(const std::vector<std::string>& rest) {
   desc.add_options()("sweep", po::value(&sweep)->required(), "sweep file")(
       "out", po::value(&out)->required(), "output directory")("jobs", po::value(&jobs), "worker processes (default: the cores)")(
       "shard", po::value(&shard), "I/N: run the points p with p % N == I")("retry-failed", "rerun the failed tasks")(
-      "progress", "always show the progress bar (default: when stderr is a terminal)")("quiet,q", "no progress, no summary");
+      "progress", "always show the progress bar (default: when stderr is a terminal)")("quiet,q", "no progress, no summary")(
+      "task-timeout", po::value<std::string>(), "seconds a task may run; a task past it is killed and recorded as failed "
+                                               "(default: no limit)");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
   if (!parse_options(rest, desc, pos, vm, kSweepUsage)) return 0;
   sim::SweepRunSettings o;
+  if (vm.count("task-timeout")) o.task_timeout_s = double(parse_count(vm["task-timeout"].as<std::string>(), "--task-timeout", 1000000));
   o.out = out;
   o.jobs = vm.count("jobs") ? parse_count(jobs, "--jobs", 1024) : std::max(1u, std::thread::hardware_concurrency());
   if (vm.count("shard")) {
@@ -166,9 +173,13 @@ int slurm(const std::vector<std::string>& rest) {
   const uint32_t shards = parse_count(shards_text, "--shards", 100000);
   const uint32_t jobs = parse_count(jobs_text, "--jobs", 1024);
   const sim::Sweep s = sim::load_sweep(sweep);
-  sim::prepare_sweep_dir(s, out);
   std::error_code ec;
   const std::string dir = fs::absolute(out).lexically_normal().string();
+  // An #SBATCH directive is one line that sbatch splits at white space; quoting does not apply there.
+  if (std::any_of(dir.begin(), dir.end(), [](char c) { return (unsigned char)c <= 0x20 || c == 0x7f; }))
+    throw InputError(out, "--out: a Slurm output directory cannot contain white space or control characters "
+                          "(the batch script's #SBATCH --output directive could not hold it)");
+  sim::prepare_sweep_dir(s, out);
   const std::string sweep_abs = fs::absolute(sweep).lexically_normal().string();
   fs::create_directories(dir + "/slurm", ec);
   const std::string script = dir + "/slurm/sweep.sbatch";

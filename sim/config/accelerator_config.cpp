@@ -81,11 +81,11 @@ void bind_pe(const SlotInput& in, arch::AcceleratorConfig& c) {
 /// A hierarchy's `levels` (docs/memory.md, "Levels"): each level a registered type with its parameters.
 std::vector<arch::LevelConfig> bind_levels(const json& v, const Section& sec) {
   const std::string ptr = sec.pointer + "/levels";
-  constexpr size_t kMaxLevels = 16;
-  if (!v.is_array() || v.empty() || v.size() > kMaxLevels)
-    throw InputError(sec.file, fmt::format("{}: expected an array of 1 to {} levels (SRAM levels, outermost first, then a "
+  constexpr size_t kMinLevels = 3, kMaxLevels = 16;
+  if (!v.is_array() || v.size() < kMinLevels || v.size() > kMaxLevels)
+    throw InputError(sec.file, fmt::format("{}: expected an array of {} to {} levels (SRAM levels, outermost first, then a "
                                            "\"network\", then \"tile_buffers\"), got {}",
-                                           ptr, kMaxLevels, v.is_array() ? fmt::format("{} entries", v.size()) : type_name(v)));
+                                           ptr, kMinLevels, kMaxLevels, v.is_array() ? fmt::format("{} entries", v.size()) : type_name(v)));
   for (const arch::FlatLevelKey& k : arch::flat_level_keys())
     if (sec.value.contains(k.key))
       throw InputError(sec.file, fmt::format("{}/{}: not with \"levels\": give it as the \"{}\" level's \"{}\"", sec.pointer, k.key,
@@ -276,8 +276,11 @@ json inline_sections(const json& j, const std::string& file, const std::string& 
       *table = (p.is_absolute() ? p : fs::absolute(fs::path(dir.empty() ? "." : dir) / p)).lexically_normal().string();
     }
   }
-  if (auto it = out.find("reference"); it != out.end() && (it->is_string() || it->is_object()))
-    *it = to_json(bind_accelerator_config(resolve_section(*it, file, "/reference", dir).value, file, dir));
+  if (auto it = out.find("reference"); it != out.end() && (it->is_string() || it->is_object())) {
+    // A reference file's own paths resolve against its own directory.
+    const Section r = resolve_section(*it, file, "/reference", dir);
+    *it = to_json(bind_accelerator_config(r.value, r.file, r.dir));
+  }
   for (const auto& key : config_section_keys())
     if (auto it = out.find(key); it != out.end() && it->is_string()) {
       if (key == "energy") continue;

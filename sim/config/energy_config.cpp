@@ -20,11 +20,16 @@ using namespace binding;
 
 namespace {
 
-double positive(const json& v, const std::string& file, const std::string& ptr, bool allow_zero = false) {
-  if (!v.is_number() || v.get<double>() < 0 || (!allow_zero && v.get<double>() == 0) || !std::isfinite(v.get<double>()))
-    throw InputError(file, fmt::format("{}: expected a number {} 0, got {}", ptr, allow_zero ? ">=" : ">", type_name(v)));
+/// A number in [lo, hi]: every bound is a physical one (no node below 1 nm, no MAC above a
+/// microjoule), so that every energy derived from a table stays finite.
+double in_range(const json& v, const std::string& file, const std::string& ptr, double lo, double hi) {
+  if (!v.is_number() || !(v.get<double>() >= lo && v.get<double>() <= hi))
+    throw InputError(file, fmt::format("{}: expected a number in [{}, {}], got {}", ptr, lo, hi, type_name(v)));
   return v.get<double>();
 }
+constexpr double kMaxPj = 1e6;  // pJ per action: a microjoule
+double node(const json& v, const std::string& file, const std::string& ptr) { return in_range(v, file, ptr, 1, 1000); }
+double volts(const json& v, const std::string& file, const std::string& ptr) { return in_range(v, file, ptr, 0.1, 10); }
 std::string text(const json& v, const std::string& file, const std::string& ptr) {
   if (!v.is_string() || v.get<std::string>().empty())
     throw InputError(file, fmt::format("{}: expected a non-empty string, got {}", ptr, type_name(v)));
@@ -43,8 +48,8 @@ arch::EnergyTable bind_table(const json& j, const std::string& file) {
   only_keys(j, {"name", "node_nm", "voltage", "source", "actions"}, file, "");
   arch::EnergyTable t;
   t.name = text(j["name"], file, "/name");
-  t.node_nm = positive(j["node_nm"], file, "/node_nm");
-  t.voltage = positive(j["voltage"], file, "/voltage");
+  t.node_nm = node(j["node_nm"], file, "/node_nm");
+  t.voltage = volts(j["voltage"], file, "/voltage");
   text(j["source"], file, "/source");
   const json& a = j["actions"];
   if (!a.is_object()) throw InputError(file, fmt::format("/actions: expected an object, got {}", type_name(a)));
@@ -65,14 +70,14 @@ arch::EnergyTable bind_table(const json& j, const std::string& file) {
         const std::string pp = fmt::format("{}/points/{}", ptr, i);
         if (!pts[i].is_array() || pts[i].size() != 2)
           throw InputError(file, fmt::format("{}: expected [bytes, pJ], got {}", pp, type_name(pts[i])));
-        const double bytes = positive(pts[i][0], file, pp + "/0"), pj = positive(pts[i][1], file, pp + "/1");
+        const double bytes = in_range(pts[i][0], file, pp + "/0", 1, 1099511627776.0), pj = in_range(pts[i][1], file, pp + "/1", 1e-6, kMaxPj);
         if (!t.sram_points.empty() && bytes <= t.sram_points.back().first)
           throw InputError(file, fmt::format("{}/0: expected sizes in increasing order", pp));
         t.sram_points.emplace_back(bytes, pj);
       }
     } else {
       only_keys(e, {"value", "unit", "source"}, file, ptr);
-      t.actions[name] = arch::EnergyEntry{positive(e["value"], file, ptr + "/value", true), text(e["source"], file, ptr + "/source")};
+      t.actions[name] = arch::EnergyEntry{in_range(e["value"], file, ptr + "/value", 0, kMaxPj), text(e["source"], file, ptr + "/source")};
     }
     if (e["unit"] != "pJ") throw InputError(file, fmt::format("{}/unit: expected \"pJ\", got {}", ptr, type_name(e["unit"])));
   }
@@ -127,8 +132,8 @@ arch::EnergyTable bind_energy_section(const json& v, const std::string& file, co
       t.origin = ec ? path : abs.lexically_normal().string();
     }
   }
-  if (auto it = sec.find("node_nm"); it != sec.end()) t.target_node_nm = positive(*it, file, pointer + "/node_nm");
-  if (auto it = sec.find("voltage"); it != sec.end()) t.target_voltage = positive(*it, file, pointer + "/voltage");
+  if (auto it = sec.find("node_nm"); it != sec.end()) t.target_node_nm = node(*it, file, pointer + "/node_nm");
+  if (auto it = sec.find("voltage"); it != sec.end()) t.target_voltage = volts(*it, file, pointer + "/voltage");
   return t;
 }
 

@@ -38,7 +38,7 @@ struct Side {
     e.macs_dense = r.macs_dense;
     e.macs_issued = r.macs_issued;
     e.macs_nonzero = r.macs_nonzero;
-    e.zero_gating = pe->zero_gating();
+    e.zero_gating = exploit && pe->zero_gating();
     e.busy_cycles = r.busy_cycles;
     e.cycles = r.cycles;
     e.tiles = config.tiles;
@@ -97,7 +97,7 @@ namespace {
 /// figures and energy of both sides.
 arch::StatSet full_row_stats(const arch::JobResult& r, const arch::JobResult& b, const Side& acc, const Side& base) {
   arch::StatSet s = row_stats(r, b, acc.config.clock_ghz);
-  if (acc.pe->zero_gating())
+  if (acc.exploit && acc.pe->zero_gating())
     s.add("macs.nonzero", double(r.macs_nonzero), Unit::Macs,
           "MACs with both operands non-zero: what this zero-gated array multiplies (the rest of macs.issued is clocked)");
   const auto& defs = acc.memory->counter_defs();
@@ -319,7 +319,7 @@ void write_text(const Report& r, std::ostream& out) {
          "another row of its array worked (averaged over rows); tile-wait: cycles tiles idled while another tile\n"
          "still worked (summed over tiles); mem-stall: cycles tiles stalled on the memory system (summed over tiles);\n"
          "DRAM-MB: megabytes read from DRAM; uJ: energy in microjoules; E-eff: baseline energy / energy.\n"
-         "'-': not modelled by this memory type. Every statistic: --format json or csv.\n";
+         "'-': not modelled by this memory type. Every statistic, with unit and meaning: --out REPORT.json (or --csv).\n";
 }
 
 void write_mappings(const Report& r, std::ostream& out) {

@@ -1,5 +1,9 @@
 // Sweep directories: the result tables, status and merging of shard directories. Everything here
 // reads only the directory, so tables are the same whatever the jobs, shards or interruptions were.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -76,9 +80,19 @@ std::string csv_field(const std::string& v) {
 }
 std::string csv_value(const json& v) { return csv_field(v.is_string() ? v.get<std::string>() : v.dump()); }
 
+/// Whether a worker holds the task's log locked (spawn() in runner.cpp): it is running now.
+bool task_running(const std::string& dir, const std::string& task) {
+  const std::string log = L::log_file(dir, task);
+  const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return locked;
+}
+
 }  // namespace
 
-void write_sweep_tables(const std::string& dir) {
+uint64_t write_sweep_tables(const std::string& dir) {
   const json meta = read_meta(dir);
   const auto& axes = meta["axes"];
   const auto& traces = meta["traces"];
@@ -86,14 +100,32 @@ void write_sweep_tables(const std::string& dir) {
   // order they are first met (points with other memory or energy sections may report more).
   std::vector<std::string> stat_names;
   std::vector<std::pair<uint64_t, uint64_t>> tasks;  // (point index in meta, trace)
+  uint64_t rejected = 0;
   for (uint64_t i = 0; i < meta["points"].size(); ++i)
     for (uint64_t t = 0; t < traces.size(); ++t) {
-      const std::string file = L::task_file(dir, L::task_name(meta["points"][i]["id"].get<uint64_t>(), t));
-      if (!fs::exists(file)) continue;
+      const std::string name = L::task_name(meta["points"][i]["id"].get<uint64_t>(), t);
+      const std::string file = L::task_file(dir, name);
+      if (!L::task_done(dir, name)) continue;
+      json report;
+      try {
+        report = read_task(file);
+      } catch (const InputError& e) {
+        // One unusable report never stops the tables of the others: it becomes a failed task.
+        json f;
+        f["task"] = name;
+        f["point"] = meta["points"][i]["id"];
+        f["trace"] = traces[t];
+        f["status"] = "unusable report";
+        f["message"] = e.what();
+        write_file_atomically(L::failed_file(dir, name), [&](std::ostream& o) { o << f.dump(1) << "\n"; });
+        std::error_code ec;
+        fs::remove(file, ec);
+        ++rejected;
+        continue;
+      }
       tasks.emplace_back(i, t);
-      const json report = read_task(file);
-      for (const auto& [name, info] : report["stats"].items())
-        if (std::find(stat_names.begin(), stat_names.end(), name) == stat_names.end()) stat_names.push_back(name);
+      for (const auto& [stat, info] : report["stats"].items())
+        if (std::find(stat_names.begin(), stat_names.end(), stat) == stat_names.end()) stat_names.push_back(stat);
     }
   AtomicFile csv(dir + "/results.csv"), jsonl(dir + "/results.jsonl"), totals(dir + "/totals.csv");
   std::string h = "point,trace";
@@ -136,6 +168,7 @@ void write_sweep_tables(const std::string& dir) {
   csv.commit();
   jsonl.commit();
   totals.commit();
+  return rejected;
 }
 
 SweepStatus sweep_status(const std::string& dir) {
@@ -145,7 +178,7 @@ SweepStatus sweep_status(const std::string& dir) {
     for (uint64_t t = 0; t < meta["traces"].size(); ++t) {
       const std::string task = L::task_name(point["id"].get<uint64_t>(), t);
       ++st.tasks;
-      if (fs::exists(L::task_file(dir, task))) {
+      if (L::task_done(dir, task)) {
         ++st.done;
       } else if (fs::exists(L::failed_file(dir, task))) {
         ++st.failed;
@@ -154,6 +187,8 @@ SweepStatus sweep_status(const std::string& dir) {
           return f.is_object() && f.contains(key) && f[key].is_string() ? f[key].get<std::string>() : std::string("?");
         };
         st.failures.emplace_back(task, text("status") + ": " + text("message"));
+      } else if (task_running(dir, task)) {
+        st.running.push_back(task);
       } else {
         st.missing.push_back(task);
       }
@@ -173,13 +208,9 @@ SweepStatus merge_sweeps(const std::vector<std::string>& dirs, const std::string
                                       first["sweep_hash"].get<std::string>()));
   }
   std::error_code ec;
-  if (fs::exists(L::meta_file(out), ec)) {
-    if (read_meta(out)["sweep_hash"] != first["sweep_hash"])
-      throw InputError(out, "holds another sweep than the directories to merge");
-  }
-  for (const char* sub : {"", "/points", "/tasks", "/failed", "/logs"}) fs::create_directories(out + sub, ec);
-  if (!fs::exists(L::meta_file(out)))
-    write_file_atomically(L::meta_file(out), [&](std::ostream& o) { o << first.dump(1) << "\n"; });
+  // The same rule as `sweep run --out`: a directory holding another sweep, or anything that is not a
+  // sweep's (a user's results.csv), is never written into.
+  claim_sweep_dir(out, first);
   const fs::path out_canonical = fs::weakly_canonical(out, ec);
   for (const auto& d : dirs) {
     if (fs::weakly_canonical(d, ec) == out_canonical) continue;

@@ -1,16 +1,19 @@
 // Running a sweep: worker processes (a SystemC simulation cannot be restarted in one process), one
 // `swatsim run` per (point, trace), results written atomically, so that a killed sweep resumes.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -50,34 +53,52 @@ json sweep_meta(const Sweep& s) {
   return m;
 }
 
-/// Records this sweep in the directory, or checks that the directory holds this sweep.
-void claim(const Sweep& s, const std::string& out) {
-  const std::string meta = L::meta_file(out);
+}  // namespace
+
+void claim_sweep_dir(const std::string& out, const json& meta) {
+  const std::string meta_path = L::meta_file(out);
+  const std::string hash = meta["sweep_hash"].get<std::string>(), name = meta.value("name", std::string("?"));
   std::error_code ec;
-  if (fs::exists(meta, ec)) {
-    const json m = binding::read_json(meta);
-    const auto hash = m.is_object() ? m.find("sweep_hash") : m.end();
-    const std::string theirs = hash != m.end() && hash->is_string() ? hash->get<std::string>() : "?";
-    if (theirs != s.hash)
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw InputError(out, "is not a directory");
+  fs::create_directories(out, ec);
+  if (!fs::is_directory(out, ec)) throw InputError(out, "cannot create the sweep directory: " + ec.message());
+  // The check and the stamp under one lock: two sweeps started on one new directory at once cannot
+  // both find it free (the second finds the first's sweep.json and is refused).
+  const DirLock lock(out);
+  if (fs::exists(meta_path, ec)) {
+    const json m = binding::read_json(meta_path);
+    const auto theirs_it = m.is_object() ? m.find("sweep_hash") : m.end();
+    const std::string theirs = theirs_it != m.end() && theirs_it->is_string() ? theirs_it->get<std::string>() : "?";
+    if (theirs != hash)
       throw InputError(out, fmt::format("holds another sweep ('{}', hash {}); this is '{}' (hash {}): use another "
                                         "--out directory",
                                         m.is_object() && m.contains("name") && m["name"].is_string()
                                             ? m["name"].get<std::string>()
                                             : std::string("?"),
-                                        theirs, s.name, s.hash));
+                                        theirs, name, hash));
+    make_dirs(out);  // an interrupted first run may have left only sweep.json
     return;
   }
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw InputError(out, "is not a directory");
-  // Another directory's files are never mixed with a sweep's; a shard starting at the same moment
-  // may have created the layout and be writing sweep.json.
-  for (const auto& e : fs::directory_iterator(out, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name != "points" && name != "tasks" && name != "failed" && name != "logs" && name.rfind("sweep.json.tmp.", 0) != 0)
-      throw InputError(out, "is not empty and holds no sweep (no sweep.json): use a new or empty --out directory");
+  // Without sweep.json a directory is taken only empty: the layout's folders may exist, empty (an
+  // interrupted claim), but a task, point or log without the stamp that says whose it is (a killed
+  // or sharded run that lost sweep.json) is never adopted by another sweep.
+  std::vector<std::string> entries;  // sorted: the error names the same one on every file system
+  for (const auto& e : fs::directory_iterator(out, ec)) entries.push_back(e.path().filename().string());
+  std::sort(entries.begin(), entries.end());
+  for (const std::string& entry : entries) {
+    if (entry == L::kLockFile || entry.rfind("sweep.json.tmp.", 0) == 0) continue;
+    const bool layout = entry == "points" || entry == "tasks" || entry == "failed" || entry == "logs";
+    const fs::path path = fs::path(out) / entry;
+    if (layout && fs::is_directory(path, ec) && fs::is_empty(path, ec)) continue;
+    throw InputError(out, fmt::format("holds {} but no sweep.json (no stamp says which sweep it belongs to): use a new "
+                                      "or empty --out directory",
+                                      layout ? "results in " + entry + "/" : "'" + entry + "'"));
   }
+  write_file_atomically(meta_path, [&](std::ostream& o) { o << meta.dump(1) << "\n"; });
   make_dirs(out);
-  write_file_atomically(meta, [&](std::ostream& o) { o << sweep_meta(s).dump(1) << "\n"; });
 }
+
+namespace {
 
 struct Task {
   uint64_t point, trace;
@@ -119,11 +140,15 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const 
   args.push_back(nullptr);
   std::cout.flush();
   std::cerr.flush();
+  // The worker's stderr is its log, locked for as long as the worker lives: `sweep status` tells a
+  // running task from a missing one by that lock.
+  const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (err >= 0) (void)::flock(err, LOCK_EX);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+  if (pid > 0 && err >= 0) ::close(err);  // the worker's copy keeps the lock
   if (pid == 0) {
     const int null = ::open("/dev/null", O_RDWR);
-    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (null >= 0) {
       ::dup2(null, 0);
       ::dup2(null, 1);
@@ -148,9 +173,20 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const 
 
 }  // namespace
 
-void prepare_sweep_dir(const Sweep& s, const std::string& out) {
-  claim(s, out);
-  make_dirs(out);  // an interrupted first run may have left only sweep.json
+void prepare_sweep_dir(const Sweep& s, const std::string& out) { claim_sweep_dir(out, sweep_meta(s)); }
+
+DirLock::DirLock(const std::string& dir) {
+  const std::string path = dir + "/" + L::kLockFile;
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw InputError(path, std::string("cannot open the sweep directory's lock: ") + std::strerror(errno));
+  while (::flock(fd_, LOCK_EX) != 0)
+    if (errno != EINTR) {
+      ::close(fd_);
+      throw InputError(path, std::string("cannot lock the sweep directory: ") + std::strerror(errno));
+    }
+}
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
@@ -164,7 +200,7 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
     for (uint64_t t = 0; t < s.traces.size(); ++t) {
       Task task{p, t, L::task_name(p, t)};
       ++total;
-      if (fs::exists(L::task_file(o.out, task.name))) {
+      if (L::task_done(o.out, task.name)) {
         ++done;
         continue;
       }
@@ -182,7 +218,13 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
   // shard on another machine may be writing one right now into a shared directory.
   Progress bar(o.progress, total);
   bar.show(done, failed);
-  std::map<pid_t, Task> running;
+  using Clock = std::chrono::steady_clock;
+  struct Running {
+    Task task;
+    Clock::time_point start;
+    bool timed_out = false;
+  };
+  std::map<pid_t, Running> running;
   size_t next = 0;
   while (next < todo.size() || !running.empty()) {
     while (running.size() < o.jobs && next < todo.size()) {
@@ -190,19 +232,30 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
       std::vector<std::string> argv{o.swatsim, "run", "--arch", L::point_file(o.out, t.point), "--trace",
                                     s.trace_paths[t.trace], "--out", L::task_file(o.out, t.name), "-q"};
       for (const auto& a : s.run.run_args()) argv.push_back(a);
-      running.emplace(spawn(argv, L::log_file(o.out, t.name), o), t);
+      running.emplace(spawn(argv, L::log_file(o.out, t.name), o), Running{t, Clock::now()});
     }
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
+    // With a time limit, poll: a worker past it is killed (and reaped below as timed out).
+    const pid_t pid = ::waitpid(-1, &status, o.task_timeout_s > 0 ? WNOHANG : 0);
+    if (pid == 0) {
+      for (auto& [p, r] : running)
+        if (!r.timed_out && std::chrono::duration<double>(Clock::now() - r.start).count() > o.task_timeout_s) {
+          r.timed_out = true;
+          ::kill(p, SIGKILL);
+        }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
     if (pid < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));
     }
     auto it = running.find(pid);
     if (it == running.end()) continue;
-    const Task t = it->second;
+    const Task t = it->second.task;
+    const bool timed_out = it->second.timed_out;
     running.erase(it);
-    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(L::task_file(o.out, t.name));
+    const bool ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && L::task_done(o.out, t.name);
     if (ok) {
       ++done;
     } else {
@@ -211,14 +264,19 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
       f["task"] = t.name;
       f["point"] = t.point;
       f["trace"] = s.traces[t.trace];
-      f["status"] = WIFSIGNALED(status) ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
-                                        : fmt::format("exit {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-      f["message"] = last_line(L::log_file(o.out, t.name));
+      f["status"] = timed_out ? fmt::format("timed out after {} s (--task-timeout)", o.task_timeout_s)
+                    : WIFSIGNALED(status)
+                        ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
+                        : fmt::format("exit {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+      f["message"] = timed_out ? std::string("the worker ran past the time limit and was killed")
+                               : last_line(L::log_file(o.out, t.name));
+      std::error_code ec;
+      if (timed_out) fs::remove(L::task_file(o.out, t.name), ec);  // finished as it was killed: not a result
       write_file_atomically(L::failed_file(o.out, t.name), [&](std::ostream& out) { out << f.dump(1) << "\n"; });
     }
     bar.show(done, failed);
   }
-  if (o.shards == 1) write_sweep_tables(o.out);
+  if (o.shards == 1) failed += write_sweep_tables(o.out);
   return failed;
 }
 

@@ -78,6 +78,33 @@ std::string read_bytes(const std::string& path) {
   return ss.str();
 }
 
+/// Whether every array a pointer walks through has the element it names: nlohmann would pad an
+/// array with nulls up to any index (a billion of them for "/levels/1000000000"). Object keys may be
+/// new (an axis may add a key the base leaves at its default).
+bool array_indices_exist(const json& root, const std::string& pointer) {
+  const json* at = &root;
+  size_t pos = 1;
+  while (at && pos <= pointer.size()) {
+    const size_t end = std::min(pointer.find('/', pos), pointer.size());
+    std::string token = pointer.substr(pos, end - pos);
+    for (size_t i = 0; (i = token.find('~', i)) != std::string::npos; ++i)  // RFC 6901: ~1 is '/', ~0 is '~'
+      token.replace(i, 2, token.compare(i, 2, "~1") == 0 ? "/" : "~");
+    if (at->is_array()) {
+      if (token.empty() || token.size() > 9 || token.find_first_not_of("0123456789") != std::string::npos ||
+          (token.size() > 1 && token[0] == '0') || std::stoull(token) >= at->size())
+        return false;
+      at = &(*at)[std::stoull(token)];
+    } else if (at->is_object()) {
+      auto it = at->find(token);
+      at = it == at->end() ? nullptr : &*it;  // a new key: nothing below it to check
+    } else {
+      return true;  // a scalar on the way: json_pointer reports it
+    }
+    pos = end + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 json Sweep::point_config(uint64_t id) const {
@@ -94,6 +121,7 @@ json Sweep::point_config(uint64_t id) const {
       const auto& sections = config_section_keys();
       if (value.is_string() && std::find(sections.begin(), sections.end(), key) != sections.end())
         value = inline_sections(json{{key, value}}, file, dir)[key];
+      if (!array_indices_exist(config, pointers[i])) throw json::out_of_range::create(401, "index past the end", nullptr);
       config[ptr] = value;
     } catch (const json::exception&) {
       throw InputError(file, fmt::format("axis {}: {}: the pointer names no place in the config", pointers[i],
@@ -126,6 +154,10 @@ Sweep load_sweep(const std::string& path) {
   const json& name = need("name");
   if (!name.is_string() || name.get<std::string>().empty())
     throw InputError(path, fmt::format("/name: expected a non-empty string, got {}", type_name(name)));
+  // The name reaches file contents and a Slurm batch script's directives: one line of text.
+  const std::string& text = name.get_ref<const std::string&>();
+  if (text.size() > 200 || std::any_of(text.begin(), text.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; }))
+    throw InputError(path, "/name: expected at most 200 characters without control characters (newlines, tabs, escapes)");
   s.name = name.get<std::string>();
 
   // base: inline or a path, its own section paths resolved against its own file

@@ -438,6 +438,9 @@ TEST(Hierarchy, L2ServesWhatTheGlobalBufferEvicts) {
   f.add("flat", config(1, mem(nullptr), "ddr4-3200", pe));
   f.add("levels", config(1, mem(json::array({gbuf, rest[0], rest[1]})), "ddr4-3200", pe));
   f.add("l2", config(1, mem(json::array({l2, gbuf, rest[0], rest[1]})), "ddr4-3200", pe));
+  json automatic = mem(json::array({l2, gbuf, rest[0], rest[1]}));
+  automatic["loop_order"] = "auto";
+  f.add("l2auto", config(1, automatic, "ddr4-3200", pe));
   Driver d("d", f.ptrs, {&c.in});
   sc_core::sc_start();
   const double weights = 32 * 128 * 2, acts = 4 * 128 * 2;
@@ -460,6 +463,12 @@ TEST(Hierarchy, L2ServesWhatTheGlobalBufferEvicts) {
   EXPECT_EQ(counter(a, r, "l2.misses"), counter(a, r, "gbuf.misses") - counter(a, r, "l2.hits"));
   // The fewer DRAM reads make the pass no slower.
   EXPECT_LE(r.cycles, d.results[0][0].cycles);
+  // The mapper: both orders read DRAM alike (every fold and activation once); b-outer sends each fold
+  // out of the L2 once instead of once per sample, and wins the tie.
+  const Accelerator& b = *f.ptrs[3];
+  EXPECT_EQ(counter(b, d.results[3][0], "tiling.b_outer_jobs"), 1);
+  EXPECT_EQ(counter(b, d.results[3][0], "dram.read_bytes"), weights + acts);
+  EXPECT_EQ(counter(b, d.results[3][0], "l2.read_bytes.weight"), weights);
 }
 
 // When the batch's operands do not fit, the weight gradient may run sample by sample: dW's partial

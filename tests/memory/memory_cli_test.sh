@@ -174,6 +174,8 @@ for a, b in zip(dense["rows"], gated["rows"]):
     assert 0 < b["macs.nonzero"] < b["macs.dense"], (b["name"], b["macs.nonzero"], b["macs.dense"])
     assert abs(b["energy.mac_pj"] - 1.5 * b["macs.nonzero"]) <= 1e-9 * b["energy.mac_pj"], b["name"]
     assert "macs.nonzero" not in a
+    # the sparsity-off baseline does not gate: it multiplies what the ungated array does
+    assert "baseline.macs.nonzero" not in b and b["baseline.energy.mac_pj"] == a["energy.mac_pj"], b["name"]
 assert gated["total"]["energy.total_pj"] < dense["total"]["energy.total_pj"]
 PY
     ;;
@@ -400,6 +402,31 @@ PY
     expect_error "f.json: /reference/pe/rows: expected an integer in [1, 4096], got 0" config validate f.json
     echo '{"pe": {"type": "tensordash"}, "reference": {"pe": {"type": "dense-systolic"}, "reference": "f.json"}}' > g.json
     expect_error "g.json: /reference/reference: a reference accelerator names no reference of its own" config validate g.json
+    # the same rule for --reference
+    echo '{"pe": {"type": "dense-systolic"}, "reference": {"pe": {"type": "dense-systolic"}}}' > own.json
+    echo '{"pe": {"type": "tensordash"}}' > v.json
+    expect_error "own.json: /reference: a reference accelerator names no reference of its own" run --arch v.json --trace "$sample" --reference own.json
+    # levels: names whose statistics or energy rows would be another's
+    lv() { echo "{\"pe\": {\"type\": \"tensordash\"}, \"dram\": \"ddr4-3200\", \"memory\": {\"type\": \"hierarchy\", \"levels\": [$1, {\"type\": \"network\"}, {\"type\": \"tile_buffers\"${2:-}}]}}" > lv.json; }
+    for name in total mac leakage dram_io per_dense_mac idle_slots pe_control; do
+      lv "{\"type\": \"sram\", \"name\": \"$name\"}"
+      expect_error "lv.json: /memory/levels/0/name: \"$name\" would report its energy as energy.${name}_pj, which is taken" config validate lv.json
+    done
+    lv '{"type": "sram", "name": "x_buffers"}' ', "name": "x"'
+    expect_error "lv.json: /memory/levels/2/name: \"x\" would report its energy as energy.x_buffers_pj, which is taken" config validate lv.json
+    lv '{"type": "sram", "kib": 64}, {"type": "sram"}'
+    expect_error 'lv.json: /memory/levels/1/name: "gbuf" is levels/0'"'"'s name too (names are unique; an sram level'"'"'s name defaults to "gbuf": name the others)' config validate lv.json
+    lv '{"type": "sram", "name": "a\nb"}'
+    expect_error 'lv.json: /memory/levels/0/name: expected a lowercase word of at most 32 characters (a-z, 0-9, _; a letter first), got "a\x0ab"' config validate lv.json
+    lv '{"type": "sram", "name": "reference"}'
+    expect_error 'lv.json: /memory/levels/0/name: "reference" is taken' config validate lv.json
+    echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "levels": [{"type": "network"}, {"type": "tile_buffers"}]}, "dram": "hbm2"}' > lv.json
+    expect_error "lv.json: /memory/levels: expected an array of 3 to 16 levels" config validate lv.json
+    # energy tables whose values would make energies infinite
+    echo '{"pe": {"type": "tensordash"}, "energy": {"table": "45nm", "node_nm": 1e308}}' > en.json
+    expect_error "en.json: /energy/node_nm: expected a number in [1, 1000], got 1e+308" config validate en.json
+    echo '{"pe": {"type": "tensordash"}, "clock_ghz": 5e-324}' > ck.json
+    expect_error "ck.json: /clock_ghz: expected a number in [0.001, 100]" config validate ck.json
     ;;
   *) fail "unknown case" ;;
 esac

@@ -89,7 +89,7 @@ TEST(Config, ErrorsNameFileAndKeyPath) {
   check(R"({"pe": {"type": "warp-drive"}})",
         "/pe/type: expected one of dense-systolic, tensordash, two-sided, got \"warp-drive\"");
   check(R"({"pe": {"type": "tensordash"}, "tiles": 0})", "/tiles: expected an integer in [1, 4096], got 0");
-  check(R"({"pe": {"type": "tensordash"}, "clock_ghz": 0})", "/clock_ghz: expected a number in (0, 100], got 0");
+  check(R"({"pe": {"type": "tensordash"}, "clock_ghz": 0})", "/clock_ghz: expected a number in [0.001, 100], got 0");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hbm9"}})",
         "/memory/type: expected one of hierarchy, ideal, got \"hbm9\"");
   check(R"({"pe": {"type": "tensordash"}, "tile": 2})",
@@ -105,7 +105,7 @@ TEST(Config, ErrorsNameFileAndKeyPath) {
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": "ddr5"})",
         "/dram: expected a DRAM preset (ddr4-3200, hbm2) or a section file, got \"ddr5\" (neither)");
   check(R"({"pe": {"type": "tensordash"}, "energy": {"table": "45nm", "node_nm": 0}})",
-        "/energy/node_nm: expected a number > 0, got 0");
+        "/energy/node_nm: expected a number in [1, 1000], got 0");
   check(R"({"tiles": 2})", "/: missing key \"pe\" (the PE array: {\"type\": ..., ...})");
   check(R"({"pe": 5})", "/pe: expected an object or a path to a JSON file, got 5");
   check(R"([1, 2])", "expected a JSON object, got an array");

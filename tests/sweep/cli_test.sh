@@ -52,8 +52,22 @@ case $case in
     expect_error "overlap.json: axis /pe: overlaps axis /pe/lookahead (one sets a part of the other)" run overlap.json --out d7
     for d in d1 d2 d3 d4 d5 d6 d7; do [ ! -e $d ] || fail "$d was created"; done
     mkdir -p full && echo x > full/notes.txt
-    expect_error "full: is not empty and holds no sweep (no sweep.json): use a new or empty --out directory" run sweep.json --out full
+    expect_error "full: holds 'notes.txt' but no sweep.json (no stamp says which sweep it belongs to): use a new or empty --out directory" run sweep.json --out full
     [ "$(ls full)" = notes.txt ] || fail "a non-sweep directory was written into"
+    # An array index past the end names no place (never a billion padding nulls).
+    cat > lv.json <<'J'
+{"name": "lv", "pe": {"type": "tensordash"}, "dram": "ddr4-3200", "memory": {"type": "hierarchy",
+ "levels": [{"type": "sram"}, {"type": "network"}, {"type": "tile_buffers"}]}}
+J
+    for idx in 1000000000 3 01 -1; do
+      printf '{"name": "i", "base": "lv.json", "axes": [{"/memory/levels/%s/kib": [64]}], "traces": ["sample.swt"]}' $idx > idx.json
+      expect_error "idx.json: axis /memory/levels/$idx/kib: point 0 (/memory/levels/$idx/kib=64): the pointer names no place in the config" expand idx.json
+    done
+    # A base's reference file resolves its own paths against its own directory.
+    mkdir -p sub
+    printf '{"name": "r", "pe": {"type": "tensordash"}, "reference": "%s"}' "$src/configs/arch/dense-systolic-16x32x32-ddr4.json" > sub/ref-base.json
+    printf '{"name": "r", "base": "sub/ref-base.json", "axes": [{"/tiles": [1, 2]}], "traces": ["sample.swt"]}' > ref.json
+    "${cli[@]}" expand ref.json > /dev/null 2> err.txt || fail "reference beside the base: $(cat err.txt)"
     ;;
   resume-and-identity)  # a rerun does no work; a killed sweep resumes; jobs and shards give the same bytes
     "$swatsim" sweep run sweep.json --out one --jobs 1 -q
@@ -70,9 +84,9 @@ case $case in
     for s in 0 1 2; do "$swatsim" sweep run sweep.json --out shard$s --shard $s/3 --jobs 1 -q; done
     [ ! -e shard0/results.csv ] || fail "a shard wrote tables"
     set +e; "$swatsim" sweep merge shard0 shard1 --out partial > partial.txt; rc=$?; set -e
-    [ $rc -eq 1 ] && grep -q "24 tasks: 16 done, 0 failed, 8 missing" partial.txt || fail "partial merge: $(cat partial.txt)"
+    [ $rc -eq 1 ] && grep -q "24 tasks: 16 done, 0 failed, 0 running, 8 missing" partial.txt || fail "partial merge: $(cat partial.txt)"
     "$swatsim" sweep merge shard0 shard1 shard2 --out merged > merge.txt || fail "merge: $(cat merge.txt)"
-    grep -q "24 tasks: 24 done, 0 failed, 0 missing" merge.txt || fail "merge: $(cat merge.txt)"
+    grep -q "24 tasks: 24 done, 0 failed, 0 running, 0 missing" merge.txt || fail "merge: $(cat merge.txt)"
     # two shards started together into one directory (as a Slurm array does), then the tables
     "$swatsim" sweep run sweep.json --out shared --shard 0/2 --jobs 1 -q & p0=$!
     sleep 0.1; "$swatsim" sweep run sweep.json --out shared --shard 1/2 --jobs 1 -q || fail "shard 1 of a shared directory"
@@ -83,7 +97,7 @@ case $case in
     for i in $(seq 1 200); do [ "$(ls killed/tasks 2>/dev/null | grep -c json || true)" -ge 5 ] && break; sleep 0.02; done
     kill -9 "$(cat pid)" 2>/dev/null || true; wait || true
     set +e; "$swatsim" sweep status killed > st.txt; rc=$?; set -e
-    [ $rc -eq 1 ] && grep -q "24 tasks: [0-9]* done, 0 failed, [1-9][0-9]* missing" st.txt || fail "not killed half way: $(cat st.txt)"
+    [ $rc -eq 1 ] && grep -q "24 tasks: [0-9]* done, 0 failed, [0-9]* running, [1-9][0-9]* missing" st.txt || fail "not killed half way: $(cat st.txt)"
     "$swatsim" sweep run sweep.json --out killed --jobs 2 -q
     for d in two merged killed shared; do
       for f in results.csv results.jsonl totals.csv; do cmp one/$f $d/$f || fail "$d/$f differs"; done
@@ -97,7 +111,7 @@ case $case in
     [ "$(ls d/failed | wc -l)" -eq 12 ] || fail "failed: $(ls d/failed | wc -l)"
     set +e; "$swatsim" sweep status d > st.txt; rc=$?; set -e
     [ $rc -eq 1 ] || fail "status exit $rc"
-    grep -q "24 tasks: 12 done, 12 failed, 0 missing" st.txt || fail "status: $(cat st.txt)"
+    grep -q "24 tasks: 12 done, 12 failed, 0 running, 0 missing" st.txt || fail "status: $(cat st.txt)"
     grep -q "failed  p000000-t001: exit 2: swatsim run: error: .*sample2.swt" st.txt || fail "message: $(cat st.txt)"
     set +e; "$swatsim" sweep run sweep.json --out d --jobs 2 -q; rc=$?; set -e
     [ $rc -eq 1 ] && [ "$(ls d/failed | wc -l)" -eq 12 ] || fail "failed tasks are not rerun without --retry-failed"
@@ -122,15 +136,104 @@ case $case in
   corrupt-directory)  # damaged files in a sweep directory are errors naming them, never crashes
     "$swatsim" sweep run sweep.json --out d --jobs 2 -q
     cp -r d e
+    # An unusable report never stops the tables of the others: it becomes a failed task, retried later.
     echo '{}' > d/tasks/p000000-t000.json
-    expect_error "d/tasks/p000000-t000.json: /stats: expected an object (not a swatsim run report)" merge d --out d
-    echo '{"stats": {}, "rows": [{}], "total": {"pass": "all"}}' > d/tasks/p000000-t000.json
-    expect_error "d/tasks/p000000-t000.json: /rows/0/pass: expected a string (not a swatsim run report)" merge d --out d
+    echo '{"stats": {"cycles": {}}, "rows": [], "total": {"pass": "all", "cycles": null}}' > d/tasks/p000001-t000.json
+    set +e; "$swatsim" sweep merge d --out d > st.txt; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "merge with unusable reports: exit $rc"
+    grep -q "24 tasks: 22 done, 2 failed" st.txt || fail "merge status: $(cat st.txt)"
+    grep -q "failed  p000000-t000: unusable report: .*p000000-t000.json: /stats: expected an object (not a swatsim run report)" st.txt ||
+      fail "unusable report message: $(cat st.txt)"
+    grep -q "failed  p000001-t000: unusable report: .*/total/cycles: expected a number" st.txt || fail "null stat: $(cat st.txt)"
+    [ "$(wc -l < d/totals.csv)" -eq 23 ] || fail "tables of the other 22 tasks: $(wc -l < d/totals.csv) lines"
+    "$swatsim" sweep run sweep.json --out d --jobs 2 --retry-failed -q
+    [ "$(ls d/tasks | wc -l)" -eq 24 ] && [ "$(wc -l < d/totals.csv)" -eq 25 ] || fail "retry of unusable reports"
+    # An empty task file is not a result: not done, and a rerun makes it.
+    : > d/tasks/p000002-t001.json
+    set +e; "$swatsim" sweep status d > st.txt; rc=$?; set -e
+    [ $rc -eq 1 ] && grep -q "23 done, 0 failed, 0 running, 1 missing" st.txt || fail "empty task file: $(cat st.txt)"
+    "$swatsim" sweep run sweep.json --out d --jobs 2 -q
+    [ -s d/tasks/p000002-t001.json ] || fail "empty task file not redone"
     echo '[1]' > e/failed/p000001-t000.json; rm e/tasks/p000001-t000.json
     set +e; "$swatsim" sweep status e > st.txt; rc=$?; set -e
     [ $rc -eq 1 ] && grep -q "failed  p000001-t000: ?: ?" st.txt || fail "status: $(cat st.txt)"
     sed -i 's/"points": \[/"points": 5, "x": [/' e/sweep.json
     expect_error "e/sweep.json: /points: expected an array" status e
+    ;;
+  directory-identity)  # a sweep directory belongs to one sweep
+    sed 's/"small"/"other"/' sweep.json > other.json
+    # Two different sweeps started on one new directory at once: exactly one takes it.
+    for i in 1 2 3; do
+      rm -rf race
+      set +e
+      "$swatsim" sweep run sweep.json --out race --jobs 1 -q 2> a.err & pa=$!
+      "$swatsim" sweep run other.json --out race --jobs 1 -q 2> b.err & pb=$!
+      wait $pa; ra=$?; wait $pb; rb=$?
+      set -e
+      [ $((ra + rb)) -eq 2 ] && { [ $ra -eq 2 ] || [ $rb -eq 2 ]; } || fail "race $i: exits $ra and $rb"
+      grep -q "race: holds another sweep" a.err b.err || fail "race $i: $(cat a.err b.err)"
+      winner=$([ $ra -eq 0 ] && echo small || echo other)
+      grep -q "\"name\": \"$winner\"" race/sweep.json || fail "race $i: sweep.json is not the winner's"
+      [ "$(ls race/tasks | wc -l)" -eq 24 ] && [ "$(ls race/failed | wc -l)" -eq 0 ] || fail "race $i: tasks"
+      for t in race/tasks/*.json; do
+        # Every report is the winner's point: its config equals the point file.
+        p=$(basename "$t" .json); p=${p%-t*}
+        /usr/bin/python3 -c "import json,sys; r=json.load(open('$t')); pt=json.load(open('race/points/$p.json')); sys.exit(r['config']['pe']!=pt['pe'])" ||
+          fail "race $i: $t is not its point's report"
+      done
+    done
+    # A directory with task results but no sweep.json (a shard that lost it) is adopted by no sweep.
+    "$swatsim" sweep run sweep.json --out d --shard 0/2 --jobs 2 -q
+    rm d/sweep.json
+    expect_error "d: holds results in logs/ but no sweep.json (no stamp says which sweep it belongs to)" run other.json --out d
+    expect_error "d: holds results in logs/ but no sweep.json" run sweep.json --out d
+    [ "$(ls d/tasks | wc -l)" -eq 12 ] || fail "the refused runs touched d/tasks"
+    # merge never writes into a directory that is not a sweep's.
+    "$swatsim" sweep run sweep.json --out e --jobs 2 -q
+    mkdir u; echo "mine" > u/results.csv
+    expect_error "u: holds 'results.csv' but no sweep.json" merge e --out u
+    [ "$(cat u/results.csv)" = mine ] || fail "merge overwrote u/results.csv"
+    "$swatsim" sweep merge e --out f > /dev/null
+    cmp e/results.csv f/results.csv || fail "merge into a new directory"
+    # A name that would end a Slurm directive line.
+    printf '{"name": "x\\nrm -rf /", "base": "td.json", "axes": [{"/tiles": [1]}], "traces": ["sample.swt"]}' > evil.json
+    expect_error "evil.json: /name: expected at most 200 characters without control characters" expand evil.json
+    expect_error "a Slurm output directory cannot contain white space" slurm sweep.json --out "dir with space" --shards 2
+    [ ! -e "dir with space" ] || fail "slurm created the refused directory"
+    ;;
+  task-timeout)  # a task past --task-timeout is killed and recorded as failed; status shows running tasks
+    "$swatsim" trace synth --model resnet50-imagenet --samples 2 --sparsity 0.8 -o r50.swt > /dev/null
+    # A few seconds a task: the published TensorDash design with DDR4 on the cycle engine.
+    /usr/bin/python3 - "$src/configs/arch/tensordash-micro2020-ddr4.json" <<'PY'
+import json, os, sys
+c = json.load(open(sys.argv[1]))
+here = os.path.dirname(sys.argv[1])
+c["memory"] = os.path.join(here, c["memory"])
+c["reference"] = os.path.join(here, c["reference"])
+c["dram"]["engine"] = "cycle"
+json.dump(c, open("slow-base.json", "w"))
+PY
+    cat > slow.json <<'J'
+{"name": "slow", "base": "slow-base.json", "axes": [{"/tiles": [16, 8]}], "traces": ["r50.swt"]}
+J
+    set +e; "$swatsim" sweep run slow.json --out s --jobs 2 --task-timeout 1 -q; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "timeout: exit $rc"
+    set +e; "$swatsim" sweep status s > st.txt; set -e
+    grep -q "2 tasks: 0 done, 2 failed, 0 running, 0 missing" st.txt || fail "timeout status: $(cat st.txt)"
+    grep -q "failed  p000000-t000: timed out after 1 s (--task-timeout)" st.txt || fail "timeout message: $(cat st.txt)"
+    # While a worker runs, status says so.
+    "$swatsim" sweep run slow.json --out s --jobs 1 --retry-failed -q & pid=$!
+    seen=0
+    for _ in $(seq 100); do
+      set +e; "$swatsim" sweep status s > st.txt; set -e
+      if grep -q "1 running" st.txt && grep -q "running p000000-t000" st.txt; then seen=1; break; fi
+      sleep 0.1
+    done
+    pkill -P $pid 2> /dev/null || true
+    kill $pid 2> /dev/null || true
+    wait $pid 2> /dev/null || true
+    [ $seen -eq 1 ] || fail "status never showed the running task: $(cat st.txt)"
+    expect_error "--task-timeout: expected" run slow.json --out s --task-timeout x
     ;;
   *) fail "unknown case" ;;
 esac

@@ -24,7 +24,7 @@ t0=$(date +%s%N)
 slurm_start "$work/cluster"
 echo "cluster up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 "$swatsim" sweep slurm sweep.json --out viaslurm --shards 3 --wait > slurm.txt || fail "sweep slurm: $(cat slurm.txt)"
-grep -q "6 tasks: 6 done, 0 failed, 0 missing" slurm.txt || fail "status: $(cat slurm.txt)"
+grep -q "6 tasks: 6 done, 0 failed, 0 running, 0 missing" slurm.txt || fail "status: $(cat slurm.txt)"
 grep -q -- "--array=0-2" viaslurm/slurm/sweep.sbatch || fail "script: $(cat viaslurm/slurm/sweep.sbatch)"
 [ "$(ls viaslurm/slurm/task-*.out | wc -l)" -eq 3 ] || fail "array task logs: $(ls viaslurm/slurm)"
 for f in results.csv results.jsonl totals.csv; do cmp local/$f viaslurm/$f || fail "$f differs from the local run"; done
@@ -33,7 +33,7 @@ head -c 1000 sample.swt > broken.swt
 sed 's/"sample.swt"/"sample.swt", "broken.swt"/' sweep.json > broken.json
 set +e; "$swatsim" sweep slurm broken.json --out withfailures --shards 2 --wait > failures.txt; rc=$?; set -e
 [ $rc -eq 1 ] || fail "exit $rc with failed tasks: $(cat failures.txt)"
-grep -q "12 tasks: 6 done, 6 failed, 0 missing" failures.txt || fail "status: $(cat failures.txt)"
+grep -q "12 tasks: 6 done, 6 failed, 0 running, 0 missing" failures.txt || fail "status: $(cat failures.txt)"
 [ "$(wc -l < withfailures/totals.csv)" -eq 7 ] || fail "tables of the finished tasks"
 # without --wait: submitted, the job id printed
 "$swatsim" sweep slurm sweep.json --out later --shards 2 > submit.txt

@@ -247,7 +247,7 @@ public:
     double fixed_pj = 0;  // MACs: the same for every candidate, but part of the energy an EDP multiplies
     if (priced)
       for (const auto& u : plan.units) fixed_pj += double(u.macs_effectual) * prices_.mac;
-    Cost best_cost{1e300, ~uint64_t(0)};
+    Cost best_cost{1e300, ~uint64_t(0), ~uint64_t(0)};
     Traffic best_traffic;
     Candidate best = candidates.front();
     // A candidate's lower bound: the DRAM reads it must make (each candidate's cost grows with every term).
@@ -260,7 +260,7 @@ public:
     auto consider = [&](const Candidate& c, bool must_cut_dram) {
       const Order& o = orders[c.order];
       if (!(lower_bound(c) < best_cost)) return;
-      Traffic t = memory_traffic(o.s.units, c.keep, whole);
+      Traffic t = memory_traffic(o.s, c.keep, whole);
       t.dram_moved = t.dram_reads + 2 * o.partial;
       t.dram_reads += o.partial;
       if (!(cost_of(t, compute, fixed_pj) < best_cost) || (must_cut_dram && t.dram_moved >= best_traffic.dram_moved)) return;
@@ -719,11 +719,14 @@ private:
     uint64_t network = 0;             // bytes the innermost SRAM sends to the tiles
     bool network_known = false;
   };
-  /// A candidate's cost by the objective; ties by DRAM bytes moved.
+  /// A candidate's cost by the objective; ties by DRAM bytes moved, then by the bytes the outer SRAM
+  /// levels send inward (with an L2 two orders often read DRAM alike while one re-sends far more).
   struct Cost {
     double value = 0;
-    uint64_t bytes = 0;
-    bool operator<(const Cost& o) const { return value < o.value || (value == o.value && bytes < o.bytes); }
+    uint64_t bytes = 0, onchip = 0;
+    bool operator<(const Cost& o) const {
+      return std::tie(value, bytes, onchip) < std::tie(o.value, o.bytes, o.onchip);
+    }
   };
   double net_width() const { return double(std::min(srams_.back()->width(), noc_->width)); }
   /// The memory time: the longest of the DRAM bytes at peak, each outer SRAM level's sends at its
@@ -745,21 +748,25 @@ private:
     return e + double(t.network) * (double(noc_->hops) * prices_.hop + prices_.tile_operand);
   }
   Cost cost_of(const Traffic& t, double compute, double fixed_pj) const {
+    uint64_t onchip = 0;
+    for (size_t l = 0; l + 1 < t.out.size(); ++l) onchip += t.out[l];
     switch (objective_) {
-      case Objective::DramBytes: return {0.0, t.dram_moved};
-      case Objective::Cycles: return {std::max(compute, memory_time(t)), t.dram_moved};
-      case Objective::Energy: return {movement_pj(t), t.dram_moved};
+      case Objective::DramBytes: return {0.0, t.dram_moved, onchip};
+      case Objective::Cycles: return {std::max(compute, memory_time(t)), t.dram_moved, onchip};
+      case Objective::Energy: return {movement_pj(t), t.dram_moved, onchip};
       case Objective::Edp: break;
     }
     const double time = std::max(compute, memory_time(t));
-    return {(fixed_pj + movement_pj(t) + prices_.leak_per_cycle * time) * time, t.dram_moved};
+    return {(fixed_pj + movement_pj(t) + prices_.leak_per_cycle * time) * time, t.dram_moved, onchip};
   }
 
-  /// Bytes a unit order moves between DRAM and the SRAM levels (an LRU at each, no timing) when the
+  /// Bytes a schedule moves between DRAM and the SRAM levels (an LRU at each, no timing) when the
   /// operands marked in `keep` are resident in the global buffer (their tensors, `whole[op]` bytes,
   /// read once): a block the global buffer lacks comes from the nearest level out that holds it (or
-  /// DRAM) through every level in between, and each of those keeps it.
-  Traffic memory_traffic(const std::vector<uint32_t>& order, const bool keep[2], const uint64_t whole[2]) {
+  /// DRAM) through every level in between, and each of those keeps it. As in the timed model, a block
+  /// its tile still holds (the current and, with double buffering, the previous one of its operand)
+  /// asks no buffer; chains go to the tiles in turn, as network_traffic assumes.
+  Traffic memory_traffic(const UnitSchedule& s, const bool keep[2], const uint64_t whole[2]) {
     const size_t levels = srams_.size(), inner = levels - 1;
     const uint64_t kept = (keep[0] ? whole[0] : 0) + (keep[1] ? whole[1] : 0);
     Traffic t;
@@ -770,11 +777,21 @@ private:
     if (keep[0] && keep[1]) return t;
     estimate_lru_.resize(levels);
     for (size_t l = 0; l < levels; ++l) estimate_lru_[l].reset(srams_[l]->bytes() - (l == inner ? kept : 0), id_bytes_);
-    for (uint32_t u : order)
+    const size_t tiles = std::max<size_t>(1, tiles_.size()), hold = double_ ? 2 : 1;
+    estimate_held_.assign(tiles, {});
+    for (size_t c = 0; c < s.chains(); ++c)
+      for (size_t i = s.chain_begin[c]; i < s.chain_end(c); ++i)
       for (int op = 0; op < 2; ++op) {
-        const uint32_t id = block_id_[u * 2 + op];
+        const uint32_t id = block_id_[size_t(s.units[i]) * 2 + op];
         const uint64_t b = id_bytes_[id];
-        if (keep[op] || b == 0 || estimate_lru_[inner].touch(id)) continue;
+        if (keep[op] || b == 0) continue;
+        auto& held = estimate_held_[c % tiles][op];
+        if (std::find(held.begin(), held.end(), id) != held.end()) continue;
+        if (b <= chunk_budget_bytes()) {
+          if (held.size() >= hold) held.erase(held.begin());
+          held.push_back(id);
+        }
+        if (estimate_lru_[inner].touch(id)) continue;
         size_t from = inner;  // the level holding it (levels: DRAM)
         while (from-- > 0)
           if (estimate_lru_[from].touch(id)) break;
@@ -967,6 +984,7 @@ private:
     std::vector<double> sram;  // per SRAM level, pJ per byte
   } prices_;
   std::vector<BlockLru> estimate_lru_;  // the mapper's LRUs, one per SRAM level (kept for their storage)
+  std::vector<std::array<std::vector<uint32_t>, 2>> estimate_held_;  // the mapper's view of what each tile holds
   std::vector<TileState> tiles_;
   // the current job
   PrefixScratch prefix_scratch_;
@@ -992,5 +1010,6 @@ private:
 }  // namespace
 SWATSIM_REGISTER_MEMORY(Hierarchy, "hierarchy",
                         "global buffer, per-tile operand buffers, a network and DRAM (the config's dram section); "
-                        "operands in compressed formats from their real masks (docs/memory.md)");
+                        "operands in compressed formats from their real masks; besides these keys a \"levels\" array (types "
+                        "under memory_levels) may list the levels instead of the flat keys, e.g. with an L2 (docs/memory.md)");
 }  // namespace swatsim::arch

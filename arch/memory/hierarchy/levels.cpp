@@ -76,7 +76,8 @@ SramLevel::SramLevel(const ParamSet& p)
 
 std::vector<ParamSpec> SramLevel::params() {
   return {
-      ParamSpec::text("name", "the level's name: its statistics are <name>.*, its energy energy.<name>_pj", "gbuf"),
+      ParamSpec::text("name", "the level's name, a lowercase word (a-z, 0-9, _), unique: its statistics are <name>.*, its "
+                      "energy energy.<name>_pj", "gbuf"),
       ParamSpec::integer("kib", "capacity, KiB (shared by the tiles)", 2048, 1, 1 << 22),
       ParamSpec::integer("banks", "banks", 16, 1, 1024),
       ParamSpec::integer("bank_bytes", "bytes per cycle one bank reads or writes", 32, 1, 4096),
@@ -117,7 +118,8 @@ NetworkLevel::NetworkLevel(const ParamSet& p)
 
 std::vector<ParamSpec> NetworkLevel::params() {
   return {
-      ParamSpec::text("name", "the level's name: its statistics are <name>.*, its energy energy.<name>_pj", "noc"),
+      ParamSpec::text("name", "the level's name, a lowercase word (a-z, 0-9, _), unique: its statistics are <name>.*, its "
+                      "energy energy.<name>_pj", "noc"),
       ParamSpec::integer("bytes_per_cycle", "width from the global buffer to the tiles, bytes per cycle", 256, 1, 1 << 20),
       ParamSpec::integer("hops", "hops from the global buffer to a tile (energy per byte per hop)", 2, 1, 64),
       ParamSpec::integer("hop_cycles", "latency of one hop, cycles", 1, 0, 1024),
@@ -152,7 +154,8 @@ TileBuffers::TileBuffers(const ParamSet& p)
 
 std::vector<ParamSpec> TileBuffers::params() {
   return {
-      ParamSpec::text("name", "the level's name: its statistics are <name>.*, its energy energy.<name>_buffers_pj", "tile"),
+      ParamSpec::text("name", "the level's name, a lowercase word (a-z, 0-9, _), unique: its statistics are <name>.*, its "
+                      "energy energy.<name>_buffers_pj", "tile"),
       ParamSpec::integer("operand_kib", "capacity of each tile operand buffer (scheduled, dense), KiB", 64, 1, 1 << 20),
       ParamSpec::integer("output_kib", "capacity of each tile output buffer, KiB", 32, 1, 1 << 20),
       ParamSpec::integer("bytes_per_cycle", "bytes per cycle each tile operand buffer feeds its PE array", 512, 1, 1 << 20),
@@ -226,7 +229,7 @@ std::vector<LevelConfig> levels_from_flat(const ParamSet& hierarchy) {
 
 void check_levels(const std::vector<LevelConfig>& levels) {
   static const std::vector<std::string> reserved = {"dram",  "stall", "tiling",   "energy", "roofline", "macs",
-                                                    "tiles", "pe",    "baseline", "reference"};
+                                                    "tiles", "pe",    "baseline", "reference"};  // statistics' prefixes
   const std::string form = "SRAM levels (outermost first), then one \"network\", then one \"tile_buffers\"";
   size_t i = 0;
   while (i < levels.size() && levels[i].type == "sram") ++i;
@@ -239,19 +242,35 @@ void check_levels(const std::vector<LevelConfig>& levels) {
                                             i + 1 < levels.size() ? "/type" : "", form));
   if (i + 2 < levels.size())
     throw std::invalid_argument(fmt::format("levels/{}: nothing comes after the \"tile_buffers\" level (the levels are {})", i + 2, form));
-  std::vector<std::string> seen;
+  // Each level's energy row is energy.<name>_pj (tile buffers: energy.<name>_buffers_pj): it may be
+  // neither another level's nor one the energy model reports itself.
+  static const std::vector<std::string> energy_rows = {"mac",   "idle_slots", "pe_control",        "leakage",      "total",
+                                                       "dram",  "dram_io",    "per_effectual_mac", "per_dense_mac"};
+  std::vector<std::string> seen, rows;
   for (size_t l = 0; l < levels.size(); ++l) {
     const std::string& name = levels[l].params.get_text("name");
     const bool word = !name.empty() && name.size() <= 32 && name[0] >= 'a' && name[0] <= 'z' &&
                       std::all_of(name.begin(), name.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
-    if (!word)
+    if (!word) {
+      std::string shown;  // printable: an error is one line
+      for (char ch : name.substr(0, 40)) shown += (unsigned char)ch < 0x20 || ch == 0x7f ? fmt::format("\\x{:02x}", (unsigned char)ch) : std::string(1, ch);
       throw std::invalid_argument(fmt::format("levels/{}/name: expected a lowercase word of at most 32 characters (a-z, 0-9, _; "
-                                              "a letter first), got \"{}\"", l, name.substr(0, 40)));
-    if (std::find(reserved.begin(), reserved.end(), name) != reserved.end() ||
-        std::find(seen.begin(), seen.end(), name) != seen.end())
-      throw std::invalid_argument(fmt::format("levels/{}/name: \"{}\" is taken (names are unique and not one of {})", l, name,
-                                              fmt::join(reserved, ", ")));
+                                              "a letter first), got \"{}\"", l, shown));
+    }
+    if (std::find(reserved.begin(), reserved.end(), name) != reserved.end())
+      throw std::invalid_argument(fmt::format("levels/{}/name: \"{}\" is taken (not one of {})", l, name, fmt::join(reserved, ", ")));
+    if (auto it = std::find(seen.begin(), seen.end(), name); it != seen.end())
+      throw std::invalid_argument(fmt::format("levels/{}/name: \"{}\" is levels/{}'s name too (names are unique; an sram level's "
+                                              "name defaults to \"gbuf\": name the others)",
+                                              l, name, it - seen.begin()));
+    const std::string row = levels[l].type == "tile_buffers" ? name + "_buffers" : name;
+    if (std::find(energy_rows.begin(), energy_rows.end(), row) != energy_rows.end() ||
+        std::find(rows.begin(), rows.end(), row) != rows.end())
+      throw std::invalid_argument(fmt::format("levels/{}/name: \"{}\" would report its energy as energy.{}_pj, which is taken "
+                                              "(the energy model's rows: {}; and the other levels')",
+                                              l, name, row, fmt::join(energy_rows, ", ")));
     seen.push_back(name);
+    rows.push_back(row);
   }
 }
 

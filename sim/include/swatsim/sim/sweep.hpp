@@ -66,6 +66,7 @@ struct SweepRunSettings {
   uint32_t shard = 0, shards = 1;  ///< this run does the points p with p % shards == shard
   bool retry_failed = false;
   bool progress = false;
+  double task_timeout_s = 0;  ///< a worker running longer is killed and its task recorded as failed (0: no limit)
   std::string swatsim;  ///< the swatsim binary the workers exec (argv[0] of their command line)
   /// If set, a worker is a fork of this process that calls it with the `swatsim run ...` command
   /// line (without argv[0]) instead of exec'ing the binary: no program loading per task.
@@ -84,11 +85,14 @@ uint64_t run_sweep(const Sweep& sweep, const SweepRunSettings& settings);
 struct SweepStatus {
   uint64_t tasks = 0, done = 0, failed = 0;
   std::vector<std::pair<std::string, std::string>> failures;  ///< (task, message)
-  std::vector<std::string> missing;                            ///< tasks neither done nor failed
+  std::vector<std::string> running;                            ///< tasks a worker is running now (holds its log's lock)
+  std::vector<std::string> missing;                            ///< tasks neither done, failed nor running
 };
 SweepStatus sweep_status(const std::string& dir);
-/// Writes results.csv, results.jsonl and totals.csv of a sweep directory from its task files.
-void write_sweep_tables(const std::string& dir);
+/// Writes results.csv, results.jsonl and totals.csv of a sweep directory from its task files. A task
+/// file that is not a usable report (damaged, or holding a non-number) is moved out of the tables:
+/// recorded as failed with the reason (retried by --retry-failed); returns how many were.
+uint64_t write_sweep_tables(const std::string& dir);
 /// Joins shard directories of one sweep into `out` (which may be one of them or new).
 SweepStatus merge_sweeps(const std::vector<std::string>& dirs, const std::string& out);
 
