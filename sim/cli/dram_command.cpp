@@ -176,7 +176,8 @@ int dram_command(const std::vector<std::string>& args) {
   po::options_description desc("options");
   std::string dram_path, trace, out, commands, per_cycle_text = "1";
   desc.add_options()
-      ("dram", po::value(&dram_path)->required(), "DRAM config (JSON): a preset and overrides, or a full set")
+      ("dram", po::value(&dram_path)->required(),
+       "DRAM config (JSON): a preset and overrides, or a full set; or a preset's name (ddr4-3200, hbm2)")
       ("trace", po::value(&trace)->required(), "request trace: 'ADDRESS READ|WRITE CYCLE' per line")
       ("out", po::value(&out), "write the JSON report here")
       ("issue-per-cycle", po::value(&per_cycle_text), "requests entering per memory cycle, at most (default 1)")

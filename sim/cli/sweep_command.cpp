@@ -58,7 +58,14 @@ void print_status(const sim::SweepStatus& st, std::ostream& out) {
   if (st.missing.size() > 20) out << fmt::format("  ... and {} more missing\n", st.missing.size() - 20);
 }
 
+bool wants_help(const std::vector<std::string>& rest) {
+  if (rest.size() != 1 || (rest[0] != "--help" && rest[0] != "-h")) return false;
+  std::cout << kSweepUsage << "\n";
+  return true;
+}
+
 int expand(const std::vector<std::string>& rest) {
+  if (wants_help(rest)) return 0;
   if (rest.size() != 1) throw InputError("command line", "expand needs one sweep file; see --help");
   const sim::Sweep s = sim::load_sweep(rest[0]);
   const auto pointers = s.axis_pointers();
@@ -70,8 +77,9 @@ int expand(const std::vector<std::string>& rest) {
     for (const auto& v : s.axis_values(p)) std::cout << "\t" << v.dump();
     std::cout << "\n";
   }
-  std::cerr << fmt::format("{}: {} points x {} traces = {} tasks\n", s.name, s.points(), s.traces.size(),
-                           s.points() * s.traces.size());
+  auto count = [](uint64_t n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); };
+  std::cerr << fmt::format("{}: {} x {} = {}\n", s.name, count(s.points(), "point", "points"),
+                           count(s.traces.size(), "trace", "traces"), count(s.points() * s.traces.size(), "task", "tasks"));
   return 0;
 }
 
@@ -118,6 +126,7 @@ int run(const std::vector<std::string>& rest) {
 }
 
 int status(const std::vector<std::string>& rest) {
+  if (wants_help(rest)) return 0;
   if (rest.size() != 1) throw InputError("command line", "status needs one sweep directory; see --help");
   const auto st = sim::sweep_status(rest[0]);
   print_status(st, std::cout);

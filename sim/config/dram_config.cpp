@@ -1,5 +1,6 @@
 #include "swatsim/sim/dram_config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -88,6 +89,11 @@ DramConfig bind_dram_config(const json& j, const std::string& file, const std::s
 }
 
 DramConfig load_dram_config(const std::string& path) {
+  // A preset's name, as accelerator configs take it (a file of that name, if any, is not shadowed).
+  const auto names = dram_preset_names();
+  std::error_code ec;
+  if (std::find(names.begin(), names.end(), path) != names.end() && !std::filesystem::exists(path, ec))
+    return bind_dram_config(json{{"preset", path}}, "--dram " + path, "", ".");
   const json j = read_json(path);
   if (!j.is_object()) throw InputError(path, fmt::format("expected a JSON object, got {}", type_name(j)));
   return bind_dram_config(j, path, "", base_dir(path));

@@ -125,9 +125,13 @@ arch::EnergyTable bind_energy_section(const json& v, const std::string& file, co
     if (std::find(names.begin(), names.end(), name) != names.end())
       t = builtin(name);
     else {
-      const std::string path = (dir.empty() || name.front() == '/') ? name : dir + "/" + name;
-      t = bind_table(read_json(path), path);
+      const std::string path = (dir.empty() || name.empty() || name.front() == '/') ? name : dir + "/" + name;
       std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec))
+        throw InputError(file, fmt::format("{}{}: expected a built-in table ({}) or a table file, got \"{}\" ({})", pointer,
+                                           v.is_string() ? "" : "/table", known_keys(names), name.substr(0, 80),
+                                           std::filesystem::exists(path, ec) ? "not a regular file" : "no such file"));
+      t = bind_table(read_json(path), path);
       const auto abs = std::filesystem::absolute(path, ec);
       t.origin = ec ? path : abs.lexically_normal().string();
     }

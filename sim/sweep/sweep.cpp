@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "swatsim/sim/config.hpp"
 #include "swatsim/sim/replay.hpp"
 #include "swatsim/sim/sweep.hpp"
+#include "swatsim/traces/io.hpp"
 
 namespace swatsim::sim {
 
@@ -264,6 +266,28 @@ Sweep load_sweep(const std::string& path) {
     if (!s.run.baseline.empty()) (void)load_accelerator_config(s.run.baseline);  // its errors name it
     if (!s.run.baseline_sparsity.empty() && s.run.baseline.empty())
       throw InputError(path, "/run/baseline_sparsity: applies only with /run/baseline");
+  }
+  // The run's iterations and layers select something in every trace, as `swatsim run` will ask of
+  // each task: checked here, before anything runs, with the trace named. A trace that cannot be read
+  // is left to its tasks, which fail and are recorded (and retried once it is fixed).
+  if (s.run.iterations != "all" || s.run.layers != "all") {
+    std::vector<IndexRange> iterations, layers;
+    std::vector<std::string> names;
+    if (s.run.iterations != "all") iterations = parse_index_list(s.run.iterations, "/run/iterations");
+    if (s.run.layers != "all") parse_layer_list(s.run.layers, layers, names);
+    for (size_t i = 0; i < s.trace_paths.size(); ++i) {
+      std::unique_ptr<traces::TraceReader> reader;
+      try {
+        reader = std::make_unique<traces::TraceReader>(s.trace_paths[i]);
+      } catch (const InputError&) {
+        continue;
+      }
+      try {
+        (void)select_in_trace(*reader, iterations, layers, names);
+      } catch (const InputError& e) {
+        throw InputError(path, fmt::format("{}: {}", e.where() == "--iterations" ? "/run/iterations" : "/run/layers", e.detail()));
+      }
+    }
   }
   // Every point is checked up front; the directory identity covers the sweep file and every resolved
   // point config (so an edited base or section file is another sweep). Traces are identified by the

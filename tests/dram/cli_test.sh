@@ -64,6 +64,13 @@ PY
     expect_error 'bad-engine.json: /engine: expected one of "cycle", "fast", got "quick"' --dram bad-engine.json --trace mix.trace
     ;;
   bad-input)
+    # A refresh interval too short for one request between refreshes: no request could ever finish.
+    echo '{"preset": "ddr4-3200", "tRFC": 22, "tREFI": 23}' > dead.json
+    printf '0x0 READ 0\n' > t.trace
+    expect_error "dead.json: /tREFI: expected at least tRFC + tRP + tRC + max(tRCD_RD, tRCD_WR) + max(tCL, tCWL) + burst + tWR + tRTP (one request between refreshes)" --dram dead.json --trace t.trace
+    # A preset's name, as accelerator configs take it.
+    "$swatsim" dram --dram hbm2 --trace t.trace -q --out hbm2.json || fail "--dram hbm2"
+    grep -q '"preset": "hbm2"' hbm2.json || fail "--dram hbm2 is not the preset"
     echo "0x0 READX 0" > t.trace
     expect_error "t.trace:1: expected READ or WRITE after the address, got 'READX'" --dram ddr4.json --trace t.trace
     printf '0x0 READ 5\n0x40 READ 4\n' > t.trace

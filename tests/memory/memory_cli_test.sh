@@ -425,6 +425,8 @@ PY
     # energy tables whose values would make energies infinite
     echo '{"pe": {"type": "tensordash"}, "energy": {"table": "45nm", "node_nm": 1e308}}' > en.json
     expect_error "en.json: /energy/node_nm: expected a number in [1, 1000], got 1e+308" config validate en.json
+    echo '{"pe": {"type": "tensordash"}, "energy": "22nm"}' > nm.json
+    expect_error 'nm.json: /energy: expected a built-in table (45nm) or a table file, got "22nm" (no such file)' config validate nm.json
     echo '{"pe": {"type": "tensordash"}, "clock_ghz": 5e-324}' > ck.json
     expect_error "ck.json: /clock_ghz: expected a number in [0.001, 100]" config validate ck.json
     ;;

@@ -68,6 +68,19 @@ J
     printf '{"name": "r", "pe": {"type": "tensordash"}, "reference": "%s"}' "$src/configs/arch/dense-systolic-16x32x32-ddr4.json" > sub/ref-base.json
     printf '{"name": "r", "base": "sub/ref-base.json", "axes": [{"/tiles": [1, 2]}], "traces": ["sample.swt"]}' > ref.json
     "${cli[@]}" expand ref.json > /dev/null 2> err.txt || fail "reference beside the base: $(cat err.txt)"
+    # Run options are checked against the traces before anything runs.
+    sed 's/"iterations": "all"/"iterations": "7"/' sweep.json > it.json
+    expect_error "it.json: /run/iterations: iteration 7 is not recorded in" expand it.json
+    sed 's/"iterations": "all"/"iterations": "all", "layers": "99"/' sweep.json > ly.json
+    expect_error "ly.json: /run/layers: layer 99 does not exist" run ly.json --out d8
+    sed 's/"iterations": "all"/"iterations": "all", "layers": "nosuchlayer"/' sweep.json > ln.json
+    expect_error "ln.json: /run/layers: no layer named 'nosuchlayer' in" expand ln.json
+    [ ! -e d8 ] || fail "d8 was created"
+    # --help of a verb is help, not a path
+    for verb in expand status; do
+      "$swatsim" sweep $verb --help > help.txt || fail "sweep $verb --help"
+      grep -q "usage: swatsim sweep expand" help.txt || fail "sweep $verb --help: $(head -2 help.txt)"
+    done
     ;;
   resume-and-identity)  # a rerun does no work; a killed sweep resumes; jobs and shards give the same bytes
     "$swatsim" sweep run sweep.json --out one --jobs 1 -q

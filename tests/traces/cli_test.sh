@@ -37,6 +37,22 @@ expect 2 "cut.swt: truncated" "$swatsim" trace validate "$tmp/cut.swt"
 echo "not a trace at all, but long enough to be read as one........................" >"$tmp/junk.swt"
 expect 2 "not a swatsim trace" "$swatsim" trace validate "$tmp/junk.swt"
 expect 2 "layers.csv: cannot open" "$swatsim" trace import-npy "$tmp" -o "$tmp/y.swt"
+expect 2 "$tmp/none: does not exist (expected a directory of .npy dumps)" "$swatsim" trace import-npy "$tmp/none" -o "$tmp/y.swt"
+# An npy run's JSON files: strict, and nesting bounded (10^5 levels once overflowed the stack).
+mkdir -p "$tmp/deep"
+/usr/bin/python3 -c "import sys; open(sys.argv[1], 'w').write('[' * 100000 + ']' * 100000)" "$tmp/deep/trace-header.json"
+expect 2 "nested deeper than 128 levels" "$swatsim" trace import-npy "$tmp/deep" -o "$tmp/y.swt"
+# Header text reaches the terminal escaped: no ESC sequence or BEL from a trace.
+PYTHONPATH="$root/python" /usr/bin/python3 -c "
+import sys
+from swatsim import trace as T
+h = T.header('m', [T.linear_layer('fc', 1, 8, 4)], dataset='x\x1b[31mred\x07')
+with T.TraceWriter(sys.argv[1], h) as w:
+    pass
+" "$tmp/esc.swt"
+expect 0 'dataset      x\x1b[31mred\x07' "$swatsim" trace info "$tmp/esc.swt"
+checks=$((checks + 1))
+! grep -q "$(printf '\033')" "$tmp/out" || { echo "FAIL: trace info printed an ESC byte"; fails=$((fails + 1)); }
 checks=$((checks + 1))
 [ ! -e "$tmp/y.swt" ] || { echo "FAIL: failed import left $tmp/y.swt"; fails=$((fails + 1)); }
 

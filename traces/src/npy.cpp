@@ -19,6 +19,7 @@
 #include "layout.hpp"
 #include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
+#include "swatsim/common/strict_json.hpp"
 #include "swatsim/traces/io.hpp"
 #include "swatsim/traces/tools.hpp"
 
@@ -337,12 +338,20 @@ ValueType value_type_from_string(const std::string& s, const std::string& where)
 
 }  // namespace
 
+/// A small JSON file of an npy run: strict (no repeated key, bounded nesting), one error line.
+static nlohmann::json parse_json_file(const std::string& text, const std::string& file) {
+  try {
+    return parse_json_strict<nlohmann::json>(text, file);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(file, std::string("not valid JSON: ") + e.what());
+  }
+}
+
 NpyImportOptions npy_default_options(const std::string& dir) {
   NpyImportOptions o;
   const fs::path meta = fs::path(dir) / "trace-header.json";
   if (fs::exists(meta)) {
-    nlohmann::json j = nlohmann::json::parse(read_text(meta), nullptr, false);
-    if (j.is_discarded()) throw InputError(meta.string(), "not valid JSON");
+    const nlohmann::json j = parse_json_file(read_text(meta), meta.string());
     o.header = layout::header_from_json(j, meta.string());
     o.header.layers.clear();
   } else {
@@ -354,8 +363,8 @@ NpyImportOptions npy_default_options(const std::string& dir) {
   const fs::path exp = fs::path(dir) / "trace-export.json";
   if (fs::exists(exp)) {
     const std::string file = exp.string();
-    nlohmann::json j = nlohmann::json::parse(read_text(exp), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(file, "not a JSON object");
+    const nlohmann::json j = parse_json_file(read_text(exp), file);
+    if (!j.is_object()) throw InputError(file, "not a JSON object");
     if (!j.contains("iteration") || !j["iteration"].is_number_unsigned() || j["iteration"].get<uint64_t>() > 0xffffffffu)
       throw InputError(file + ": /iteration", "expected an unsigned 32-bit integer");
     o.iteration = j["iteration"].get<uint32_t>();
@@ -381,7 +390,9 @@ struct DumpDir {
 
 DumpDir open_dump_dir(const std::string& dir, bool ignore_unlisted) {
   const fs::path d(dir);
-  if (!fs::is_directory(d)) throw InputError(dir, "not a directory");
+  std::error_code ec;
+  if (!fs::exists(d, ec)) throw InputError(dir, "does not exist (expected a directory of .npy dumps)");
+  if (!fs::is_directory(d, ec)) throw InputError(dir, "not a directory (expected a directory of .npy dumps)");
   const auto csv = read_layers_csv(d / "layers.csv");
   DumpDir out;
   std::set<std::string> listed;

@@ -39,18 +39,25 @@ ValidateSummary validate(const std::string& path) {
   return sum;
 }
 
+/// Header text as the terminal should see it: control characters (ESC sequences, BEL) escaped.
+static std::string printable(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (unsigned char)c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", (unsigned char)c) : std::string(1, c);
+  return out;
+}
+
 void print_info(const std::string& path, std::ostream& out) {
   TraceReader reader(path);
   const auto& h = reader.header();
   const auto iterations = reader.iterations();
   out << fmt::format("trace        {}\n", path);
   out << fmt::format("format       swatsim-trace v{}\n", h.version);
-  out << fmt::format("producer     {} {}\n", h.producer, h.producer_version);
-  out << fmt::format("model        {}\n", h.model);
-  out << fmt::format("dataset      {}\n", h.dataset);
+  out << fmt::format("producer     {} {}\n", printable(h.producer), printable(h.producer_version));
+  out << fmt::format("model        {}\n", printable(h.model));
+  out << fmt::format("dataset      {}\n", printable(h.dataset));
   out << fmt::format("swat         sparsity {} (activations {}), distribution {}, structure {}, top-K period {}, "
                      "first layer {}\n",
-                     h.swat.sparsity, h.swat.activation_sparsity, h.swat.distribution, h.swat.structure,
+                     h.swat.sparsity, h.swat.activation_sparsity, printable(h.swat.distribution), printable(h.swat.structure),
                      h.swat.topk_period, h.swat.sparsify_first ? "sparse" : "dense");
   out << fmt::format("seed         {}\nbatch size   {}\n", h.seed, h.batch_size);
   std::string its;
@@ -100,7 +107,7 @@ void print_info(const std::string& path, std::ostream& out) {
       else
         cols += fmt::format(" {:>{}.4f}", it->second.first / it->second.second, width);
     }
-    out << fmt::format("{:>3} {:<20} {:<6} {:>4} {:>5} {:>9} {:>5} {:>5} {:>3} {:>3} {:>9}  {}\n", l, L.name,
+    out << fmt::format("{:>3} {:<20} {:<6} {:>4} {:>5} {:>9} {:>5} {:>5} {:>3} {:>3} {:>9}  {}\n", l, printable(L.name),
                        to_string(L.kind), L.N, L.C, fmt::format("{}x{}", L.H, L.W), L.K,
                        fmt::format("{}x{}", L.R, L.S), L.stride, L.padding, fmt::format("{}x{}", L.Ho, L.Wo), cols);
   }

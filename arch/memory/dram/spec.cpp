@@ -212,6 +212,15 @@ Spec make_spec(const ParamSet& v) {
   at_least("tCCD_L", s.tCCD_L, s.tCCD_S, "tCCD_S");
   at_least("tWTR_L", s.tWTR_L, s.tWTR_S, "tWTR_S");
   at_least("tREFI", s.tREFI, uint64_t(s.tRFC) + 1, "tRFC + 1");
+  // Liveness: between two refreshes of a rank a request must fit whole, from a bank with another row
+  // open to the end of its data and write recovery; with less, a request can wait for ever (tRFC 22,
+  // tREFI 23 passed every other check and no read ever completed).
+  if (s.refresh) {
+    const uint64_t request = uint64_t(s.tRP) + s.tRC + std::max(s.tRCD_RD, s.tRCD_WR) + std::max(s.tCL, s.tCWL) +
+                             s.burst_cycles() + s.tWR + s.tRTP;
+    at_least("tREFI", s.tREFI, uint64_t(s.tRFC) + request,
+             "tRFC + tRP + tRC + max(tRCD_RD, tRCD_WR) + max(tCL, tCWL) + burst + tWR + tRTP (one request between refreshes)");
+  }
   at_least("tREFI", s.tREFI, s.ranks, "ranks (one rank is refreshed every tREFI / ranks)");
   at_least("tRFC", s.tRFC, s.tRP, "tRP");
   (void)AddressMapping(s);  // checks the mapping string
