@@ -158,6 +158,8 @@ class Trace:
 # Writing
 
 TENSOR_CODES = {name: code for code, name in enumerate(TENSORS)}
+# The largest tensor a trace may hold (the C++ kMaxTensorElements, traces/include/swatsim/traces/format.hpp).
+MAX_TENSOR_ELEMENTS = 1 << 34
 _NAME_RE = __import__("re").compile(r"^[A-Za-z0-9_.\-]{1,255}$")
 
 
@@ -224,6 +226,9 @@ def _check_header(h):
                 raise TraceError(f"{where}: {k} must be an integer >= 1")
         if l["C"] % l["groups"] or l["K"] % l["groups"]:
             raise TraceError(f"{where}: groups must divide C and K")
+        for t in ("input_act", "weight", "output_grad"):
+            if int(np.prod(_shape_of(l, t), dtype=object)) > MAX_TENSOR_ELEMENTS:
+                raise TraceError(f"{where}: a {t} of shape {_shape_of(l, t)} exceeds 2^34 = {MAX_TENSOR_ELEMENTS} elements")
         if l["Ho"] != (l["H"] + 2 * l["padding"] - l["R"]) // l["stride"] + 1 or \
                 l["Wo"] != (l["W"] + 2 * l["padding"] - l["S"]) // l["stride"] + 1:
             raise TraceError(f"{where}: Ho/Wo disagree with the geometry")

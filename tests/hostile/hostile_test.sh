@@ -27,6 +27,52 @@ case $case in
     echo '{"preset": "hbm2", "tRP": 14, "tRP": 15}' > dram.json
     expect_error "dram.json: /tRP: duplicate key" dram --dram dram.json --trace dram.json
     ;;
+  bounded-memory)  # a small trace cannot make a reader allocate without bound or die unnamed
+    # 1.0 MB on disk: a linear layer whose input (65536 x 131072 = 2^33 elements) is a 1 GiB bitmap of
+    # zeros, zlib-compressed. Under a 700 MB address-space limit reading it cannot succeed: one line
+    # naming the tensor and the memory it needs, exit 2.
+    PYTHONPATH="$src/python" $py - big.swt <<'PY'
+import sys, zlib
+import numpy as np
+from swatsim import trace as T
+h = T.header("big", [T.linear_layer("fc", 65536, 131072, 1, tensors=["input_act", "weight", "output_grad"])])
+w = T.TraceWriter(sys.argv[1], h)
+raw_size = (65536 * 131072) // 8
+z = zlib.compressobj(9)
+chunk = bytes(1 << 24)
+stored = b"".join(z.compress(chunk) for _ in range(raw_size // len(chunk))) + z.flush()
+entry = np.zeros(1, dtype=T.ENTRY)
+e = entry[0]
+e["iteration"], e["layer"], e["kind"], e["values"] = 0, 0, T.TENSOR_CODES["input_act"], 0
+e["shape"] = (65536, 131072, 1, 1)
+e["nnz"], e["offset"], e["stored_size"], e["raw_size"] = 0, w._offset, len(stored), raw_size
+e["crc32"], e["codec"] = zlib.crc32(stored), 1
+w._f.write(stored)
+w._entries.append(entry.tobytes())
+w._offset += len(stored)
+w._last = (0, 0, T.TENSOR_CODES["input_act"])
+w._iteration = 0
+w._expected = {(0, T.TENSOR_CODES["weight"]), (0, T.TENSOR_CODES["output_grad"])}
+w.write_tensor(0, "fc", "weight", np.zeros((1, 131072), dtype=bool))
+w.write_tensor(0, "fc", "output_grad", np.zeros((65536, 1), dtype=bool))
+w.close()
+PY
+    [ "$(stat -c %s big.swt)" -lt 2000000 ] || fail "the crafted trace is $(stat -c %s big.swt) bytes"
+    if [ "${SWATSIM_SANITIZED:-0}" = 0 ]; then
+      (ulimit -v 700000; expect_error "big.swt: iteration 0, layer 0 (fc), input_act: needs about" trace validate big.swt)
+      grep -q "of memory to read (8589934592 elements, 0 non-zeros)" err.txt || fail "$(cat err.txt)"
+    fi
+    # A tensor over 2^34 elements is refused by the layer table before anything is read.
+    PYTHONPATH="$src/python" $py - <<'PY' || fail "the Python writer accepted a tensor over 2^34 elements"
+from swatsim import trace as T
+try:
+    T.TraceWriter("huge.swt", T.header("huge", [T.linear_layer("fc", 1 << 18, 1 << 17, 1)]))
+except T.TraceError as e:
+    assert "2^34" in str(e) or "17179869184" in str(e), e
+else:
+    raise SystemExit(1)
+PY
+    ;;
   command-lines)  # one line and "see --help", never the usage text; no negative numbers wrapping
     expect_error "unrecognised option '--bogus'; see --help" run --bogus
     expect_error "unknown command 'rn'; see swatsim --help" rn

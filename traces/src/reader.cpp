@@ -192,6 +192,19 @@ void TraceReader::load_blob(const TensorRecord& r, uint8_t* raw_out) {
 }
 
 void TraceReader::read_into(const TensorRecord& r, Mask& mask, std::vector<float>* values) {
+  try {
+    read_checked(r, mask, values);
+  } catch (const std::bad_alloc&) {
+    // One tensor at a time is in memory (its bitmap, values and stored blob): name the one that did not fit.
+    throw InputError(locate(path_, header_, r),
+                     fmt::format("needs about {} MB of memory to read ({} elements, {} non-zeros): more than this process "
+                                 "may allocate",
+                                 (r.bitmap_bytes() + r.raw_size + r.stored_size + (values ? r.nnz * 4 : 0)) >> 20,
+                                 r.shape.numel(), r.nnz));
+  }
+}
+
+void TraceReader::read_checked(const TensorRecord& r, Mask& mask, std::vector<float>* values) {
   mask.reshape_for_overwrite(r.shape);
   const uint64_t bytes = r.bitmap_bytes();
   auto* words = reinterpret_cast<uint8_t*>(mask.words().data());

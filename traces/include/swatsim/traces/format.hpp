@@ -110,7 +110,9 @@ inline std::string locate(const std::string& file, const TraceHeader& h, const T
 /// in (1-s)·n cannot add one (slack of 64 ulps of n), and at least 1 for n > 0.
 uint64_t topk_keep_count(double sparsity, uint64_t n);
 
-/// Largest element count of one tensor a trace may hold (2^40; also keeps every size product in 64 bits).
-inline constexpr uint64_t kMaxTensorElements = uint64_t(1) << 40;
+/// Largest element count of one tensor a trace may hold: 2^34 (a 2 GiB bitmap; ResNet-50's largest
+/// activation at batch 4096 and 224x224 has 3.3e9, about 2^31.6). Reading holds one tensor at a time
+/// (docs/reliability.md), so this bounds what a small, hostile file can make a reader allocate.
+inline constexpr uint64_t kMaxTensorElements = uint64_t(1) << 34;
 
 }  // namespace swatsim::traces

@@ -93,6 +93,7 @@ private:
   [[noreturn]] void fail(const std::string& what) const;
   void read_at(uint64_t off, void* dst, size_t n);
   void load_blob(const TensorRecord& r, uint8_t* raw_out);
+  void read_checked(const TensorRecord& r, Mask& mask, std::vector<float>* values);
   std::string path_;
   std::unique_ptr<std::FILE, detail::CloseFile> file_;
   uint64_t file_size_ = 0;
