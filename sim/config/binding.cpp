@@ -19,7 +19,13 @@ std::string type_name(const json& v) {
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_number_integer()) return v.dump();
   if (v.is_number()) return v.dump();
-  if (v.is_string()) return v.dump();
+  if (v.is_string()) {  // an error line shows a short excerpt, never a whole long value
+    const std::string& text = v.get_ref<const std::string&>();
+    if (text.size() <= 80) return v.dump();
+    size_t cut = 60;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+    return json(text.substr(0, cut)).dump() + fmt::format("... ({} bytes)", text.size());
+  }
   if (v.is_array()) return "an array";
   return "an object";
 }

@@ -24,6 +24,10 @@ case $case in
     long=$(head -c 300 /dev/zero | tr '\0' a)
     echo "{\"name\": \"x\", \"pe\": \"$long.json\"}" > long.json
     expect_error "long.json: /pe: section file '$long.json': File name too long" config validate long.json
+    # An error line shows an excerpt of a long value, never all of it.
+    $py -c "import json; json.dump({'pe': {'type': 'tensordash', 'shape': 'é' * 50000}}, open('longv.json', 'w'))"
+    expect_error 'longv.json: /pe/shape: expected one of "T", "L", got "éééé' config validate longv.json
+    grep -q '\.\.\. (100000 bytes)$' err.txt && [ "$(wc -c < err.txt)" -lt 300 ] || fail "long value echoed: $(wc -c < err.txt) bytes"
     echo '{"preset": "hbm2", "tRP": 14, "tRP": 15}' > dram.json
     expect_error "dram.json: /tRP: duplicate key" dram --dram dram.json --trace dram.json
     ;;
