@@ -33,91 +33,353 @@ assert ENTRY.itemsize == 64
 
 
 class TraceError(Exception):
-    pass
+    """Every problem with a trace file or header: the C++ reader's refusals, one type (docs/python.md)."""
+
+
+# The C++ reader's limits (traces/src/format.cpp, traces/include/swatsim/traces/format.hpp,
+# common/include/swatsim/common/strict_json.hpp): the same file is refused by both readers.
+_U32 = 0xFFFFFFFF
+_MAX_JSON_DEPTH = 128
+_MAX_MAP_SIDE = 1 << 20
+_MAX_KERNEL_SIDE = 4096
+_MAX_PADDING_GROWTH = 16
+_MAX_TENSOR_ELEMENTS = 1 << 34
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _json_depth_ok(raw):
+    """Whether no object or array nests deeper than the limit (scanned before parsing: Python's json
+    recurses once per level)."""
+    depth, in_string, escaped = 0, False, False
+    for c in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == 0x5C:  # backslash
+                escaped = True
+            elif c == 0x22:
+                in_string = False
+        elif c == 0x22:
+            in_string = True
+        elif c in (0x5B, 0x7B):
+            depth += 1
+            if depth > _MAX_JSON_DEPTH:
+                return False
+        elif c in (0x5D, 0x7D):
+            depth -= 1
+    return True
+
+
+def _strict_json(raw, where):
+    """JSON as the C++ reader takes it: no repeated key, no NaN/Infinity, no number beyond double
+    range, nesting at most 128 levels."""
+    if not _json_depth_ok(raw):
+        raise TraceError(f"{where}: nested deeper than {_MAX_JSON_DEPTH} levels of objects and arrays")
+
+    def pairs(items):
+        seen = set()
+        for k, _ in items:
+            if k in seen:
+                raise TraceError(f"{where}: duplicate key {k!r}")
+            seen.add(k)
+        return dict(items)
+
+    def bad_constant(name):
+        raise TraceError(f"{where}: is not valid JSON ({name})")
+
+    def real(text):
+        v = float(text)
+        if v in (float("inf"), float("-inf")):
+            raise TraceError(f"{where}: is not valid JSON (number {text[:40]} beyond double range)")
+        return v
+
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=bad_constant, parse_float=real)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise TraceError(f"{where}: is not valid JSON: {str(e)[:200]}") from None
+
+
+class _Fields:
+    """An object of the header checked key by key, as the C++ reader's Fields (traces/src/header_json.cpp)."""
+
+    def __init__(self, obj, path, where):
+        self.obj, self.path, self.where, self.seen = obj, path, where, set()
+        if not isinstance(obj, dict):
+            self.fail(path, "expected an object")
+
+    def fail(self, key_path, what):
+        raise TraceError(f"{self.where}: header {key_path or '/'}: {what}")
+
+    def at(self, key):
+        self.seen.add(key)
+        if key not in self.obj:
+            self.fail(f"{self.path}/{key}", "missing")
+        return self.obj[key]
+
+    def str(self, key):
+        v = self.at(key)
+        if not isinstance(v, str):
+            self.fail(f"{self.path}/{key}", f"expected a string, got {json.dumps(v)[:80]}")
+        return v
+
+    def uint(self, key, most):
+        v = self.at(key)
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= most:
+            self.fail(f"{self.path}/{key}", f"expected an integer in [0, {most}], got {json.dumps(v)[:80]}")
+        return v
+
+    def real(self, key, lo, hi_exclusive):
+        v = self.at(key)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v < hi_exclusive:
+            self.fail(f"{self.path}/{key}", f"expected a number in [{lo}, {hi_exclusive}), got {json.dumps(v)[:80]}")
+        return v
+
+    def boolean(self, key):
+        v = self.at(key)
+        if not isinstance(v, bool):
+            self.fail(f"{self.path}/{key}", f"expected true or false, got {json.dumps(v)[:80]}")
+        return v
+
+    def no_unknown_keys(self):
+        for k in self.obj:
+            if k not in self.seen:
+                self.fail(f"{self.path}/{k}", "unknown key")
+
+
+def _layer_error(l):
+    """The C++ check_layer (traces/src/format.cpp): None, or what is wrong with the layer."""
+    name = l["name"]
+    if not _NAME_RE.fullmatch(name) or name in (".", ".."):
+        return f"name {name!r} must be 1-255 letters, digits, '_', '-' or '.' (it names files on export)"
+    if min(l[k] for k in ("N", "C", "H", "W", "K", "R", "S")) == 0:
+        return "every dimension (N,C,H,W,K,R,S) must be >= 1"
+    if l["stride"] == 0:
+        return "stride must be >= 1"
+    if l["groups"] == 0 or l["C"] % l["groups"] or l["K"] % l["groups"]:
+        return f"groups {l['groups']} must divide C={l['C']} and K={l['K']}"
+    for dims in ((l["N"], l["C"], l["H"], l["W"]), (l["K"], l["C"] // l["groups"], l["R"], l["S"]),
+                 (l["N"], l["K"], l["Ho"], l["Wo"])):
+        if dims[0] * dims[1] * dims[2] * dims[3] > _MAX_TENSOR_ELEMENTS:
+            return f"a tensor of shape {list(dims)} exceeds {_MAX_TENSOR_ELEMENTS} elements"
+    p, st = l["padding"], l["stride"]
+    eho = (l["H"] + 2 * p - l["R"]) // st + 1 if l["H"] + 2 * p >= l["R"] else 0
+    ewo = (l["W"] + 2 * p - l["S"]) // st + 1 if l["W"] + 2 * p >= l["S"] else 0
+    if eho == 0 or ewo == 0:
+        return "the kernel does not fit the input with padding"
+    if l["Ho"] != eho or l["Wo"] != ewo:
+        return f"output size {l['Ho']}x{l['Wo']} disagrees with the geometry: {eho}x{ewo}"
+    if l["kind"] == "linear" and (l["H"], l["W"], l["R"], l["S"], l["stride"], p) != (1, 1, 1, 1, 1, 0):
+        return "a linear layer must have 1x1 maps, a 1x1 kernel, stride 1 and padding 0"
+    if l["H"] > _MAX_MAP_SIDE or l["W"] > _MAX_MAP_SIDE:
+        return f"the input map exceeds {_MAX_MAP_SIDE} per side"
+    if l["R"] > _MAX_KERNEL_SIDE or l["S"] > _MAX_KERNEL_SIDE:
+        return f"the kernel exceeds {_MAX_KERNEL_SIDE} per side"
+    if st > _MAX_MAP_SIDE:
+        return f"stride {st} exceeds {_MAX_MAP_SIDE}"
+    if (l["H"] + 2 * p) * (l["W"] + 2 * p) > _MAX_PADDING_GROWTH * max(l["H"] * l["W"], l["R"] * l["S"]):
+        return f"padding {p} makes the padded map more than {_MAX_PADDING_GROWTH} times the input map and the kernel"
+    for t in ("input_act", "weight", "output_grad"):
+        if t not in l["tensors"]:
+            return "input_act, weight and output_grad are needed by every pass and may not be absent"
+    return None
+
+
+def _validate_header(h, where):
+    """The header checks of the C++ reader (header_from_json, check_swat, check_layer, unique names)."""
+    top = _Fields(h, "", where)
+    if top.str("format") != "swatsim-trace":
+        top.fail("/format", 'expected "swatsim-trace"')
+    version = top.uint("version", _U32)
+    producer = _Fields(top.at("producer"), "/producer", where)
+    producer.str("name")
+    producer.str("version")
+    producer.no_unknown_keys()
+    top.str("model")
+    top.str("dataset")
+    top.uint("seed", 2 ** 64 - 1)
+    top.uint("batch_size", _U32)
+    swat = _Fields(top.at("swat"), "/swat", where)
+    swat.real("sparsity", 0.0, 1.0)
+    swat.real("activation_sparsity", 0.0, 1.0)
+    if swat.str("distribution") not in ("uniform", "erk", "momentum"):
+        raise TraceError(f"{where}: header /swat: distribution must be uniform, erk or momentum")
+    if swat.str("structure") not in ("unstructured", "channel", "filter"):
+        raise TraceError(f"{where}: header /swat: structure must be unstructured, channel or filter")
+    if swat.uint("topk_period", _U32) == 0:
+        raise TraceError(f"{where}: header /swat: top-K period must be >= 1")
+    swat.boolean("sparsify_first")
+    swat.no_unknown_keys()
+    layers = top.at("layers")
+    if not isinstance(layers, list):
+        top.fail("/layers", "expected an array")
+    if len(layers) > 0xFFFF:
+        top.fail("/layers", "more than 65535 layers")
+    names = set()
+    for i, layer in enumerate(layers):
+        f = _Fields(layer, f"/layers/{i}", where)
+        f.str("name")
+        if f.str("kind") not in ("conv", "linear"):
+            f.fail(f"/layers/{i}/kind", 'expected "conv" or "linear"')
+        for k in ("N", "C", "H", "W", "K", "R", "S", "stride", "padding", "groups", "Ho", "Wo"):
+            f.uint(k, _U32)
+        tensors = f.at("tensors")
+        if not isinstance(tensors, list):
+            f.fail(f"/layers/{i}/tensors", "expected an array of tensor names")
+        for t, name in enumerate(tensors):
+            if name not in TENSORS or tensors.index(name) != t:
+                f.fail(f"/layers/{i}/tensors/{t}", "expected one of input_act, weight, saved_act, output_grad, each once")
+        f.no_unknown_keys()
+        err = _layer_error(layer)
+        if err:
+            raise TraceError(f"{where}: layer {i} ({layer['name']}): {err}")
+        if layer["name"] in names:
+            raise TraceError(f"{where}: layer {i} ({layer['name']}): layer names must be unique")
+        names.add(layer["name"])
+    top.no_unknown_keys()
+    return version
 
 
 class Trace:
+    """A trace opened for reading: the preamble, header, index and footer are checked as the C++
+    reader checks them (the same files are refused, with a TraceError and no other exception)."""
+
     def __init__(self, path):
-        self.path = path
+        self.path = os.fspath(path)
         try:
-            self._f = open(path, "rb")
+            self._f = open(self.path, "rb")
         except OSError as e:
             raise TraceError(f"{path}: cannot open: {e.strerror}") from None
-        f = self._f
+        try:
+            self._open()
+        except TraceError:
+            self._f.close()
+            raise
+        except (MemoryError, OverflowError, ValueError, struct.error) as e:  # a bug if reached: still one error type
+            self._f.close()
+            raise TraceError(f"{self.path}: cannot be read: {type(e).__name__}: {str(e)[:200]}") from None
+
+    def _open(self):
+        path, f = self.path, self._f
+        if os.path.isdir(path) or not os.path.isfile(path):
+            raise TraceError(f"{path}: is not a regular file")
         f.seek(0, 2)
         size = f.tell()
         f.seek(0)
         pre = f.read(24)
         if len(pre) < 24 or pre[:8] != MAGIC:
-            raise TraceError(f"{path}: not a swatsim trace")
+            raise TraceError(f"{path}: not a swatsim trace (bad magic number)")
         version, header_len, header_crc, reserved = struct.unpack("<4I", pre[8:])
         if version != VERSION:
             raise TraceError(f"{path}: unknown format version {version} (this reader supports {VERSION})")
         if 24 + header_len + 32 > size:
             raise TraceError(f"{path}: truncated: the file ends inside the header")
+        if reserved != 0:
+            raise TraceError(f"{path}: corrupt preamble: reserved bytes 20-23 are not zero")
         raw = f.read(header_len)
-        if zlib.crc32(raw) != header_crc or reserved != 0:
-            raise TraceError(f"{path}: header checksum mismatch or reserved bytes set")
-        try:
-            self.header = json.loads(raw)
-        except ValueError as e:
-            raise TraceError(f"{path}: header is not valid JSON: {e}") from None
-        if self.header.get("format") != "swatsim-trace" or self.header.get("version") != VERSION:
-            raise TraceError(f"{path}: header does not describe a swatsim-trace v{VERSION}")
+        if zlib.crc32(raw) != header_crc:
+            raise TraceError(f"{path}: header checksum mismatch")
+        self.header = _strict_json(raw, f"{path}: header")
+        if _validate_header(self.header, path) != version:
+            raise TraceError(f"{path}: header version disagrees with the file's version {version}")
         self.layers = self.header["layers"]
         f.seek(size - 32)
         foot = f.read(32)
         if foot[24:] != END_MAGIC:
-            raise TraceError(f"{path}: truncated or unfinished (no footer)")
+            raise TraceError(f"{path}: truncated or unfinished: no end-of-trace footer")
         index_offset, count, index_crc, foot_reserved = struct.unpack("<QQII", foot[:24])
         data_start = 24 + header_len
-        if (foot_reserved != 0 or not (data_start <= index_offset <= size - 32)
-                or (size - 32 - index_offset) != count * ENTRY.itemsize):
-            raise TraceError(f"{path}: corrupt footer")
+        footer_start = size - 32
+        if foot_reserved != 0:
+            raise TraceError(f"{path}: corrupt footer: reserved bytes 20-23 are not zero")
+        if (not data_start <= index_offset <= footer_start or (footer_start - index_offset) % ENTRY.itemsize
+                or count != (footer_start - index_offset) // ENTRY.itemsize):
+            raise TraceError(f"{path}: corrupt footer: the index does not fill the bytes before the footer")
         f.seek(index_offset)
         index = f.read(count * ENTRY.itemsize)
         if zlib.crc32(index) != index_crc:
             raise TraceError(f"{path}: index checksum mismatch")
         self.index = np.frombuffer(index, dtype=ENTRY)
-        # Blobs are contiguous in index order, from the end of the header to the index.
-        ends = np.cumsum(self.index["stored_size"].astype(np.uint64)) + np.uint64(data_start)
-        starts = np.concatenate(([np.uint64(data_start)], ends[:-1])) if count else ends
-        if (self.index["reserved"].any() or not np.array_equal(self.index["offset"], starts)
-                or (count and int(ends[-1]) != index_offset) or (not count and index_offset != data_start)):
-            raise TraceError(f"{path}: corrupt index (reserved bytes, or blobs not contiguous)")
+        self._check_index(data_start, index_offset)
         self._by_key = {(int(e["iteration"]), int(e["layer"]), int(e["kind"])): i for i, e in enumerate(self.index)}
+
+    def _check_index(self, data_start, index_offset):
+        """Each entry as the C++ reader checks it (traces/src/reader.cpp, read_index)."""
+        shapes = [{t: _shape_of(l, t) for t in l["tensors"]} for l in self.layers]
+        next_blob, last = data_start, None
+        for i, e in enumerate(self.index):
+            layer, kind, vt, codec = int(e["layer"]), int(e["kind"]), int(e["values"]), int(e["codec"])
+            where = f"{self.path}: index entry {i}"
+            if e["reserved"].any():
+                raise TraceError(f"{where}: reserved bytes 61-63 are not zero")
+            if layer >= len(self.layers):
+                raise TraceError(f"{where}: no such layer in the layer table")
+            if kind >= len(TENSORS) or vt > 2 or codec > 1:
+                raise TraceError(f"{where}: unknown tensor, value type or codec")
+            tensor = TENSORS[kind]
+            if tensor not in shapes[layer]:
+                raise TraceError(f"{where}: stored, but the layer table does not list this tensor")
+            shape = tuple(int(d) for d in e["shape"])
+            if shape != shapes[layer][tensor]:
+                raise TraceError(f"{where}: shape {shape} disagrees with the layer table's {shapes[layer][tensor]}")
+            numel = shape[0] * shape[1] * shape[2] * shape[3]
+            nnz, stored, raw = int(e["nnz"]), int(e["stored_size"]), int(e["raw_size"])
+            if nnz > numel:
+                raise TraceError(f"{where}: non-zero count {nnz} exceeds {numel} elements")
+            if raw != (numel + 7) // 8 + nnz * (0, 4, 2)[vt]:
+                raise TraceError(f"{where}: blob size {raw} disagrees with shape and non-zero count")
+            if codec == 0 and stored != raw:
+                raise TraceError(f"{where}: raw blob whose stored size is not its size")
+            if codec == 1 and raw > stored * _DEFLATE_MAX_RATIO + 64:
+                raise TraceError(f"{where}: compressed blob of {stored} bytes cannot hold {raw} bytes")
+            if int(e["offset"]) != next_blob or stored > index_offset - next_blob:
+                raise TraceError(f"{where}: blob is not where the previous one ends or overruns the index")
+            next_blob += stored
+            key = (int(e["iteration"]), layer, kind)
+            if last is not None and key <= last:
+                raise TraceError(f"{where}: index is not sorted by (iteration, layer, tensor) or holds a tensor twice")
+            last = key
+        if next_blob != index_offset:
+            raise TraceError(f"{self.path}: corrupt index: bytes between the last blob and the index belong to no tensor")
 
     @property
     def iterations(self):
         return sorted({int(i) for i in self.index["iteration"]})
 
     def _entry(self, iteration, layer, tensor):
-        kind = TENSORS.index(tensor) if isinstance(tensor, str) else int(tensor)
-        if isinstance(layer, str):
-            layer = [l["name"] for l in self.layers].index(layer)
-        key = (iteration, layer, kind)
+        try:
+            kind = TENSORS.index(tensor) if isinstance(tensor, str) else int(tensor)
+            if isinstance(layer, str):
+                layer = [l["name"] for l in self.layers].index(layer)
+        except ValueError:
+            raise TraceError(f"{self.path}: no tensor {tensor!r} of layer {layer!r}") from None
+        key = (int(iteration), int(layer), kind)
         if key not in self._by_key:
-            raise KeyError(f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[kind]} is not stored")
+            name = TENSORS[kind] if 0 <= kind < len(TENSORS) else kind
+            raise TraceError(f"{self.path}: iteration {iteration}, layer {layer}, {name} is not stored")
         return self.index[self._by_key[key]]
 
     def read(self, iteration, layer, tensor):
         """(mask as a bool array of the tensor's shape, float32 non-zero values or None)."""
         e = self._entry(iteration, layer, tensor)
         kind, vt, codec = int(e["kind"]), int(e["values"]), int(e["codec"])
-        where = f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[kind] if kind < 4 else kind}"
+        where = f"{self.path}: iteration {iteration}, layer {layer}, {TENSORS[kind]}"
+        try:
+            return self._read(e, where, vt, codec)
+        except MemoryError:
+            raise TraceError(f"{where}: needs more memory than this process may allocate "
+                             f"({int(np.prod(e['shape'], dtype=object))} elements)") from None
+
+    def _read(self, e, where, vt, codec):
         shape = tuple(int(d) for d in e["shape"])
-        numel = int(np.prod(shape, dtype=np.uint64))
+        numel = shape[0] * shape[1] * shape[2] * shape[3]
         nbytes = (numel + 7) // 8
-        nnz = int(e["nnz"])
-        if vt not in (0, 1, 2) or codec not in (0, 1) or nnz > numel:
-            raise TraceError(f"{where}: corrupt index entry")
-        raw_size = nbytes + nnz * (0, 4, 2)[vt]
-        if int(e["raw_size"]) != raw_size:
-            raise TraceError(f"{where}: blob size disagrees with shape and non-zero count")
+        nnz, raw_size = int(e["nnz"]), int(e["raw_size"])
         self._f.seek(int(e["offset"]))
         stored = self._f.read(int(e["stored_size"]))
-        if len(stored) != int(e["stored_size"]) or zlib.crc32(stored) != int(e["crc32"]):
-            raise TraceError(f"{where}: blob truncated or checksum mismatch")
+        if len(stored) != int(e["stored_size"]):
+            raise TraceError(f"{where}: cannot read the blob (file truncated?)")
+        if zlib.crc32(stored) != int(e["crc32"]):
+            raise TraceError(f"{where}: blob checksum mismatch")
         if codec == 1:
             d = zlib.decompressobj()
             try:
@@ -127,12 +389,12 @@ class Trace:
         else:
             raw = stored
         if len(raw) != raw_size:
-            raise TraceError(f"{where}: blob does not hold its recorded {raw_size} bytes")
+            raise TraceError(f"{where}: blob does not decompress to its recorded {raw_size} bytes")
         bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8, count=nbytes), bitorder="little")
         if bits[numel:].any():
             raise TraceError(f"{where}: bitmap has bits set past the tensor's last element")
         mask = bits[:numel].astype(bool).reshape(shape)
-        if int(mask.sum()) != nnz:
+        if int(np.count_nonzero(mask)) != nnz:
             raise TraceError(f"{where}: bitmap non-zero count disagrees with the index")
         values = None
         if vt == 1:
@@ -142,6 +404,24 @@ class Trace:
             values = b.view(np.float32)
         return mask, values
 
+    def validate(self):
+        """What `swatsim trace validate` checks beyond opening: every recorded iteration stores every
+        tensor its layers list, and every tensor reads (bitmap, counts, no stored value zero).
+        Returns (iterations, tensors); raises TraceError."""
+        for it in self.iterations:
+            for li, l in enumerate(self.layers):
+                for t in l["tensors"]:
+                    if (it, li, TENSOR_CODES[t]) not in self._by_key:
+                        raise TraceError(f"{self.path}: iteration {it}, layer {li} ({l['name']}), {t}: missing: "
+                                         "the layer table lists it but the iteration does not store it")
+        for e in self.index:
+            it, li, kind = int(e["iteration"]), int(e["layer"]), int(e["kind"])
+            _, values = self.read(it, li, kind)
+            if values is not None and (values == 0).any():
+                raise TraceError(f"{self.path}: iteration {it}, layer {li}, {TENSORS[kind]}: a stored value is zero "
+                                 "where the mask has a non-zero")
+        return len(self.iterations), len(self.index)
+
     def mask(self, iteration, layer, tensor):
         return self.read(iteration, layer, tensor)[0]
 
@@ -150,8 +430,6 @@ class Trace:
         out = np.zeros(mask.shape, dtype=np.float32)
         out[mask] = 1.0 if values is None else values
         return out
-
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -266,6 +544,7 @@ class TraceWriter(_Finishing):
 
     def __init__(self, path, header, compress=True, level=1, min_saving=0.25, overwrite=False):
         _check_header(header)
+        _validate_header(header, "header")
         self.path = os.fspath(path)
         if os.path.isdir(self.path):
             raise TraceError(f"{self.path}: is a directory")
