@@ -54,6 +54,15 @@ int sc_main(int argc, char* argv[]) {
 }
 
 namespace swatsim::cli {
+namespace {
+/// An error is one line: control characters a path or value brought in are shown escaped.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (unsigned char)c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", (unsigned char)c) : std::string(1, c);
+  return out;
+}
+}  // namespace
+
 int dispatch(const std::vector<std::string>& args) {
   auto& table = command_table();
   auto it = table.find(args[0]);
@@ -64,17 +73,17 @@ int dispatch(const std::vector<std::string>& args) {
   try {
     return it->second.run(args);
   } catch (const InputError& e) {
-    std::cerr << "swatsim " << args[0] << ": error: " << e.what() << "\n";
+    std::cerr << "swatsim " << args[0] << ": error: " << one_line(e.what()) << "\n";
     return kExitBadInput;
   } catch (const std::filesystem::filesystem_error& e) {
     // A path the system refuses (too long, not permitted, a NUL byte): bad input, not a bug.
-    std::cerr << "swatsim " << args[0] << ": error: " << e.path1().string() << ": " << e.code().message() << "\n";
+    std::cerr << "swatsim " << args[0] << ": error: " << one_line(e.path1().string()) << ": " << e.code().message() << "\n";
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
     std::cerr << "swatsim " << args[0] << ": error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "swatsim " << args[0] << ": internal error: " << e.what() << "\n";
+    std::cerr << "swatsim " << args[0] << ": internal error: " << one_line(e.what()) << "\n";
     return 1;
   }
 }

@@ -185,9 +185,11 @@ int slurm(const std::vector<std::string>& rest) {
   std::error_code ec;
   const std::string dir = fs::absolute(out).lexically_normal().string();
   // An #SBATCH directive is one line that sbatch splits at white space; quoting does not apply there.
-  if (std::any_of(dir.begin(), dir.end(), [](char c) { return (unsigned char)c <= 0x20 || c == 0x7f; }))
-    throw InputError(out, "--out: a Slurm output directory cannot contain white space or control characters "
-                          "(the batch script's #SBATCH --output directive could not hold it)");
+  if (std::any_of(dir.begin(), dir.end(), [](char c) {
+        return (unsigned char)c <= 0x20 || c == 0x7f || c == '#' || c == '\'' || c == '"' || c == '\\';
+      }))
+    throw InputError(out, "--out: a Slurm output directory cannot contain white space, control characters, #, quotes "
+                          "or backslashes (the batch script's #SBATCH --output directive could not hold it)");
   sim::prepare_sweep_dir(s, out);
   const std::string sweep_abs = fs::absolute(sweep).lexically_normal().string();
   fs::create_directories(dir + "/slurm", ec);

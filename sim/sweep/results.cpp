@@ -83,7 +83,7 @@ std::string csv_value(const json& v) { return csv_field(v.is_string() ? v.get<st
 /// Whether a worker holds the task's log locked (spawn() in runner.cpp): it is running now.
 bool task_running(const std::string& dir, const std::string& task) {
   const std::string log = L::log_file(dir, task);
-  const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);  // a FIFO never blocks
   if (fd < 0) return false;
   const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);
@@ -117,9 +117,14 @@ uint64_t write_sweep_tables(const std::string& dir) {
         f["trace"] = traces[t];
         f["status"] = "unusable report";
         f["message"] = e.what();
-        write_file_atomically(L::failed_file(dir, name), [&](std::ostream& o) { o << f.dump(1) << "\n"; });
+        f["kept_as"] = "failed/" + name + ".report";
+        write_file_atomically(L::failed_file(dir, name), [&](std::ostream& o) {
+          o << f.dump(1, ' ', false, json::error_handler_t::replace) << "\n";  // the report's bytes need not be UTF-8
+        });
+        // Moved out of the tables (kept for a look), or, if it cannot be moved, removed.
         std::error_code ec;
-        fs::remove(file, ec);
+        fs::rename(file, L::failed_file(dir, name) + ".report", ec);
+        if (ec) fs::remove(file, ec);
         ++rejected;
         continue;
       }
@@ -219,7 +224,8 @@ SweepStatus merge_sweeps(const std::vector<std::string>& dirs, const std::string
         const std::string name = e.path().filename().string();
         if (name.find(".tmp.") != std::string::npos) continue;
         const std::string target = out + "/" + sub + "/" + name;
-        if (fs::exists(target)) continue;
+        std::error_code size_ec;
+        if (fs::exists(target) && (std::string(sub) != "tasks" || fs::file_size(target, size_ec) > 0)) continue;
         if (std::string(sub) == "failed" && fs::exists(out + "/tasks/" + name)) continue;
         const std::string tmp = target + ".tmp." + std::to_string(::getpid());
         fs::copy_file(e.path(), tmp, fs::copy_options::overwrite_existing, ec);

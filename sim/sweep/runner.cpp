@@ -2,6 +2,8 @@
 // `swatsim run` per (point, trace), results written atomically, so that a killed sweep resumes.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,8 +66,18 @@ void claim_sweep_dir(const std::string& out, const json& meta) {
   if (!fs::is_directory(out, ec)) throw InputError(out, "cannot create the sweep directory: " + ec.message());
   // The check and the stamp under one lock: two sweeps started on one new directory at once cannot
   // both find it free (the second finds the first's sweep.json and is refused).
+  const bool had_lock = fs::exists(fs::path(out) / L::kLockFile, ec);
   const DirLock lock(out);
+  struct DropLock {  // a refused directory that is not a sweep's keeps no lock file of ours
+    const std::string path;
+    bool keep = false;
+    ~DropLock() {
+      std::error_code e;
+      if (!keep) fs::remove(path, e);
+    }
+  } drop{(fs::path(out) / L::kLockFile).string(), had_lock};
   if (fs::exists(meta_path, ec)) {
+    drop.keep = true;  // a sweep's directory
     const json m = binding::read_json(meta_path);
     const auto theirs_it = m.is_object() ? m.find("sweep_hash") : m.end();
     const std::string theirs = theirs_it != m.end() && theirs_it->is_string() ? theirs_it->get<std::string>() : "?";
@@ -96,6 +108,7 @@ void claim_sweep_dir(const std::string& out, const json& meta) {
   }
   write_file_atomically(meta_path, [&](std::ostream& o) { o << meta.dump(1) << "\n"; });
   make_dirs(out);
+  drop.keep = true;
 }
 
 namespace {
@@ -134,7 +147,26 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const SweepRunSettings& o) {
+/// Opens a task's log for its worker and locks it; -1 if another process holds the lock (a worker
+/// of another run of this sweep is on the task now). Anything but a regular file there (a FIFO would
+/// block) is replaced: the log belongs to the sweep directory.
+int open_log(const std::string& log) {
+  struct stat st {};
+  if (::lstat(log.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    std::error_code ec;
+    fs::remove_all(log, ec);
+  }
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd < 0) return -2;  // no log: the task still runs, its stderr goes nowhere
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  if (::ftruncate(fd, 0) != 0) { /* an old log's text stays: harmless */ }
+  return fd;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, int err, const SweepRunSettings& o) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -142,18 +174,22 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const 
   std::cerr.flush();
   // The worker's stderr is its log, locked for as long as the worker lives: `sweep status` tells a
   // running task from a missing one by that lock.
-  const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (err >= 0) (void)::flock(err, LOCK_EX);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid > 0 && err >= 0) ::close(err);  // the worker's copy keeps the lock
   if (pid == 0) {
+    // A worker dies with its sweep (killed or interrupted): never an orphan that writes a result a
+    // resumed run is also computing.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     const int null = ::open("/dev/null", O_RDWR);
     if (null >= 0) {
       ::dup2(null, 0);
       ::dup2(null, 1);
     }
     if (err >= 0) ::dup2(err, 2);
+    else if (null >= 0) ::dup2(null, 2);
     if (o.run_in_fork) {
       // The parent has not started a SystemC simulation: the child elaborates and runs its own.
       int rc = 1;
@@ -226,13 +262,19 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
   };
   std::map<pid_t, Running> running;
   size_t next = 0;
+  uint64_t busy = 0;  // tasks another run of this sweep was running when this one came to them
   while (next < todo.size() || !running.empty()) {
     while (running.size() < o.jobs && next < todo.size()) {
       const Task& t = todo[next++];
+      const int log = open_log(L::log_file(o.out, t.name));
+      if (log == -1) {  // another run's worker is on it: its result (or failure) will be there
+        ++busy;
+        continue;
+      }
       std::vector<std::string> argv{o.swatsim, "run", "--arch", L::point_file(o.out, t.point), "--trace",
                                     s.trace_paths[t.trace], "--out", L::task_file(o.out, t.name), "-q"};
       for (const auto& a : s.run.run_args()) argv.push_back(a);
-      running.emplace(spawn(argv, L::log_file(o.out, t.name), o), Running{t, Clock::now()});
+      running.emplace(spawn(argv, log, o), Running{t, Clock::now()});
     }
     int status = 0;
     // With a time limit, poll: a worker past it is killed (and reaped below as timed out).
@@ -255,7 +297,8 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
     const Task t = it->second.task;
     const bool timed_out = it->second.timed_out;
     running.erase(it);
-    const bool ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && L::task_done(o.out, t.name);
+    // A complete report is a result, even from a worker killed at the time limit just after it wrote it.
+    const bool ok = L::task_done(o.out, t.name) && (timed_out || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
     if (ok) {
       ++done;
     } else {
@@ -270,14 +313,14 @@ uint64_t run_sweep(const Sweep& s, const SweepRunSettings& o) {
                         : fmt::format("exit {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
       f["message"] = timed_out ? std::string("the worker ran past the time limit and was killed")
                                : last_line(L::log_file(o.out, t.name));
-      std::error_code ec;
-      if (timed_out) fs::remove(L::task_file(o.out, t.name), ec);  // finished as it was killed: not a result
-      write_file_atomically(L::failed_file(o.out, t.name), [&](std::ostream& out) { out << f.dump(1) << "\n"; });
+      write_file_atomically(L::failed_file(o.out, t.name), [&](std::ostream& out) {
+        out << f.dump(1, ' ', false, json::error_handler_t::replace) << "\n";  // a log's bytes need not be UTF-8
+      });
     }
     bar.show(done, failed);
   }
   if (o.shards == 1) failed += write_sweep_tables(o.out);
-  return failed;
+  return failed + busy;
 }
 
 }  // namespace swatsim::sim

@@ -82,11 +82,25 @@ std::string read_bytes(const std::string& path) {
 
 /// Whether every array a pointer walks through has the element it names: nlohmann would pad an
 /// array with nulls up to any index (a billion of them for "/levels/1000000000"). Object keys may be
-/// new (an axis may add a key the base leaves at its default).
+/// new (an axis may add a key the base leaves at its default), but below a new key an array index
+/// (digits, or "-") would build an array of that size from nothing: refused too.
 bool array_indices_exist(const json& root, const std::string& pointer) {
   const json* at = &root;
   size_t pos = 1;
-  while (at && pos <= pointer.size()) {
+  bool below_new_key = false;
+  while (pos <= pointer.size()) {
+    if (at && at->is_null()) {  // nlohmann turns a null into whatever the next token asks for
+      at = nullptr;
+      below_new_key = true;
+    }
+    if (!at) {
+      const size_t end = std::min(pointer.find('/', pos), pointer.size());
+      const std::string token = pointer.substr(pos, end - pos);
+      if (below_new_key && (token == "-" || (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos)))
+        return false;
+      pos = end + 1;
+      continue;
+    }
     const size_t end = std::min(pointer.find('/', pos), pointer.size());
     std::string token = pointer.substr(pos, end - pos);
     for (size_t i = 0; (i = token.find('~', i)) != std::string::npos; ++i)  // RFC 6901: ~1 is '/', ~0 is '~'
@@ -98,7 +112,8 @@ bool array_indices_exist(const json& root, const std::string& pointer) {
       at = &(*at)[std::stoull(token)];
     } else if (at->is_object()) {
       auto it = at->find(token);
-      at = it == at->end() ? nullptr : &*it;  // a new key: nothing below it to check
+      at = it == at->end() ? nullptr : &*it;
+      below_new_key = at == nullptr;
     } else {
       return true;  // a scalar on the way: json_pointer reports it
     }
@@ -158,7 +173,14 @@ Sweep load_sweep(const std::string& path) {
     throw InputError(path, fmt::format("/name: expected a non-empty string, got {}", type_name(name)));
   // The name reaches file contents and a Slurm batch script's directives: one line of text.
   const std::string& text = name.get_ref<const std::string&>();
-  if (text.size() > 200 || std::any_of(text.begin(), text.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; }))
+  size_t characters = 0;
+  bool control = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    characters += (c & 0xC0) != 0x80;  // UTF-8: count the first byte of each character
+    control |= c < 0x20 || c == 0x7f || (c == 0xC2 && i + 1 < text.size() && (unsigned char)text[i + 1] < 0xA0);  // C0, DEL, C1
+  }
+  if (characters > 200 || control)
     throw InputError(path, "/name: expected at most 200 characters without control characters (newlines, tabs, escapes)");
   s.name = name.get<std::string>();
 
@@ -294,6 +316,10 @@ Sweep load_sweep(const std::string& path) {
   // paths the file names: fixing a broken trace and retrying its failed tasks stays the same sweep.
   uint64_t h = fnv1a(read_bytes(path));
   for (uint64_t p = 0; p < s.points(); ++p) h = fnv1a(s.point_config(p).dump(), h);
+  // The baseline a run compares with, and which files the traces are (two copies of one sweep file in
+  // two folders name different traces): an edited baseline or another folder is another sweep.
+  if (!s.run.baseline.empty()) h = fnv1a(to_json(load_accelerator_config(s.run.baseline)).dump(), h);
+  for (const auto& t : s.trace_paths) h = fnv1a(fs::absolute(t).lexically_normal().string(), h);
   s.hash = fmt::format("{:016x}", h);
   return s;
 }

@@ -59,9 +59,15 @@ case $case in
 {"name": "lv", "pe": {"type": "tensordash"}, "dram": "ddr4-3200", "memory": {"type": "hierarchy",
  "levels": [{"type": "sram"}, {"type": "network"}, {"type": "tile_buffers"}]}}
 J
-    for idx in 1000000000 3 01 -1; do
+    for idx in 1000000000 3 01 -1 ../x/100000000; do
       printf '{"name": "i", "base": "lv.json", "axes": [{"/memory/levels/%s/kib": [64]}], "traces": ["sample.swt"]}' $idx > idx.json
-      expect_error "idx.json: axis /memory/levels/$idx/kib: point 0 (/memory/levels/$idx/kib=64): the pointer names no place in the config" expand idx.json
+      expect_error "the pointer names no place in the config" expand idx.json
+    done
+    # below a key the base lacks (or holds null), an array index would build the array from nothing
+    sed -i 's/"name": "lv",/"name": "lv", "reference": null,/' lv.json
+    for ptr in /x/100000000 /x/- /reference/5; do
+      printf '{"name": "i", "base": "lv.json", "axes": [{"%s": [1]}], "traces": ["sample.swt"]}' "$ptr" > idx.json
+      expect_error "axis $ptr: point 0 ($ptr=1): the pointer names no place in the config" expand idx.json
     done
     # A base's reference file resolves its own paths against its own directory.
     mkdir -p sub
@@ -152,13 +158,15 @@ J
     # An unusable report never stops the tables of the others: it becomes a failed task, retried later.
     echo '{}' > d/tasks/p000000-t000.json
     echo '{"stats": {"cycles": {}}, "rows": [], "total": {"pass": "all", "cycles": null}}' > d/tasks/p000001-t000.json
+    printf '\377' > d/tasks/p000002-t000.json  # not even UTF-8
     set +e; "$swatsim" sweep merge d --out d > st.txt; rc=$?; set -e
     [ $rc -eq 1 ] || fail "merge with unusable reports: exit $rc"
-    grep -q "24 tasks: 22 done, 2 failed" st.txt || fail "merge status: $(cat st.txt)"
+    grep -q "24 tasks: 21 done, 3 failed" st.txt || fail "merge status: $(cat st.txt)"
+    [ -e d/failed/p000002-t000.json.report ] || fail "the unusable report was not kept aside"
     grep -q "failed  p000000-t000: unusable report: .*p000000-t000.json: /stats: expected an object (not a swatsim run report)" st.txt ||
       fail "unusable report message: $(cat st.txt)"
     grep -q "failed  p000001-t000: unusable report: .*/total/cycles: expected a number" st.txt || fail "null stat: $(cat st.txt)"
-    [ "$(wc -l < d/totals.csv)" -eq 23 ] || fail "tables of the other 22 tasks: $(wc -l < d/totals.csv) lines"
+    [ "$(wc -l < d/totals.csv)" -eq 22 ] || fail "tables of the other 21 tasks: $(wc -l < d/totals.csv) lines"
     "$swatsim" sweep run sweep.json --out d --jobs 2 --retry-failed -q
     [ "$(ls d/tasks | wc -l)" -eq 24 ] && [ "$(wc -l < d/totals.csv)" -eq 25 ] || fail "retry of unusable reports"
     # An empty task file is not a result: not done, and a rerun makes it.
@@ -167,6 +175,17 @@ J
     [ $rc -eq 1 ] && grep -q "23 done, 0 failed, 0 running, 1 missing" st.txt || fail "empty task file: $(cat st.txt)"
     "$swatsim" sweep run sweep.json --out d --jobs 2 -q
     [ -s d/tasks/p000002-t001.json ] || fail "empty task file not redone"
+    # merge puts a report where the target holds only an empty task file
+    : > d/tasks/p000003-t001.json
+    "$swatsim" sweep run sweep.json --out full2 --jobs 2 -q
+    "$swatsim" sweep merge full2 --out d > st.txt || fail "merge over an empty task file: $(cat st.txt)"
+    [ -s d/tasks/p000003-t001.json ] || fail "merge left the empty task file"
+    # a log that is a FIFO never blocks status or a run
+    rm d/tasks/p000000-t000.json; rm -f d/logs/p000000-t000.log; mkfifo d/logs/p000000-t000.log
+    set +e; timeout 20 "$swatsim" sweep status d > st.txt; rc=$?; set -e
+    [ $rc -eq 1 ] && grep -q "1 missing" st.txt || fail "status with a FIFO log: exit $rc $(cat st.txt)"
+    timeout 60 "$swatsim" sweep run sweep.json --out d --jobs 2 -q || fail "run with a FIFO log"
+    [ -s d/tasks/p000000-t000.json ] && [ -f d/logs/p000000-t000.log ] || fail "the FIFO log's task"
     echo '[1]' > e/failed/p000001-t000.json; rm e/tasks/p000001-t000.json
     set +e; "$swatsim" sweep status e > st.txt; rc=$?; set -e
     [ $rc -eq 1 ] && grep -q "failed  p000001-t000: ?: ?" st.txt || fail "status: $(cat st.txt)"
@@ -213,6 +232,21 @@ J
     expect_error "evil.json: /name: expected at most 200 characters without control characters" expand evil.json
     expect_error "a Slurm output directory cannot contain white space" slurm sweep.json --out "dir with space" --shards 2
     [ ! -e "dir with space" ] || fail "slurm created the refused directory"
+    for d in 'x#y' "a'b" 'c"d' 'e\f'; do
+      expect_error "a Slurm output directory cannot contain white space, control characters, #, quotes or backslashes" slurm sweep.json --out "$d" --shards 2
+    done
+    printf '{"name": "c1 \xc2\x9b", "base": "td.json", "axes": [{"/tiles": [1]}], "traces": ["sample.swt"]}' > c1.json
+    expect_error "c1.json: /name: expected at most 200 characters without control characters" expand c1.json
+    /usr/bin/python3 -c "import json; json.dump({'name': 'é' * 200, 'base': 'td.json', 'axes': [{'/tiles': [1]}], 'traces': ['sample.swt']}, open('e200.json', 'w'))"
+    "$swatsim" sweep expand e200.json > /dev/null 2>&1 || fail "200 characters of two bytes each were refused"
+    # a refused non-sweep directory keeps no lock file of ours
+    [ ! -e u/.lock ] || fail "u/.lock left behind"
+    # an edited run baseline is another sweep
+    cp td.json base-b.json
+    sed 's/"iterations": "all"}/"iterations": "all", "baseline": "base-b.json"}/' sweep.json > withb.json
+    "$swatsim" sweep run withb.json --out wb --jobs 2 -q
+    sed -i 's/"lanes": 16/"lanes": 8/' base-b.json
+    expect_error "wb: holds another sweep" run withb.json --out wb
     ;;
   task-timeout)  # a task past --task-timeout is killed and recorded as failed; status shows running tasks
     "$swatsim" trace synth --model resnet50-imagenet --samples 2 --sparsity 0.8 -o r50.swt > /dev/null
@@ -242,9 +276,15 @@ J
       if grep -q "1 running" st.txt && grep -q "running p000000-t000" st.txt; then seen=1; break; fi
       sleep 0.1
     done
-    pkill -P $pid 2> /dev/null || true
-    kill $pid 2> /dev/null || true
+    # SIGKILL of the sweep takes its workers with it: no orphan goes on writing results
+    kill -9 $pid 2> /dev/null || true
     wait $pid 2> /dev/null || true
+    gone=0
+    for _ in $(seq 50); do
+      pgrep -f "sweep run slow.json --out s" > /dev/null || { gone=1; break; }
+      sleep 0.1
+    done
+    [ $gone -eq 1 ] || { pkill -9 -f "sweep run slow.json --out s"; fail "workers outlived a SIGKILLed sweep"; }
     [ $seen -eq 1 ] || fail "status never showed the running task: $(cat st.txt)"
     expect_error "--task-timeout: expected" run slow.json --out s --task-timeout x
     ;;
