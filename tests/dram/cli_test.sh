@@ -63,6 +63,15 @@ PY
     echo '{"preset": "ddr4-3200", "engine": "quick"}' > bad-engine.json
     expect_error 'bad-engine.json: /engine: expected one of "cycle", "fast", got "quick"' --dram bad-engine.json --trace mix.trace
     ;;
+  long-gaps)  # idle gaps of any length, a buffered write waiting through them, in closed form on both engines
+    printf '0x0 WRITE 0\n0x40 READ 1000000000000\n0x80 WRITE 4611686018427387000\n0x2000 READ 4611686018427387001\n' > t.trace
+    for engine in cycle fast; do
+      echo "{\"preset\": \"ddr4-3200\", \"engine\": \"$engine\"}" > e.json
+      timeout 10 "$swatsim" dram --dram e.json --trace t.trace --out $engine.json -q || fail "$engine: a long gap took over 10 s or failed"
+      # about one refresh per tREFI / ranks = 6240 cycles of the 2^62-cycle run
+      [ "$(json $engine.json 'r["commands"]["ref"] > 7e14')" = True ] || fail "$engine: refreshes $(json $engine.json 'r["commands"]["ref"]')"
+    done
+    ;;
   bad-input)
     # A refresh interval too short for one request between refreshes: no request could ever finish.
     echo '{"preset": "ddr4-3200", "tRFC": 22, "tREFI": 23}' > dead.json

@@ -92,8 +92,18 @@ void ChannelController::tick(Cycle t) {
   next_ = changed ? t + 1 : next_after(t);
 }
 
+bool ChannelController::waits_for_input() const {
+  // Nothing queued, no read waiting, and the buffered writes (if any) stay buffered until a request
+  // arrives: schedule_transaction would start no drain (the conditions below are its own). Then the
+  // only thing the channel does is refresh, the same every interval.
+  const size_t w = writes_.size();
+  const bool would_drain = w >= spec_.transaction_queue || (w > spec_.write_drain_threshold && queued_ == 0) ||
+                           (input_ended_ && reads_.empty() && queued_reads_ == 0 && w > 0);
+  return reads_.empty() && queued_ == 0 && draining_ == 0 && !would_drain;
+}
+
 void ChannelController::skip_idle_refreshes(Cycle t) {
-  if (!spec_.refresh || sys_->command_fn_ || !drained() || !refresh_queue_.empty() || next_ < refresh_.next) return;
+  if (!spec_.refresh || sys_->command_fn_ || !waits_for_input() || !refresh_queue_.empty() || next_ < refresh_.next) return;
   for (const BankState::Rank& r : state_.ranks)
     if (r.open_banks > 0 || r.ready[kRef] > int64_t(refresh_.next)) return;
   // The last R are ticked as usual; the booked REFs set their rank's timing as an issued one would.

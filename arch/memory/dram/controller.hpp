@@ -65,6 +65,8 @@ private:
   /// cycle. Books all but the last `ranks` of the refreshes due before t at once, exactly as the ticks
   /// would, so an idle gap costs O(1), not one tick per refresh (not while commands are logged).
   void skip_idle_refreshes(Cycle t);
+  /// Whether the channel only refreshes until the next request arrives (buffered writes included).
+  bool waits_for_input() const;
   Choice pick(int64_t t);  ///< FR-FCFS, round-robin over the bank queues; moves the round-robin position
   Choice refresh_command(int64_t t) const;
   uint64_t blocked_banks() const;  ///< queues of the rank whose refresh is pending (they wait)
