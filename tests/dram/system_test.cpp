@@ -3,6 +3,7 @@
 #include <random>
 
 #include "dram_test_util.hpp"
+#include "swatsim/common/error.hpp"
 
 namespace swatsim::test {
 namespace {
@@ -227,6 +228,52 @@ TEST(System, IdleGapsBookedInClosedFormEqualTicking) {
       EXPECT_EQ(ticked, done);
       EXPECT_DOUBLE_EQ(arch::dram::energy(spec, a).total(), arch::dram::energy(spec, b).total());
     }
+}
+}  // namespace
+}  // namespace swatsim::test
+
+namespace swatsim::test {
+namespace {
+// Liveness over the timing space: random timing sets that pass validation (refresh intervals down to
+// the smallest that holds one request) serve every one of a random stream of requests, each within
+// a bound of its arrival: no state in which a request waits for ever, on either engine.
+TEST(System, RandomValidTimingSetsServeEveryRequest) {
+  std::mt19937_64 rng(2027);
+  int tried = 0, valid = 0;
+  while (valid < 40 && tried < 4000) {
+    ++tried;
+    const char* base = tried % 2 ? "ddr4-3200" : "hbm2";
+    auto pick = [&](uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); };
+    json o = {{"tRCD_RD", pick(1, 40)}, {"tRCD_WR", pick(1, 40)}, {"tRP", pick(1, 40)}, {"tRAS", pick(1, 80)},
+              {"tRC", pick(2, 140)},    {"tCL", pick(1, 40)},     {"tCWL", pick(1, 40)}, {"tRFC", pick(1, 600)},
+              {"tWR", pick(0, 40)},     {"tRTP", pick(0, 20)},    {"tFAW", pick(0, 80)}};
+    o["tREFI"] = o["tRFC"].get<uint64_t>() + pick(1, 1500);
+    Spec spec;
+    try {
+      spec = preset(base, o);
+    } catch (const swatsim::InputError&) {
+      continue;  // not a valid set (the validation this test relies on refused it)
+    }
+    ++valid;
+    Recorder r(spec);
+    const uint64_t n = 300;
+    Cycle t = 0;
+    std::vector<Cycle> arrival(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      t += rng() % 50;
+      arrival[i] = t;
+      r.sys.request(i, (rng() % 4096) * 64 * 131 % spec.capacity_bytes(), rng() % 3 == 0, t);
+    }
+    r.sys.finish();
+    ASSERT_EQ(r.done.size(), n) << base << " " << o.dump();
+    // Every request is served within the time of all earlier ones plus a few refresh intervals.
+    const uint64_t per_request = uint64_t(spec.tRP) + spec.tRC + std::max(spec.tRCD_RD, spec.tRCD_WR) +
+                                 std::max(spec.tCL, spec.tCWL) + spec.burst_cycles() + spec.tWR + spec.tRTP + spec.tFAW +
+                                 spec.tRTRS + 64;
+    for (const auto& [id, done] : r.done)
+      EXPECT_LE(done, arrival[id] + n * per_request + 4 * (uint64_t(spec.tREFI) + spec.tRFC)) << base << " " << o.dump();
+  }
+  EXPECT_EQ(valid, 40) << "only " << valid << " valid sets in " << tried << " tries";
 }
 }  // namespace
 }  // namespace swatsim::test
