@@ -80,15 +80,24 @@ private:
   static constexpr size_t kMaxLine = 4096;  // a request line is ~40 bytes; longer is not a request trace
   /// One line into line_ (without reading more than kMaxLine bytes of it); -1 at the end.
   ssize_t read_line() {
+    // Byte by byte (the stream is buffered): a NUL byte is seen, not taken for the end of the line.
     if (!line_) line_ = static_cast<char*>(std::malloc(kMaxLine + 1));
-    if (!std::fgets(line_, int(kMaxLine + 1), file_)) {
-      if (std::ferror(file_)) throw InputError(path_, "read error");
-      return -1;
+    size_t n = 0;
+    int c = EOF;
+    while (n < kMaxLine && (c = std::getc(file_)) != EOF) {
+      line_[n++] = char(c);
+      if (c == '\n') break;
     }
-    const size_t n = std::strlen(line_);
-    if (n == kMaxLine && line_[n - 1] != '\n' && !std::feof(file_))
+    if (std::ferror(file_)) throw InputError(path_, "read error");
+    if (n == 0) return -1;
+    if (n == kMaxLine && line_[n - 1] != '\n' && (c = std::getc(file_)) != EOF) {
+      std::ungetc(c, file_);
       throw InputError(fmt::format("{}:{}", path_, number_ + 1),
                        fmt::format("line longer than {} bytes: not a request trace", kMaxLine));
+    }
+    if (std::memchr(line_, '\0', n))
+      throw InputError(fmt::format("{}:{}", path_, number_ + 1), "a NUL byte in the line: not a request trace");
+    line_[n] = '\0';
     return ssize_t(n);
   }
   static void skip_space(const char*& p, const char* end) {

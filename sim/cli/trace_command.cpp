@@ -61,8 +61,9 @@ int trace_validate(const std::vector<std::string>& args) {
   std::string path;
   if (!parse_trace_only(args, "validate", path)) return 0;
   const auto s = tr::validate(path);
-  std::cout << fmt::format("{}: valid: {} iterations, {} tensors, {} bytes stored for {} bytes of bitmap\n", path,
-                           s.iterations, s.tensors, s.stored_bytes, s.bitmap_bytes);
+  std::cout << fmt::format("{}: valid: {} iteration{}, {} tensor{}, {} bytes stored for {} bytes of bitmap\n", path,
+                           s.iterations, s.iterations == 1 ? "" : "s", s.tensors, s.tensors == 1 ? "" : "s",
+                           s.stored_bytes, s.bitmap_bytes);
   return 0;
 }
 

@@ -80,6 +80,10 @@ PY
     # A preset's name, as accelerator configs take it.
     "$swatsim" dram --dram hbm2 --trace t.trace -q --out hbm2.json || fail "--dram hbm2"
     grep -q '"preset": "hbm2"' hbm2.json || fail "--dram hbm2 is not the preset"
+    printf '0x0 READ 1\n0x40 READ\0 junk 2\n0x80 READ 3\n' > t.trace
+    expect_error "t.trace:2: a NUL byte in the line: not a request trace" --dram ddr4.json --trace t.trace
+    printf '0x0 READ 1\n0x40 READX 2\n' > t.trace
+    expect_error "t.trace:2: expected READ or WRITE after the address, got 'READX'" --dram ddr4.json --trace t.trace
     echo "0x0 READX 0" > t.trace
     expect_error "t.trace:1: expected READ or WRITE after the address, got 'READX'" --dram ddr4.json --trace t.trace
     printf '0x0 READ 5\n0x40 READ 4\n' > t.trace

@@ -239,6 +239,16 @@ J
     expect_error "c1.json: /name: expected at most 200 characters without control characters" expand c1.json
     /usr/bin/python3 -c "import json; json.dump({'name': 'é' * 200, 'base': 'td.json', 'axes': [{'/tiles': [1]}], 'traces': ['sample.swt']}, open('e200.json', 'w'))"
     "$swatsim" sweep expand e200.json > /dev/null 2>&1 || fail "200 characters of two bytes each were refused"
+    # The generated batch script with a hostile (one-line) name: checked by bash, then run as a Slurm
+    # array task would run it (a stand-in sbatch accepts the submission): nothing but the shard runs.
+    mkdir -p fakebin
+    printf '#!/bin/sh\necho 4242\n' > fakebin/sbatch; chmod +x fakebin/sbatch
+    /usr/bin/python3 -c "import json; json.dump({'name': 'x \$(touch pwned) \"q\" \'a\' \`touch pwned2\` ; touch pwned3', 'base': 'td.json', 'axes': [{'/tiles': [1, 2]}], 'traces': ['sample.swt']}, open('evil2.json', 'w'))"
+    PATH="$PWD/fakebin:$PATH" "$swatsim" sweep slurm evil2.json --out sl --shards 1 > /dev/null || fail "slurm with a hostile name"
+    bash -n sl/slurm/sweep.sbatch || fail "the batch script does not parse"
+    SLURM_ARRAY_TASK_ID=0 bash sl/slurm/sweep.sbatch > /dev/null 2>&1 || fail "the batch script failed"
+    [ "$(ls sl/tasks | wc -l)" -eq 2 ] || fail "the batch script did not run the shard"
+    [ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e pwned3 ] && [ ! -e sl/pwned ] || fail "a name ran a command"
     # a refused non-sweep directory keeps no lock file of ours
     [ ! -e u/.lock ] || fail "u/.lock left behind"
     # an edited run baseline is another sweep

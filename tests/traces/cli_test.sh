@@ -64,7 +64,7 @@ cmp -s "$tmp/a.swt" "$tmp/b.swt" || { echo "FAIL: synth is not deterministic"; f
 # Export and re-import round-trip byte for byte (values included), and export never overwrites.
 "$swatsim" trace export-npy "$sample" -o "$tmp/npy" --iteration 1 >/dev/null &&
 "$swatsim" trace import-npy "$tmp/npy" -o "$tmp/re.swt" --values >/dev/null
-expect 0 "valid: 1 iterations, 15 tensors" "$swatsim" trace validate "$tmp/re.swt"
+expect 0 "valid: 1 iteration, 15 tensors" "$swatsim" trace validate "$tmp/re.swt"
 "$swatsim" trace export-npy "$tmp/re.swt" -o "$tmp/npy2" >/dev/null &&
 "$swatsim" trace import-npy "$tmp/npy2" -o "$tmp/re2.swt" --values >/dev/null
 checks=$((checks + 1))
