@@ -8,7 +8,7 @@ swatsim=$1 src=$2 work=$3
 if [ "$(id -u)" -ne 0 ] || ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   echo "skipped: needs root and Debian's slurm-wlm and munge (scripts/setup.sh installs them)"; exit 77
 fi
-source "$src/tests/sweep/slurm_cluster.sh"
+source "$src/scripts/slurm_cluster.sh"
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 fail() { echo "FAIL (slurm): $*" >&2; exit 1; }
@@ -41,4 +41,13 @@ grep -q "^submitted job array [0-9]* (2 shards)" submit.txt || fail "submit: $(c
 for _ in $(seq 1 600); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.05; done
 "$swatsim" sweep status later > later.txt || fail "the submitted array did not finish: $(cat later.txt)"
 slurm_stop
+# scripts/slurm-local.sh, the users' way to the same cluster: up, a sweep through it, down by its pids
+"$src/scripts/slurm-local.sh" start "$work/local-cluster" > local.txt || fail "slurm-local start: $(cat local.txt)"
+grep -q "export SLURM_CONF=$work/local-cluster/etc/slurm.conf" local.txt || fail "slurm-local: $(cat local.txt)"
+pids=$(cat "$work/local-cluster/run/daemons.pids")
+SLURM_CONF=$work/local-cluster/etc/slurm.conf "$swatsim" sweep slurm sweep.json --out vialocal --shards 2 --wait > vl.txt ||
+  { "$src/scripts/slurm-local.sh" stop "$work/local-cluster"; fail "sweep through slurm-local: $(cat vl.txt)"; }
+"$src/scripts/slurm-local.sh" stop "$work/local-cluster" > /dev/null
+for p in $pids; do ! kill -0 "$p" 2>/dev/null || fail "daemon $p still runs after slurm-local stop"; done
+cmp local/results.csv vialocal/results.csv || fail "results through slurm-local differ"
 echo "ok: slurm"

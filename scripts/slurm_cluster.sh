@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# A single-node Slurm cluster for tests, from Debian's slurm-wlm and munge: its own state, config and
-# sockets under a work directory; munged, slurmctld and slurmd on localhost with
-# proctrack/linuxproc and task/none (no cgroups, no systemd). Source it, then:
-#   slurm_start WORKDIR   starts the daemons (as root), exports SLURM_CONF, waits until the node is idle
-#   slurm_stop            stops every daemon it started, by pid (also called on EXIT)
+# A single-node Slurm cluster, from Debian's slurm-wlm and munge: its own state, config and sockets
+# under a work directory; munged, slurmctld and slurmd on localhost with proctrack/linuxproc and
+# task/none (no cgroups, no systemd). Used by the tests (tests/sweep/slurm_test.sh) and by
+# scripts/slurm-local.sh for users. Source it, then:
+#   slurm_start WORKDIR [--keep]   starts the daemons (as root), exports SLURM_CONF, waits until the
+#                                  node is idle; their pids go to WORKDIR/run/daemons.pids
+#   slurm_stop [WORKDIR]           stops every daemon started, by pid: this shell's, or WORKDIR's
+# Without --keep the daemons are stopped when the shell exits (a test); with it they outlive it.
 # Needs root (the daemons and job steps run as root).
 _slurm_pids=()
 slurm_stop() {
   local p
+  if [ $# -gt 0 ]; then
+    [ -f "$1/run/daemons.pids" ] || { echo "slurm_stop: no cluster started in $1" >&2; return 1; }
+    mapfile -t _slurm_pids < "$1/run/daemons.pids"
+  fi
   for p in "${_slurm_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${_slurm_pids[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
     kill -9 "$p" 2>/dev/null || true
   done
+  [ $# -gt 0 ] && rm -f "$1/run/daemons.pids"
   _slurm_pids=()
 }
 _slurm_free_port() {  # a TCP port nothing listens on
@@ -24,7 +32,7 @@ _slurm_free_port() {  # a TCP port nothing listens on
   return 1
 }
 slurm_start() {
-  local w=$1
+  local w=$1 keep=${2:-}
   [ "$(id -u)" -eq 0 ] || { echo "slurm_start: needs root" >&2; return 1; }
   for t in munged slurmctld slurmd sbatch sinfo; do
     command -v $t >/dev/null || { echo "slurm_start: missing $t (apt-get install slurm-wlm munge)" >&2; return 1; }
@@ -32,7 +40,7 @@ slurm_start() {
   rm -rf "$w"; mkdir -p "$w"/{etc,state,spool,log,run,munge}
   chmod 700 "$w/munge"
   head -c 1024 /dev/urandom > "$w/munge/munge.key"; chmod 400 "$w/munge/munge.key"
-  trap slurm_stop EXIT
+  [ "$keep" = --keep ] || trap slurm_stop EXIT
   munged -F -f --key-file="$w/munge/munge.key" --socket="$w/run/munge.sock" --pid-file="$w/run/munged.pid" \
     --log-file="$w/log/munged.log" --seed-file="$w/munge/seed" >"$w/log/munged.out" 2>&1 &
   _slurm_pids+=($!)
@@ -73,6 +81,7 @@ CONF
   _slurm_pids+=($!)
   slurmd -D -N localhost -f "$SLURM_CONF" >"$w/log/slurmd.out" 2>&1 &
   _slurm_pids+=($!)
+  printf '%s\n' "${_slurm_pids[@]}" > "$w/run/daemons.pids"
   for _ in $(seq 1 400); do
     if sinfo -h -N -o '%t' 2>/dev/null | grep -q '^idle'; then return 0; fi
     sleep 0.05
