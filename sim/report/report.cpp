@@ -240,6 +240,19 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
     for (auto& r : rep.pass_totals) keep_mapping(r.stats);
     keep_mapping(rep.total.stats);
   }
+  // Finite by construction (the configs' ranges); should a number still not be, the report says
+  // which instead of writing null into a table.
+  auto check = [&](const ReportRow& r) {
+    for (const auto& x : r.stats.all())
+      if (!std::isfinite(x.value))
+        throw InputError(o.trace, fmt::format("{} {}, {}: {} is not a finite number ({}): a value of the configs is out of "
+                                              "any meaningful range",
+                                              r.layer_name == "total" ? std::string("total") : fmt::format("layer {}", r.layer),
+                                              r.layer_name, r.pass, x.name, x.value));
+  };
+  for (const auto& r : rep.rows) check(r);
+  for (const auto& r : rep.pass_totals) check(r);
+  check(rep.total);
   return rep;
 }
 

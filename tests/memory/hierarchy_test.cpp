@@ -300,6 +300,19 @@ uint64_t tensor_bytes(const PassInput& in, int op, const FormatChoice& f) {
   return total;
 }
 
+/// An FC layer (128 inputs, 32 outputs: weights 8 KiB in bf16, four 2 KiB folds on a 1 x 8 array)
+/// over `samples` samples in one job, half of each operand zero.
+testutil::Case fc_batch(uint64_t seed, uint32_t samples) {
+  std::mt19937_64 rng(seed);
+  LayerShape l;
+  l.N = samples; l.C = 128; l.H = 1; l.W = 1; l.K = 32; l.R = 1; l.S = 1; l.Ho = 1; l.Wo = 1;
+  auto c = testutil::make_case(rng, l, Pass::Forward, 0.5, 0.5);
+  c.in.sample = 0;
+  c.in.samples = samples;
+  return c;
+}
+json dense_1x8() { return {{"type", "dense-systolic"}, {"rows", 1}, {"cols", 8}}; }
+
 // Operands that fit are fetched once (compulsory traffic): a dense 3x3 layer on a dense systolic
 // array with a buffer that holds both operands reads every input and weight exactly once (windows
 // of neighbouring folds overlap: as blocks they would be read again), writes outputs once, and dW
@@ -349,13 +362,8 @@ TEST(Hierarchy, OperandsThatFitAreReadOnce) {
 // sample is read once in a-outer (the tile holds it across the folds) and once in b-outer (the four
 // fill the buffer exactly and stay).
 TEST(Hierarchy, RefetchedWeightTilePerSampleByHand) {
-  std::mt19937_64 rng(41);
-  LayerShape l;
-  l.N = 4; l.C = 128; l.H = 1; l.W = 1; l.K = 32; l.R = 1; l.S = 1; l.Ho = 1; l.Wo = 1;
-  auto c = testutil::make_case(rng, l, Pass::Forward, 0.5, 0.5);
-  c.in.sample = 0;
-  c.in.samples = 4;
-  const json pe = {{"type", "dense-systolic"}, {"rows", 1}, {"cols", 8}};
+  auto c = fc_batch(41, 4);
+  const json pe = dense_1x8();
   auto mem = [](const char* order) {
     return memory({{"gbuf_kib", 1}, {"gbuf_residency", "none"}, {"loop_order", order}, {"activation_format", "dense"},
                    {"weight_format", "dense"}, {"tile_buffer_kib", 8}});
@@ -377,13 +385,8 @@ TEST(Hierarchy, RefetchedWeightTilePerSampleByHand) {
 // activations per fold (4 x 16 KiB + 8 KiB = 72 KiB); tiles of 2 folds (4 KiB, beside one 256 B
 // activation) read the activations per tile: 2 x 16 KiB + 8 KiB = 40 KiB, what the mapper chooses.
 TEST(Hierarchy, TilesOfWeightBlocksByHand) {
-  std::mt19937_64 rng(43);
-  LayerShape l;
-  l.N = 64; l.C = 128; l.H = 1; l.W = 1; l.K = 32; l.R = 1; l.S = 1; l.Ho = 1; l.Wo = 1;
-  auto c = testutil::make_case(rng, l, Pass::Forward, 0.5, 0.5);
-  c.in.sample = 0;
-  c.in.samples = 64;
-  const json pe = {{"type", "dense-systolic"}, {"rows", 1}, {"cols", 8}};
+  auto c = fc_batch(43, 64);
+  const json pe = dense_1x8();
   auto mem = [](const char* order) {
     return memory({{"gbuf_kib", 5}, {"loop_order", order}, {"activation_format", "dense"}, {"weight_format", "dense"},
                    {"tile_buffer_kib", 8}});
@@ -412,13 +415,8 @@ TEST(Hierarchy, TilesOfWeightBlocksByHand) {
 // sample (4 x the weights leave the L2), but DRAM is read once: the weights and activations. The
 // same hierarchy written as levels without the L2 equals the flat form counter for counter.
 TEST(Hierarchy, L2ServesWhatTheGlobalBufferEvicts) {
-  std::mt19937_64 rng(41);
-  LayerShape l;
-  l.N = 4; l.C = 128; l.H = 1; l.W = 1; l.K = 32; l.R = 1; l.S = 1; l.Ho = 1; l.Wo = 1;
-  auto c = testutil::make_case(rng, l, Pass::Forward, 0.5, 0.5);
-  c.in.sample = 0;
-  c.in.samples = 4;
-  const json pe = {{"type", "dense-systolic"}, {"rows", 1}, {"cols", 8}};
+  auto c = fc_batch(41, 4);
+  const json pe = dense_1x8();
   const json common = {{"gbuf_residency", "none"}, {"loop_order", "a-outer"}, {"activation_format", "dense"},
                        {"weight_format", "dense"}};
   auto mem = [&](json levels) {

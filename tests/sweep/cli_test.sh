@@ -74,6 +74,10 @@ J
     printf '{"name": "r", "pe": {"type": "tensordash"}, "reference": "%s"}' "$src/configs/arch/dense-systolic-16x32x32-ddr4.json" > sub/ref-base.json
     printf '{"name": "r", "base": "sub/ref-base.json", "axes": [{"/tiles": [1, 2]}], "traces": ["sample.swt"]}' > ref.json
     "${cli[@]}" expand ref.json > /dev/null 2> err.txt || fail "reference beside the base: $(cat err.txt)"
+    # A sweep file (an axis value) nested 10^5 levels deep: one line, never a stack overflow.
+    /usr/bin/python3 -c "open('deep.json', 'w').write('{\"name\": \"d\", \"base\": \"td.json\", \"axes\": [{\"/tiles\": [' + '[' * 100000 + ']' * 100000 + ']}], \"traces\": [\"sample.swt\"]}')"
+    expect_error "deep.json: /axes/0/~1tiles/0/0/0/" expand deep.json
+    grep -q "nested deeper than 128 levels" err.txt || fail "deep sweep file: $(cut -c1-200 err.txt)"
     # Run options are checked against the traces before anything runs.
     sed 's/"iterations": "all"/"iterations": "7"/' sweep.json > it.json
     expect_error "it.json: /run/iterations: iteration 7 is not recorded in" expand it.json
