@@ -33,7 +33,7 @@ int config_command(const std::vector<std::string>& args) {
   if (verb == "validate") {
     if (args.size() < 3) throw InputError("command line", "validate needs a file; see swatsim config --help");
     for (size_t i = 2; i < args.size(); ++i) {
-      (void)sim::load_accelerator_config(args[i]);
+      for (const auto& w : sim::load_accelerator_config(args[i]).warnings) std::cerr << "swatsim config: warning: " << w << "\n";
       std::cout << args[i] << ": ok\n";
     }
     return 0;

@@ -61,24 +61,31 @@ std::vector<arch::Pass> parse_passes(const std::string& s) {
   return out;
 }
 
+/// Jobs done, the last one's layer and pass, elapsed time and time left (by the jobs' pace so far).
 class ProgressBar {
 public:
-  explicit ProgressBar(bool on) : on_(on) {}
-  void operator()(uint64_t done, uint64_t total) {
+  explicit ProgressBar(bool on) : on_(on), start_(std::chrono::steady_clock::now()) {}
+  void operator()(uint64_t done, uint64_t total, const std::string& what) {
     if (!on_ || total == 0) return;
-    const int pct = int(done * 100 / total);
-    if (pct == last_ && done != total) return;
-    last_ = pct;
-    const int width = 40, fill = pct * width / 100;
-    std::cerr << fmt::format("\r[{}{}] {:3d}% {}/{} jobs", std::string(size_t(fill), '#'),
-                             std::string(size_t(width - fill), ' '), pct, done, total);
+    const auto now = std::chrono::steady_clock::now();
+    // At most ten redraws a second (and the last): a terminal is slower than a small layer.
+    if (done != total && now - drawn_ < std::chrono::milliseconds(100)) return;
+    drawn_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double left = done ? elapsed / double(done) * double(total - done) : 0.0;
+    const int pct = int(done * 100 / total), width = 30, fill = pct * width / 100;
+    const std::string line = fmt::format("[{}{}] {:3d}% {}/{} samples, {:.0f} s, ~{:.0f} s left; {}", std::string(size_t(fill), '#'),
+                                         std::string(size_t(width - fill), ' '), pct, done, total, elapsed, left, what);
+    std::cerr << "\r" << line << std::string(last_width_ > line.size() ? last_width_ - line.size() : 0, ' ');
+    last_width_ = line.size();
     if (done == total) std::cerr << "\n";
     std::cerr.flush();
   }
 
 private:
   bool on_;
-  int last_ = -1;
+  std::chrono::steady_clock::time_point start_, drawn_{};
+  size_t last_width_ = 0;
 };
 
 int run_command(const std::vector<std::string>& args) {
@@ -107,6 +114,7 @@ int run_command(const std::vector<std::string>& args) {
   sim::ReplayOptions o;
   o.trace = trace;
   o.config = sim::load_accelerator_config(arch_path);
+  for (const auto& w : o.config.warnings) std::cerr << "swatsim run: warning: " << w << "\n";
   if (vm.count("baseline")) o.baseline = sim::load_accelerator_config(baseline);
   if (vm.count("baseline-sparsity")) {
     if (baseline_sparsity != "on" && baseline_sparsity != "off")
@@ -148,7 +156,7 @@ int run_command(const std::vector<std::string>& args) {
 
   ProgressBar bar(!quiet && (vm.count("progress") || ::isatty(2)));
   const auto t0 = std::chrono::steady_clock::now();
-  const sim::ReplayResult result = sim::replay(o, [&](uint64_t d, uint64_t t) { bar(d, t); });
+  const sim::ReplayResult result = sim::replay(o, [&](uint64_t d, uint64_t t, const std::string& w) { bar(d, t, w); });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const sim::Report report = sim::build_report(result, o);
   if (!quiet && out != "-" && csv != "-")  // stdout holds a report

@@ -125,6 +125,18 @@ void bind_memory(const SlotInput& in, arch::AcceleratorConfig& c) {
       throw InputError(sec.file, fmt::format("{}/levels: memory type \"{}\" has no levels (a \"hierarchy\" has)", sec.pointer, type));
     c.memory_levels = bind_levels(*levels, sec);
   }
+  // On-chip SRAM beyond 64 MiB is larger than any accelerator's (Cerebras aside): most likely a
+  // size in bytes where KiB are asked for (262144 meant as 256 KiB is 256 MiB).
+  constexpr int64_t kPlausibleKib = 64 * 1024;
+  auto warn = [&](const std::string& ptr, int64_t kib) {
+    if (kib > kPlausibleKib)
+      c.warnings.push_back(fmt::format("{}: {}: {} KiB is {} MiB of on-chip SRAM, more than any accelerator's: a size in "
+                                       "bytes where KiB are asked for?", sec.file, ptr, kib, kib / 1024));
+  };
+  if (type == "hierarchy" && c.memory_levels.empty() && sec.value.contains("gbuf_kib"))
+    warn(sec.pointer + "/gbuf_kib", c.memory.get_int("gbuf_kib"));
+  for (size_t i = 0; i < c.memory_levels.size(); ++i)
+    if (c.memory_levels[i].type == "sram") warn(fmt::format("{}/levels/{}/kib", sec.pointer, i), c.memory_levels[i].params.get_int("kib"));
 }
 
 /// A DRAM preset's name given as a string, as the section that names it (else the string is a path).
@@ -231,6 +243,7 @@ arch::AcceleratorConfig bind_config_at(const json& j, const std::string& file, c
       c.reference = std::make_shared<const arch::AcceleratorConfig>(bind_config_at(r.value, r.file, r.dir, r.pointer));
       if (r.file != file) c.sources.push_back(r.file);
       c.sources.insert(c.sources.end(), c.reference->sources.begin(), c.reference->sources.end());
+      c.warnings.insert(c.warnings.end(), c.reference->warnings.begin(), c.reference->warnings.end());
       continue;
     }
     if (auto slot = std::find_if(std::begin(kSlots), std::end(kSlots), [&](const Slot& s) { return key == s.key; });
@@ -371,7 +384,19 @@ json types_json() {
 json describe_types() {
   json j;
   json top = json::array();
+  top.push_back(json{{"name", "name"}, {"description", "the accelerator's name in reports"}, {"expected", "a string"},
+                     {"default", "accelerator"}});
   for (const auto& p : arch::accelerator_params()) top.push_back(spec_json(p));
+  const std::pair<const char*, const char*> sections[] = {
+      {"pe", "the PE array: {\"type\": ..., ...} with the keys of its type (under \"pe\" here); required"},
+      {"memory", "the memory system: {\"type\": ..., ...} (under \"memory\"; a hierarchy's \"levels\" under \"memory_levels\"); "
+                 "default ideal"},
+      {"dram", "the DRAM behind a hierarchy: a preset's name or a section (under \"dram\")"},
+      {"energy", "the energy table: a name, a file or {\"table\", \"node_nm\", \"voltage\"} (under \"energy\"); default 45nm"},
+      {"reference", "the dense reference accelerator reports compare with: a config inline or a file's path, or null"},
+  };
+  for (const auto& [key, what] : sections)
+    top.push_back(json{{"name", key}, {"description", what}, {"expected", "an object or a file's path"}});
   j["accelerator"] = top;
   j["pe"] = types_json<arch::PeModel>();
   j["memory"] = types_json<arch::MemoryModel>();

@@ -99,6 +99,29 @@ DramConfig load_dram_config(const std::string& path) {
   return bind_dram_config(j, path, "", base_dir(path));
 }
 
+std::string describe_dram(const DramConfig& c) {
+  // Which preset the values are, and what differs from it: "hbm2", "ddr4-3200 with tRP, tRCD_RD
+  // changed", "ddr4-3200 (every parameter given)"; "custom DRAM" when no preset is close.
+  auto differences = [&](const std::string& preset) {
+    const DramConfig p = bind_dram_config(json{{"preset", preset}}, "built-in DRAM preset", "", ".");
+    std::vector<std::string> keys;
+    for (const auto& spec : arch::dram::spec_params())
+      if (spec.name != "engine" && p.values.values().at(spec.name) != c.values.values().at(spec.name)) keys.push_back(spec.name);
+    return keys;
+  };
+  auto changed = [](const std::string& preset, const std::vector<std::string>& keys) {
+    if (keys.empty()) return preset;
+    std::string list;
+    for (size_t i = 0; i < keys.size() && i < 4; ++i) list += (i ? ", " : "") + keys[i];
+    if (keys.size() > 4) list += fmt::format(" and {} more", keys.size() - 4);
+    return fmt::format("{} with {} changed", preset, list);
+  };
+  if (!c.preset.empty()) return changed(c.preset, differences(c.preset));
+  for (const auto& name : dram_preset_names())
+    if (differences(name).empty()) return name + " (every parameter given)";
+  return "custom DRAM";
+}
+
 json to_json(const DramConfig& c) {
   json j;
   if (!c.preset.empty()) j["preset"] = c.preset;

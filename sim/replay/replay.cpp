@@ -221,7 +221,9 @@ private:
       in.samples = info.N;
       if (info.N > 0) simulate(in, row);
       done_ += info.N;
-      if (progress_) progress_(done_, total_);
+      if (progress_)
+        progress_(done_, total_, fmt::format("iteration {}, layer {} ({}), {}", row.iteration, row.layer, row.layer_name,
+                                             arch::to_string(p)));
       result.rows.push_back(std::move(row));
     }
   }

@@ -38,6 +38,7 @@ json dram_report(const DramConfig& config, const arch::dram::System& system) {
   j["energy_pj"] = json{{"act", e.act}, {"rd", e.rd}, {"wr", e.wr}, {"ref", e.ref}, {"background", e.background},
                         {"total", e.total()}};
   j["dram"] = to_json(config);
+  j["dram_description"] = describe_dram(config);
   return j;
 }
 
@@ -49,7 +50,7 @@ void write_dram_summary(const json& r, std::ostream& out) {
   const auto& e = r["energy_pj"];
   const double peak = r["peak_bandwidth_gbps"].get<double>();
   out << fmt::format("{}: {} channel(s) x {} rank(s) x {} banks, tCK {} ns\n",
-                     d.contains("preset") ? d["preset"].get<std::string>() : std::string("custom DRAM"),
+                     r.contains("dram_description") ? r["dram_description"].get<std::string>() : std::string("custom DRAM"),
                      d["channels"].get<int64_t>(), d["ranks"].get<int64_t>(),
                      d["bankgroups"].get<int64_t>() * d["banks_per_group"].get<int64_t>(), d["tCK_ns"].get<double>());
   out << fmt::format("requests        {} ({} reads, {} writes), {} bytes\n", r["requests"].get<uint64_t>(),

@@ -30,6 +30,13 @@ case $case in
     grep -q "^requests        3 (2 reads, 1 writes), 192 bytes" summary.txt || fail "summary: $(cat summary.txt)"
     grep -q "^row hit rate    0.3333" summary.txt || fail "row hits: $(cat summary.txt)"
     [ "$(head -2 cmds.txt)" = "$(printf '2 0 ACT 0 0 0 0\n24 0 RD 0 0 0 0')" ] || fail "commands: $(cat cmds.txt)"
+    # The first line names the DRAM: its preset and what a section changes, or the preset a full set is.
+    grep -q "^ddr4-3200 with refresh changed: 1 channel(s)" summary.txt || fail "name: $(head -1 summary.txt)"
+    "$swatsim" dram --dram hbm2 --trace t.trace > s2.txt && grep -q "^hbm2: 8 channel(s)" s2.txt || fail "name: $(head -1 s2.txt)"
+    "$swatsim" dram --dram ddr4.json --trace t.trace --out full.json -q
+    $py -c "import json; d = json.load(open('full.json'))['dram']; d.pop('preset'); d['refresh'] = 'on'; json.dump(d, open('full-set.json', 'w'))"
+    "$swatsim" dram --dram full-set.json --trace t.trace > s3.txt
+    grep -q "^ddr4-3200 (every parameter given): 1 channel(s)" s3.txt || fail "name: $(head -1 s3.txt)"
     ;;
   deterministic)
     $py "$src/scripts/dram-traces.py" mix -n 20000 --interval 2 -o mix.trace

@@ -427,6 +427,13 @@ PY
     expect_error "en.json: /energy/node_nm: expected a number in [1, 1000], got 1e+308" config validate en.json
     echo '{"pe": {"type": "tensordash"}, "energy": "22nm"}' > nm.json
     expect_error 'nm.json: /energy: expected a built-in table (45nm) or a table file, got "22nm" (no such file)' config validate nm.json
+    # valid but implausible: a warning naming the key, and exit 0
+    echo '{"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy", "gbuf_kib": 262144}, "dram": "ddr4-3200"}' > kib.json
+    "$swatsim" config validate kib.json > out.txt 2> err.txt || fail "gbuf_kib 262144 refused"
+    grep -q "warning: kib.json: /memory/gbuf_kib: 262144 KiB is 256 MiB of on-chip SRAM" err.txt || fail "no warning: $(cat err.txt)"
+    lv '{"type": "sram", "name": "l2", "kib": 1048576}, {"type": "sram"}'
+    "$swatsim" config validate lv.json > out.txt 2> err.txt && grep -q "/memory/levels/0/kib: 1048576 KiB is 1024 MiB" err.txt ||
+      fail "no warning for a level: $(cat err.txt)"
     echo '{"pe": {"type": "tensordash"}, "clock_ghz": 5e-324}' > ck.json
     expect_error "ck.json: /clock_ghz: expected a number in [0.001, 100]" config validate ck.json
     ;;

@@ -31,6 +31,9 @@ struct AcceleratorConfig {
   /// Files the config's sections were read from besides the config itself (section files, the
   /// reference's, an energy table file): outputs must never overwrite them.
   std::vector<std::string> sources;
+  /// Values that are valid but implausible, one line each naming the file and key (a capacity given in
+  /// bytes where KiB are asked for): the commands print them as warnings.
+  std::vector<std::string> warnings;
 };
 
 /// Top-level keys of an accelerator config besides the `pe` and `memory` sections.

@@ -27,6 +27,9 @@ DramConfig bind_dram_config(const nlohmann::ordered_json& j, const std::string& 
                             const std::string& dir);
 /// Reads a file whose whole content is a DRAM section.
 DramConfig load_dram_config(const std::string& path);
+/// A one-line name for a DRAM section: its preset and the parameters it changes, a preset whose
+/// every parameter a file repeats, or "custom DRAM".
+std::string describe_dram(const DramConfig& c);
 /// Every resolved parameter, in declaration order (what a report records).
 nlohmann::ordered_json to_json(const DramConfig& c);
 

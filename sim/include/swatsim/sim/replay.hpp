@@ -62,8 +62,9 @@ struct ReplayResult {
   uint64_t jobs = 0;
 };
 
-/// Called after each job with (jobs done, jobs in total).
-using ProgressFn = std::function<void(uint64_t, uint64_t)>;
+/// Called after each job with (jobs done, jobs in total, what was just done: "iteration 0, layer 3
+/// (conv2), forward").
+using ProgressFn = std::function<void(uint64_t, uint64_t, const std::string&)>;
 
 /// Parses "0,2,5-7" into its items, in the order written (not expanded); `what` names the option
 /// in errors.
