@@ -13,6 +13,8 @@ const char* to_string(Unit u) {
     case Unit::PicoJoules: return "pJ";
     case Unit::BytesPerCycle: return "bytes/cycle";
     case Unit::GigabytesPerSecond: return "GB/s";
+    case Unit::SquareMillimeters: return "mm^2";
+    case Unit::GigamacsPerSecondPerMm2: return "GMAC/s/mm^2";
   }
   return "?";
 }

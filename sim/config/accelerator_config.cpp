@@ -165,6 +165,11 @@ void bind_dram(const SlotInput& in, arch::AcceleratorConfig& c) {
   c.dram_params = std::move(d.values);
 }
 
+void bind_area(const SlotInput& in, arch::AcceleratorConfig& c) {
+  c.area = bind_area_section(in.value, in.file, in.pointer, in.dir);
+  if (std::filesystem::path(c.area.origin).is_absolute()) c.sources.push_back(c.area.origin);  // a table file
+}
+
 void bind_energy(const SlotInput& in, arch::AcceleratorConfig& c) {
   c.energy = bind_energy_section(in.value, in.file, in.pointer, in.dir);
   if (fs::path(c.energy.origin).is_absolute()) c.sources.push_back(c.energy.origin);  // a table file
@@ -182,6 +187,7 @@ const Slot kSlots[] = {
     {"memory", &bind_memory, false},
     {"dram", &bind_dram, false},
     {"energy", &bind_energy, false},
+    {"area", &bind_area, false},
 };
 
 std::vector<std::string> top_level_keys() {
@@ -221,6 +227,7 @@ arch::AcceleratorConfig bind_config_at(const json& j, const std::string& file, c
     throw InputError(file, fmt::format("{}expected a JSON object, got {}", at.empty() ? "" : at + ": ", type_name(j)));
   arch::AcceleratorConfig c;
   c.energy = default_energy_table();
+  c.area = default_area_table();
   c.memory = arch::ParamSet(arch::find_memory_type("ideal")->params);
   const auto top = arch::accelerator_params();
   for (const auto& item : j.items()) {
@@ -289,6 +296,13 @@ json inline_sections(const json& j, const std::string& file, const std::string& 
       *table = (p.is_absolute() ? p : fs::absolute(fs::path(dir.empty() ? "." : dir) / p)).lexically_normal().string();
     }
   }
+  if (auto it = out.find("area"); it != out.end() && it->is_string()) {  // likewise an area table file
+    const auto names = area_table_names();
+    if (std::find(names.begin(), names.end(), it->get<std::string>()) == names.end()) {
+      const fs::path p(it->get<std::string>());
+      *it = (p.is_absolute() ? p : fs::absolute(fs::path(dir.empty() ? "." : dir) / p)).lexically_normal().string();
+    }
+  }
   if (auto it = out.find("reference"); it != out.end() && (it->is_string() || it->is_object())) {
     // A reference file's own paths resolve against its own directory.
     const Section r = resolve_section(*it, file, "/reference", dir);
@@ -296,7 +310,7 @@ json inline_sections(const json& j, const std::string& file, const std::string& 
   }
   for (const auto& key : config_section_keys())
     if (auto it = out.find(key); it != out.end() && it->is_string()) {
-      if (key == "energy") continue;
+      if (key == "energy" || key == "area") continue;
       if (auto preset = key == "dram" ? dram_preset_section(*it) : std::nullopt)
         *it = *preset;  // a preset's name, not a path
       else
@@ -348,6 +362,7 @@ json to_json(const arch::AcceleratorConfig& c) {
     j["dram"] = to_json(d);
   }
   if (!c.energy.actions.empty()) j["energy"] = to_json(c.energy);
+  if (!c.area.components.empty()) j["area"] = c.area.origin;
   if (c.reference) j["reference"] = to_json(*c.reference);
   return j;
 }
@@ -393,6 +408,7 @@ json describe_types() {
                  "default ideal"},
       {"dram", "the DRAM behind a hierarchy: a preset's name or a section (under \"dram\")"},
       {"energy", "the energy table: a name, a file or {\"table\", \"node_nm\", \"voltage\"} (under \"energy\"); default 45nm"},
+      {"area", "the area table: a built-in name (45nm) or a table file (docs/area.md); default 45nm"},
       {"reference", "the dense reference accelerator reports compare with: a config inline or a file's path, or null"},
   };
   for (const auto& [key, what] : sections)

@@ -14,6 +14,7 @@
 namespace swatsim::sim {
 
 const std::map<std::string, std::string>& embedded_energy_tables();  // generated: energy_presets.cpp
+const std::map<std::string, std::string>& embedded_area_tables();    // generated: area_presets.cpp
 
 using json = nlohmann::ordered_json;
 using namespace binding;
@@ -88,6 +89,50 @@ arch::EnergyTable bind_table(const json& j, const std::string& file) {
   return t;
 }
 
+/// An area table (docs/area.md): {"name", "node_nm", "source", "components": {NAME: {"value", "unit":
+/// "um^2", "source"}}, "sram": {"unit", "source", "points": [[bytes, um^2], ...]}}.
+arch::AreaTable bind_area_table(const json& j, const std::string& file) {
+  if (!j.is_object()) throw InputError(file, fmt::format("expected a JSON object (an area table), got {}", type_name(j)));
+  only_keys(j, {"name", "node_nm", "source", "components", "sram"}, file, "");
+  arch::AreaTable t;
+  t.name = text(j["name"], file, "/name");
+  t.node_nm = node(j["node_nm"], file, "/node_nm");
+  text(j["source"], file, "/source");
+  const json& c = j["components"];
+  if (!c.is_object()) throw InputError(file, fmt::format("/components: expected an object, got {}", type_name(c)));
+  const auto& known = arch::area_components();
+  constexpr double kMaxUm2 = 1e12;  // a square metre: anything beyond is a unit mistake
+  for (const auto& [name, e] : c.items()) {
+    const std::string ptr = "/components/" + name;
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw InputError(file, fmt::format("{}: unknown component (known: {})", ptr, known_keys(known)));
+    if (!e.is_object()) throw InputError(file, fmt::format("{}: expected an object, got {}", ptr, type_name(e)));
+    only_keys(e, {"value", "unit", "source"}, file, ptr);
+    if (e["unit"] != "um^2") throw InputError(file, fmt::format("{}/unit: expected \"um^2\", got {}", ptr, type_name(e["unit"])));
+    t.components[name] = arch::AreaEntry{in_range(e["value"], file, ptr + "/value", 0, kMaxUm2), text(e["source"], file, ptr + "/source")};
+  }
+  for (const auto& name : known)
+    if (!c.contains(name)) throw InputError(file, fmt::format("/components: missing component \"{}\"", name));
+  const json& s = j["sram"];
+  if (!s.is_object()) throw InputError(file, fmt::format("/sram: expected an object, got {}", type_name(s)));
+  only_keys(s, {"unit", "source", "points"}, file, "/sram");
+  if (s["unit"] != "um^2") throw InputError(file, fmt::format("/sram/unit: expected \"um^2\", got {}", type_name(s["unit"])));
+  t.sram_source = text(s["source"], file, "/sram/source");
+  const json& pts = s["points"];
+  if (!pts.is_array() || pts.empty())
+    throw InputError(file, fmt::format("/sram/points: expected a non-empty array of [bytes, um^2], got {}", type_name(pts)));
+  for (size_t i = 0; i < pts.size(); ++i) {
+    const std::string pp = fmt::format("/sram/points/{}", i);
+    if (!pts[i].is_array() || pts[i].size() != 2)
+      throw InputError(file, fmt::format("{}: expected [bytes, um^2], got {}", pp, type_name(pts[i])));
+    const double bytes = in_range(pts[i][0], file, pp + "/0", 1, 1099511627776.0), um2 = in_range(pts[i][1], file, pp + "/1", 1e-3, kMaxUm2);
+    if (!t.sram_points.empty() && (bytes <= t.sram_points.back().first || um2 <= t.sram_points.back().second))
+      throw InputError(file, fmt::format("{}: expected sizes and areas in increasing order", pp));
+    t.sram_points.emplace_back(bytes, um2);
+  }
+  return t;
+}
+
 arch::EnergyTable builtin(const std::string& name) {
   const auto& tables = embedded_energy_tables();
   auto it = tables.find(name);
@@ -138,6 +183,41 @@ arch::EnergyTable bind_energy_section(const json& v, const std::string& file, co
   }
   if (auto it = sec.find("node_nm"); it != sec.end()) t.target_node_nm = node(*it, file, pointer + "/node_nm");
   if (auto it = sec.find("voltage"); it != sec.end()) t.target_voltage = volts(*it, file, pointer + "/voltage");
+  return t;
+}
+
+std::vector<std::string> area_table_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, text] : embedded_area_tables()) names.push_back(name);
+  return names;
+}
+
+arch::AreaTable default_area_table() {
+  arch::AreaTable t = bind_area_table(json::parse(embedded_area_tables().at("45nm")), "built-in area table 45nm");
+  t.origin = "45nm";
+  return t;
+}
+
+arch::AreaTable bind_area_section(const json& v, const std::string& file, const std::string& pointer, const std::string& dir) {
+  const auto names = area_table_names();
+  if (!v.is_string() || v.get<std::string>().empty())
+    throw InputError(file, fmt::format("{}: expected a built-in area table ({}) or a table file's path, got {}", pointer,
+                                       known_keys(names), type_name(v)));
+  const std::string name = v.get<std::string>();
+  if (std::find(names.begin(), names.end(), name) != names.end()) {
+    arch::AreaTable t = bind_area_table(json::parse(embedded_area_tables().at(name)), "built-in area table " + name);
+    t.origin = name;
+    return t;
+  }
+  const std::string path = (dir.empty() || name.front() == '/') ? name : dir + "/" + name;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw InputError(file, fmt::format("{}: expected a built-in area table ({}) or a table file, got \"{}\" ({})", pointer,
+                                       known_keys(names), name.substr(0, 80),
+                                       std::filesystem::exists(path, ec) ? "not a regular file" : "no such file"));
+  arch::AreaTable t = bind_area_table(read_json(path), path);
+  const auto abs = std::filesystem::absolute(path, ec);
+  t.origin = ec ? path : abs.lexically_normal().string();
   return t;
 }
 

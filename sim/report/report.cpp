@@ -51,6 +51,14 @@ struct Side {
     e.memory_actions = memory->energy_actions();
     return arch::energy_stats(config.energy, e);
   }
+  /// The design's area by component (the same for every row): what the PE arrays and the memory's
+  /// components publish, priced by the area table.
+  std::vector<arch::AreaItem> area() const {
+    if (config.area.components.empty()) return {};
+    std::vector<arch::AreaItem> items = arch::pe_area(config.area, *pe, config.tiles, memory->value_bytes());
+    for (auto& x : memory->area_items(config.area, config.tiles)) items.push_back(std::move(x));
+    return items;
+  }
 };
 
 double find(const arch::StatSet& s, const char* name) {
@@ -118,6 +126,26 @@ arch::StatSet full_row_stats(const arch::JobResult& r, const arch::JobResult& b,
   }
   const arch::StatSet e = acc.energy(r), eb = base.energy(b);
   for (const auto& x : e.all()) s.add(x.name, x.value, x.unit, x.description);
+  if (const auto items = acc.area(); !items.empty()) {
+    double total = 0, tiles = 0, control = 0;
+    for (const auto& x : items) {
+      s.add(x.stat, x.um2 * 1e-6, Unit::SquareMillimeters, x.description);
+      total += x.um2;
+      if (x.stat == "area.pe_control_mm2") control = x.um2;
+      // a tile: its multipliers, its sparse support and its own buffers
+      const std::string buffers = "_buffers_mm2";
+      if (x.stat == "area.multipliers_mm2" || x.stat == "area.pe_control_mm2" ||
+          (x.stat.size() > buffers.size() && x.stat.compare(x.stat.size() - buffers.size(), buffers.size(), buffers) == 0))
+        tiles += x.um2;
+    }
+    s.add("area.total_mm2", total * 1e-6, Unit::SquareMillimeters, "sum of the components above (DRAM is off chip)");
+    s.add("area.sparse_support_overhead", tiles > control ? control / (tiles - control) : 0.0, Unit::Ratio,
+          "area.pe_control_mm2 over the rest of the tiles (multipliers and tile buffers): what sparse support adds to a "
+          "tile of the same array without it (TensorDash, MICRO 2020: under 5%)");
+    const double seconds = double(r.cycles) / (acc.config.clock_ghz * 1e9);
+    s.add("throughput_per_mm2", seconds > 0 && total > 0 ? double(r.macs_dense) / seconds / 1e9 / (total * 1e-6) : 0.0,
+          Unit::GigamacsPerSecondPerMm2, "macs.dense / time / area.total_mm2: the layer's work per second per mm^2, in GMAC");
+  }
   if (!e.all().empty()) {
     const double total = find(e, "energy.total_pj"), btotal = find(eb, "energy.total_pj");
     s.add("baseline.energy.total_pj", btotal, Unit::PicoJoules, "the baseline's energy for the same work (same table)");
@@ -162,6 +190,10 @@ arch::StatSet report_row_stats(const arch::JobResult& r, const arch::JobResult& 
             "reference energy / energy (one table prices both)");
     }
     add_own_stats(s, "reference.", ref, *reference, "the dense reference");
+    const double area = find(s, "area.total_mm2"), rarea = find(s, "reference.area.total_mm2");
+    if (area > 0 && rarea > 0)
+      s.add("reference_speedup_per_area", r.cycles ? double(ref.cycles) * rarea / (double(r.cycles) * area) : 0.0, Unit::Ratio,
+            "reference_speedup x reference area / area: the speedup at equal area (throughput_per_mm2 over the reference's)");
   }
   return s;
 }

@@ -179,6 +179,50 @@ for a, b in zip(dense["rows"], gated["rows"]):
 assert gated["total"]["energy.total_pj"] < dense["total"]["energy.total_pj"]
 PY
     ;;
+  area)  # area = parts x table, by hand from configs/area/45nm.json for the published TensorDash preset
+    "$swatsim" run --arch "$src/configs/arch/tensordash-micro2020-ddr4.json" --trace "$sample" --out a.json -q
+    $py - "$src/configs/area/45nm.json" <<'PY' || fail "area"
+import json, math, sys
+table = json.load(open(sys.argv[1]))
+c = {k: v["value"] for k, v in table["components"].items()}
+pts = table["sram"]["points"]
+def sram(b):  # log-log interpolation, the nearest segment outside
+    i = 1
+    while i + 1 < len(pts) and math.log(b) > math.log(pts[i][0]):
+        i += 1
+    (x0, y0), (x1, y1) = pts[i - 1], pts[i]
+    return math.exp(math.log(y0) + (math.log(y1) - math.log(y0)) * (math.log(b) - math.log(x0)) / (math.log(x1) - math.log(x0)))
+tiles, mults, rows, lanes = 16, 4 * 16 * 16, 4, 4 * 16 * 16
+want = {"area.multipliers_mm2": tiles * mults * c["mac.bf16"],  # 16 tiles of 4x16 PEs x 16 lanes, bf16
+        "area.pe_control_mm2": tiles * (lanes * c["pe.mux_lane"] + rows * c["pe.scheduler_row"]),
+        "area.gbuf_mm2": sram(2048 * 1024),
+        "area.noc_mm2": tiles * 512 * c["noc.port_byte"],
+        "area.tile_buffers_mm2": tiles * (2 * sram(64 * 1024) + sram(32 * 1024))}
+r = json.load(open("a.json"))
+t = r["total"]
+for k, um2 in want.items():
+    assert abs(t[k] - um2 * 1e-6) <= 1e-9 * t[k], (k, t[k], um2 * 1e-6)
+total = sum(want.values()) * 1e-6
+assert abs(t["area.total_mm2"] - total) <= 1e-9 * total
+control = want["area.pe_control_mm2"]
+rest = want["area.multipliers_mm2"] + want["area.tile_buffers_mm2"]
+assert abs(t["area.sparse_support_overhead"] - control / rest) < 1e-12
+assert t["reference.area.pe_control_mm2"] == 0 and t["baseline.area.total_mm2"] == t["area.total_mm2"]
+seconds = t["cycles"] / 1e9
+assert abs(t["throughput_per_mm2"] - t["macs.dense"] / seconds / 1e9 / total) <= 1e-9 * t["throughput_per_mm2"]
+ratio = t["reference.cycles"] * t["reference.area.total_mm2"] / (t["cycles"] * t["area.total_mm2"])
+assert abs(t["reference_speedup_per_area"] - ratio) <= 1e-12 * ratio
+for row in r["rows"]:  # the same design in every row
+    assert row["area.total_mm2"] == t["area.total_mm2"]
+assert r["stats"]["area.total_mm2"]["unit"] == "mm^2"
+PY
+    # the area key: a built-in table or a file; errors name the key
+    echo '{"pe": {"type": "tensordash"}, "area": "7nm"}' > ar.json
+    expect_error 'ar.json: /area: expected a built-in area table (45nm) or a table file, got "7nm" (no such file)' config validate ar.json
+    $py -c "import json; t = json.load(open('$src/configs/area/45nm.json')); del t['components']['pe.mux_lane']; json.dump(t, open('t.json', 'w'))"
+    echo '{"pe": {"type": "tensordash"}, "area": "t.json"}' > at.json
+    expect_error 't.json: /components: missing component "pe.mux_lane"' config validate at.json
+    ;;
   independence)
     acc=$src/configs/arch/tensordash-micro2020-ddr4.json
     dense=$src/configs/arch/dense-systolic-16x32x32-ddr4.json

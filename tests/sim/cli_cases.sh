@@ -55,7 +55,7 @@ case $case in
     "$swatsim" config show "$src/configs/arch/tensordash-16tiles.json" > show.json
     grep -q '"lookaside": 5' show.json || fail "config show: $(cat show.json)"
     "$swatsim" config types > types.json
-    /usr/bin/python3 -c "import json,sys; d=json.load(open('types.json')); assert set(d)=={'accelerator','pe','memory','memory_levels','dram','energy'}, list(d); assert set(d['memory_levels'])=={'sram','network','tile_buffers'}; assert [p['name'] for p in d['memory_levels']['sram']['params']]==['name','kib','banks','bank_bytes']; assert [p['name'] for p in d['accelerator']]==['name','clock_ghz','tiles','pe','memory','dram','energy','reference']" || fail "config types: $(head -c 300 types.json)"
+    /usr/bin/python3 -c "import json,sys; d=json.load(open('types.json')); assert set(d)=={'accelerator','pe','memory','memory_levels','dram','energy'}, list(d); assert set(d['memory_levels'])=={'sram','network','tile_buffers'}; assert [p['name'] for p in d['memory_levels']['sram']['params']]==['name','kib','banks','bank_bytes']; assert [p['name'] for p in d['accelerator']]==['name','clock_ghz','tiles','pe','memory','dram','energy','area','reference']" || fail "config types: $(head -c 300 types.json)"
     ;;
   bad-inputs)
     echo '{"pe": {"type": "tensordash", "lookahead": -2}}' > bad.json

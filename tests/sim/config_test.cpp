@@ -68,7 +68,7 @@ TEST(Config, ShowFillsEveryDefault) {
   TempDir t;
   const auto c = load_accelerator_config(t.write("d.json", R"({"pe": {"type": "dense-systolic"}})"));
   const auto j = swatsim::sim::to_json(c);
-  EXPECT_EQ(j.dump(), R"({"name":"accelerator","clock_ghz":1.0,"tiles":1,"pe":{"type":"dense-systolic","rows":32,"cols":32,"dataflow":"os","zero_gating":"off"},"memory":{"type":"ideal"},"energy":{"table":"45nm","node_nm":45.0,"voltage":0.9}})");
+  EXPECT_EQ(j.dump(), R"({"name":"accelerator","clock_ghz":1.0,"tiles":1,"pe":{"type":"dense-systolic","rows":32,"cols":32,"dataflow":"os","zero_gating":"off"},"memory":{"type":"ideal"},"energy":{"table":"45nm","node_nm":45.0,"voltage":0.9},"area":"45nm"})");
 }
 
 TEST(Config, ErrorsNameFileAndKeyPath) {
@@ -93,7 +93,7 @@ TEST(Config, ErrorsNameFileAndKeyPath) {
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hbm9"}})",
         "/memory/type: expected one of hierarchy, ideal, got \"hbm9\"");
   check(R"({"pe": {"type": "tensordash"}, "tile": 2})",
-        "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy, reference)");
+        "/tile: unknown key (known: name, clock_ghz, tiles, pe, memory, dram, energy, area, reference)");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}})",
         "/dram: missing; memory type \"hierarchy\" needs a DRAM: a preset (ddr4-3200, hbm2) or a section");
   check(R"({"pe": {"type": "tensordash"}, "memory": {"type": "hierarchy"}, "dram": null})",

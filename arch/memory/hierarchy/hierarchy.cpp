@@ -592,6 +592,12 @@ public:
 
   const std::vector<CounterDef>& counter_defs() const override { return counters_.defs(); }
   std::vector<double> job_counters() const override { return counters_.values(); }
+  std::vector<AreaItem> area_items(const AreaTable& table, uint32_t tiles) const override {
+    std::vector<AreaItem> a;
+    for (const auto& l : levels_) a.push_back(l->area(table, tiles));
+    return a;
+  }
+
   std::vector<EnergyAction> energy_actions() const override {
     std::vector<EnergyAction> a = dram_.energy_actions();
     for (const auto& l : levels_) {

@@ -107,6 +107,10 @@ std::vector<EnergyAction> SramLevel::energy_actions() const {
                        {name_ + ".read_bytes", name_ + ".write_bytes"}, EnergyAction::Price::SramByte, "", bytes_}};
 }
 
+AreaItem SramLevel::area(const AreaTable& t, uint32_t) const {
+  return {"area." + name_ + "_mm2", name_ + " (SRAM), by the table's SRAM rule for its capacity", t.sram_um2(bytes_)};
+}
+
 // ---- network
 
 NetworkLevel::NetworkLevel(const ParamSet& p)
@@ -142,6 +146,11 @@ void NetworkLevel::declare(JobCounters& c) {
 std::vector<EnergyAction> NetworkLevel::energy_actions() const {
   return {EnergyAction{"energy." + name_ + "_pj", "network, per byte per hop", {name_ + ".byte_hops"},
                        EnergyAction::Price::TableAction, "noc.byte_hop", 0}};
+}
+
+AreaItem NetworkLevel::area(const AreaTable& t, uint32_t tiles) const {
+  return {"area." + name_ + "_mm2", "the network: a crossbar from the global buffer to every tile, width bytes per port",
+          double(tiles) * double(width) * t.um2("noc.port_byte")};
 }
 
 // ---- tile buffers
@@ -182,6 +191,11 @@ std::vector<EnergyAction> TileBuffers::energy_actions() const {
                        operand_bytes},
           EnergyAction{stat, what, {name_ + ".output.write_bytes", name_ + ".output.read_bytes"}, EnergyAction::Price::SramByte, "",
                        output_bytes}};
+}
+
+AreaItem TileBuffers::area(const AreaTable& t, uint32_t tiles) const {
+  return {"area." + name_ + "_buffers_mm2", "each tile's two operand buffers (scheduled, dense) and output buffer",
+          double(tiles) * (2 * t.sram_um2(operand_bytes) + t.sram_um2(output_bytes))};
 }
 
 SWATSIM_REGISTER_LEVEL(SramLevel, "sram",

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "swatsim/arch/area.hpp"
 #include "swatsim/arch/counters.hpp"
 #include "swatsim/arch/dram.hpp"
 #include "swatsim/arch/energy.hpp"
@@ -88,6 +89,8 @@ public:
   virtual void declare(JobCounters& c) = 0;
   /// The actions the energy table prices, by counters declare() declared.
   virtual std::vector<EnergyAction> energy_actions() const = 0;
+  /// Its area for `tiles` tiles.
+  virtual AreaItem area(const AreaTable& table, uint32_t tiles) const = 0;
 
 protected:
   std::string name_;
@@ -103,6 +106,7 @@ public:
   const std::string& type() const override;
   void declare(JobCounters& c) override;
   std::vector<EnergyAction> energy_actions() const override;
+  AreaItem area(const AreaTable& table, uint32_t tiles) const override;
 
   uint64_t bytes() const { return bytes_; }
   uint64_t width() const { return width_; }
@@ -133,6 +137,7 @@ public:
   const std::string& type() const override;
   void declare(JobCounters& c) override;
   std::vector<EnergyAction> energy_actions() const override;
+  AreaItem area(const AreaTable& table, uint32_t tiles) const override;
 
   uint64_t width, hops, hop_cycles;
   bool multicast;
@@ -150,6 +155,7 @@ public:
   const std::string& type() const override;
   void declare(JobCounters& c) override;
   std::vector<EnergyAction> energy_actions() const override;
+  AreaItem area(const AreaTable& table, uint32_t tiles) const override;
 
   uint64_t operand_bytes, output_bytes, width;
   size_t c_read = 0, c_write = 0, c_local_hits = 0, c_out_write = 0, c_out_read = 0;

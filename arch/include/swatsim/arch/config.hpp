@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "swatsim/arch/area.hpp"
 #include "swatsim/arch/dram.hpp"
 #include "swatsim/arch/energy.hpp"
 #include "swatsim/arch/memory.hpp"
@@ -26,6 +27,7 @@ struct AcceleratorConfig {
   std::string dram_preset;         ///< the preset it started from ("" for a custom set)
   ParamSet dram_params;            ///< its resolved parameters
   EnergyTable energy;              ///< prices the actions after the run (empty: no energy reported)
+  AreaTable area;                  ///< prices the components' parts (empty: no area reported)
   /// The dense reference accelerator reports compare with (none: no reference); it has none itself.
   std::shared_ptr<const AcceleratorConfig> reference;
   /// Files the config's sections were read from besides the config itself (section files, the

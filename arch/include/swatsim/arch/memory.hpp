@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "swatsim/arch/area.hpp"
 #include "swatsim/arch/counters.hpp"
 #include "swatsim/arch/energy.hpp"
 #include "swatsim/arch/layer.hpp"
@@ -90,6 +91,8 @@ public:
   virtual std::vector<double> job_counters() const { return {}; }
   /// The energy actions its components publish, counted by counters of counter_defs().
   virtual std::vector<EnergyAction> energy_actions() const { return {}; }
+  /// The on-chip area its components publish for `tiles` tiles (DRAM is off chip; ideal memory: none).
+  virtual std::vector<AreaItem> area_items(const AreaTable& /*table*/, uint32_t /*tiles*/) const { return {}; }
   /// The levels between DRAM and the PE arrays, set once before use (a model without levels refuses
   /// a non-empty list with std::invalid_argument).
   virtual void set_levels(const std::vector<LevelConfig>& levels);

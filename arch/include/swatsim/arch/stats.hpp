@@ -7,8 +7,10 @@
 
 namespace swatsim::arch {
 
-enum class Unit : uint8_t { Cycles, Macs, Count, Ratio, Seconds, Bytes, PicoJoules, BytesPerCycle, GigabytesPerSecond };
-/// "cycles", "MACs", "count", "ratio", "s", "bytes", "pJ", "bytes/cycle", "GB/s"
+enum class Unit : uint8_t {
+  Cycles, Macs, Count, Ratio, Seconds, Bytes, PicoJoules, BytesPerCycle, GigabytesPerSecond, SquareMillimeters, GigamacsPerSecondPerMm2
+};
+/// "cycles", "MACs", "count", "ratio", "s", "bytes", "pJ", "bytes/cycle", "GB/s", "mm^2", "GMAC/s/mm^2"
 const char* to_string(Unit u);
 
 struct Stat {

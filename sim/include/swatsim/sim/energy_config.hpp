@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "swatsim/arch/area.hpp"
 #include "swatsim/arch/energy.hpp"
 
 namespace swatsim::sim {
@@ -21,5 +22,12 @@ arch::EnergyTable bind_energy_section(const nlohmann::ordered_json& v, const std
                                       const std::string& dir);
 /// The section that selects this table again: {"table": name or absolute path, "node_nm", "voltage"}.
 nlohmann::ordered_json to_json(const arch::EnergyTable& t);
+
+/// Area tables (docs/area.md): configs/area/*.json compiled in, or a table file; an accelerator
+/// config's `area` key names one ("45nm" or a path). The default is the built-in 45 nm table.
+std::vector<std::string> area_table_names();
+arch::AreaTable default_area_table();
+arch::AreaTable bind_area_section(const nlohmann::ordered_json& v, const std::string& file, const std::string& pointer,
+                                  const std::string& dir);
 
 }  // namespace swatsim::sim
