@@ -129,6 +129,41 @@ case $case in
     /usr/bin/python3 -c "open('ok.json','w').write('{\"pe\": {\"type\": \"tensordash\"}, \"name\": ' + '[' * 100 + ']' * 100 + '}')"
     expect_error "ok.json: /name: expected a string" config validate ok.json
     ;;
+  compare)  # several designs, one trace, one reference: the figures of separate runs, in one table
+    a=$src/configs/arch/tensordash-micro2020-ddr4.json b=$src/configs/arch/two-sided-ddr4.json
+    ref=$src/configs/arch/dense-systolic-16x32x32-ddr4.json
+    "$swatsim" compare --trace "$sample" --arch "$a" --arch "$b" --format json --out cmp.json
+    "$swatsim" run --arch "$a" --trace "$sample" --reference "$ref" --out ra.json -q
+    "$swatsim" run --arch "$b" --trace "$sample" --reference "$ref" --out rb.json -q
+    /usr/bin/python3 - <<'PY' || fail "compare disagrees with separate runs"
+import json
+c = json.load(open("cmp.json"))
+rows = {(r["design"], r["pass"]): r for r in c["summary"]}
+for name, f in (("tensordash-micro2020-ddr4", "ra.json"), ("two-sided-ddr4", "rb.json")):
+    t = json.load(open(f))["total"]
+    r = rows[(name, "all")]
+    assert r["cycles"] == t["cycles"], (name, r["cycles"], t["cycles"])
+    assert abs(r["vs_reference"] - t["reference_speedup"]) < 1e-3 and abs(r["area_mm2"] - t["area.total_mm2"]) < 1e-3, name
+    assert abs(r["dram_mb"] - (t["dram.read_bytes"] + t["dram.write_bytes"]) / 1e6) < 1e-3, name
+    for p in ("forward", "input-grad", "weight-grad"):
+        assert (name, p) in rows
+top = [r for r in c["top_layers"] if r["design"] == "two-sided-ddr4"]
+assert [r["rank"] for r in top] == [1, 2, 3, 4] and abs(sum(r["share"] for r in top) - 1) < 1e-3, top
+assert c["reference"]["config"]["name"] == "dense-systolic-16x32x32-ddr4"
+PY
+    "$swatsim" compare --trace "$sample" --arch "$a" --arch "$b" --format csv --top 2 > cmp.csv
+    [ "$(head -1 cmp.csv)" = "design,pass,cycles,vs_reference,vs_sparsity_off,energy_uj,energy_eff_vs_reference,area_mm2,gmacs_per_s_per_mm2,vs_reference_at_equal_area,dram_mb" ] ||
+      fail "csv: $(head -1 cmp.csv)"
+    [ "$(wc -l < cmp.csv)" -eq 9 ] || fail "csv rows: $(wc -l < cmp.csv)"
+    "$swatsim" compare --trace "$sample" --arch "$a" --arch "$b" --passes forward > cmp.txt
+    grep -q "^tensordash-micro2020-ddr4  forward" cmp.txt && ! grep -q "weight-grad" cmp.txt || fail "text: $(cat cmp.txt)"
+    expect_error "--arch: compare needs two or more designs" compare --trace "$sample" --arch "$a"
+    expect_error "--format: expected text, csv or json, got 'x'" compare --trace "$sample" --arch "$a" --arch "$b" --format x
+    expect_error "design tensordash-micro2020-ddr4: --layers: layer 99 does not exist" compare --trace "$sample" --arch "$a" --arch "$b" --layers 99
+    echo '{"name": "noref", "pe": {"type": "tensordash"}}' > noref.json
+    expect_error "--reference: missing: noref.json names no reference" compare --trace "$sample" --arch noref.json --arch "$a"
+    "$swatsim" compare --trace "$sample" --arch noref.json --arch "$a" --reference none > none.txt || fail "--reference none"
+    ;;
   symlinked-config)  # a config reached through a symlink resolves its sections next to the real file
     mkdir -p real/pe elsewhere
     echo '{"type": "tensordash", "lookahead": 3}' > real/pe/td.json
