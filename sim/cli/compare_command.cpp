@@ -199,6 +199,15 @@ int compare_command(const std::vector<std::string>& args) {
   if (designs.size() < 2) throw InputError("--arch", "compare needs two or more designs");
   std::error_code ec;
   if (!fs::is_regular_file(trace, ec)) throw InputError(trace, fs::exists(trace, ec) ? "is not a regular file" : "does not exist");
+  if (!out.empty()) {  // never over an input: the trace, a design, the reference or a file their sections come from
+    std::vector<std::string> inputs{trace};
+    if (!reference.empty() && reference != "none") inputs.push_back(reference);
+    for (size_t i = 0; i < configs.size(); ++i) {
+      inputs.push_back(archs[i]);
+      inputs.insert(inputs.end(), configs[i].sources.begin(), configs[i].sources.end());
+    }
+    refuse_same_file(out, "--out", inputs);
+  }
   char tmpl[] = "/tmp/swatsim-compare.XXXXXX";
   const char* made = ::mkdtemp(tmpl);
   if (!made) throw std::runtime_error("cannot make a temporary directory");

@@ -163,6 +163,12 @@ PY
     echo '{"name": "noref", "pe": {"type": "tensordash"}}' > noref.json
     expect_error "--reference: missing: noref.json names no reference" compare --trace "$sample" --arch noref.json --arch "$a"
     "$swatsim" compare --trace "$sample" --arch noref.json --arch "$a" --reference none > none.txt || fail "--reference none"
+    # --out never replaces an input (a design's config, the trace, the reference)
+    cp noref.json mine.json; cp "$sample" mine.swt
+    for target in mine.json mine.swt; do
+      expect_error "--out" compare --trace mine.swt --arch mine.json --arch "$a" --reference none --out $target
+    done
+    cmp mine.json noref.json && cmp mine.swt "$sample" || fail "compare --out replaced an input"
     ;;
   symlinked-config)  # a config reached through a symlink resolves its sections next to the real file
     mkdir -p real/pe elsewhere
