@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -88,20 +89,26 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
-Table summary(const std::vector<Design>& designs) {
+Table summary(const std::vector<Design>& designs, bool reference) {
   Table t;
   t.columns = {"design", "pass", "cycles", "vs_reference", "vs_sparsity_off", "energy_uj", "energy_eff_vs_reference",
                "area_mm2", "gmacs_per_s_per_mm2", "vs_reference_at_equal_area", "dram_mb"};
   for (const auto& d : designs) {
     std::vector<std::pair<std::string, json>> scopes{{"all", d.report["total"]}};
     for (const auto& p : d.report["pass_totals"]) scopes.emplace_back(p["pass"].get<std::string>(), p);
-    for (const auto& [scope, r] : scopes)
-      t.rows.push_back({d.name, scope, fmt::format("{:.0f}", stat(r, "cycles")), fmt::format("{:.3f}", stat(r, "reference_speedup")),
+    for (const auto& sc : scopes) {  // (no structured binding: the lambda captures the row; clang 14)
+      const std::string& scope = sc.first;
+      const json& r = sc.second;
+      // Against no reference the columns that need one are empty (null in JSON), never a 0 that reads as a figure.
+      auto vs = [&](const char* key, const char* form) {
+        return reference && r.contains(key) ? fmt::format(fmt::runtime(form), stat(r, key)) : std::string();
+      };
+      t.rows.push_back({d.name, scope, fmt::format("{:.0f}", stat(r, "cycles")), vs("reference_speedup", "{:.3f}"),
                         fmt::format("{:.3f}", stat(r, "speedup")), fmt::format("{:.3f}", stat(r, "energy.total_pj") * 1e-6),
-                        fmt::format("{:.3f}", stat(r, "reference_energy_efficiency")), fmt::format("{:.3f}", stat(r, "area.total_mm2")),
-                        fmt::format("{:.4f}", stat(r, "throughput_per_mm2")),
-                        fmt::format("{:.3f}", stat(r, "reference_speedup_per_area")),
+                        vs("reference_energy_efficiency", "{:.3f}"), fmt::format("{:.3f}", stat(r, "area.total_mm2")),
+                        fmt::format("{:.4f}", stat(r, "throughput_per_mm2")), vs("reference_speedup_per_area", "{:.3f}"),
                         fmt::format("{:.3f}", (stat(r, "dram.read_bytes") + stat(r, "dram.write_bytes")) * 1e-6)});
+    }
   }
   return t;
 }
@@ -159,7 +166,11 @@ json table_json(const Table& t) {
       char* end = nullptr;
       const double v = std::strtod(r[c].c_str(), &end);
       const bool name = t.columns[c] == "design" || t.columns[c] == "pass" || t.columns[c] == "layer";
-      if (!name && end && *end == '\0' && !r[c].empty())
+      if (r[c].empty() && !name)
+        o[t.columns[c]] = nullptr;
+      else if (!name && end && *end == '\0' && v == std::floor(v) && r[c].find('.') == std::string::npos)
+        o[t.columns[c]] = int64_t(v);
+      else if (!name && end && *end == '\0')
         o[t.columns[c]] = v;
       else
         o[t.columns[c]] = r[c];
@@ -228,6 +239,12 @@ int compare_command(const std::vector<std::string>& args) {
   } else if (reference != "none") {
     (void)sim::load_accelerator_config(reference);  // its errors name it
   }
+  for (const auto& c : configs)
+    if (c.memory_type != configs.front().memory_type) {
+      std::cerr << "swatsim compare: warning: the designs' memory types differ (" << configs.front().memory_type << ", "
+                << c.memory_type << "): an ideal-memory design's area and throughput per mm^2 leave out buffers and network\n";
+      break;
+    }
   for (size_t i = 0; i < designs.size(); ++i) {
     std::vector<std::string> run{"run", "--arch", designs[i].path, "--trace", trace, "--reference", reference_path,
                                  "--out", fmt::format("{}/{}.json", work, i), "-q"};
@@ -236,7 +253,7 @@ int compare_command(const std::vector<std::string>& args) {
     if (vm.count("passes")) run.insert(run.end(), {"--passes", passes});
     designs[i].report = run_design(run, fmt::format("{}/{}.log", work, i), fmt::format("{}/{}.json", work, i), designs[i].name);
   }
-  const Table sum = summary(designs), layers_table = top_layers(designs, top);
+  const Table sum = summary(designs, reference != "none"), layers_table = top_layers(designs, top);
   auto write = [&](std::ostream& o) {
     if (format == "json") {
       json j;

@@ -213,11 +213,13 @@ Report build_report(const ReplayResult& res, const ReplayOptions& o) {
   const Side acc(o.config, true);
   arch::AcceleratorConfig base_config = o.baseline ? *o.baseline : o.config;
   base_config.energy = o.config.energy;  // one table prices both sides
+  base_config.area = o.config.area;
   const Side base(base_config, o.baseline ? o.baseline_sparsity : false);
   std::unique_ptr<Side> ref;
   if (o.reference) {
     arch::AcceleratorConfig ref_config = *o.reference;
     ref_config.energy = o.config.energy;
+    ref_config.area = o.config.area;
     ref_config.reference.reset();
     ref = std::make_unique<Side>(ref_config, false);
     rep.reference = json{{"kind", "dense reference accelerator, every operand dense"}, {"config", to_json(ref_config)}};

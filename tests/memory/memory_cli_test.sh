@@ -222,6 +222,16 @@ PY
     $py -c "import json; t = json.load(open('$src/configs/area/45nm.json')); del t['components']['pe.mux_lane']; json.dump(t, open('t.json', 'w'))"
     echo '{"pe": {"type": "tensordash"}, "area": "t.json"}' > at.json
     expect_error 't.json: /components: missing component "pe.mux_lane"' config validate at.json
+    # one area table prices the design, its baseline and its reference (as one energy table does)
+    $py -c "import json; t = json.load(open('$src/configs/area/45nm.json')); t['components']['mac.bf16']['value'] = 3090; json.dump(t, open('t2.json', 'w'))"
+    $py -c "import json, os; p = '$src/configs/arch/tensordash-micro2020-ddr4.json'; c = json.load(open(p)); d = os.path.dirname(p); c['memory'] = os.path.join(d, c['memory']); c['reference'] = os.path.join(d, c['reference']); c['area'] = 't2.json'; json.dump(c, open('mine.json', 'w'))"
+    "$swatsim" run --arch mine.json --trace "$sample" --out m.json -q
+    $py -c "
+import json
+t = json.load(open('m.json'))['total']
+for who in ('', 'baseline.', 'reference.'):
+    assert abs(t[who + 'area.multipliers_mm2'] - 16384 * 3090e-6) < 1e-9, (who, t[who + 'area.multipliers_mm2'])
+" || fail "the reference was not priced by the design's area table"
     ;;
   independence)
     acc=$src/configs/arch/tensordash-micro2020-ddr4.json

@@ -162,7 +162,16 @@ PY
     expect_error "design tensordash-micro2020-ddr4: --layers: layer 99 does not exist" compare --trace "$sample" --arch "$a" --arch "$b" --layers 99
     echo '{"name": "noref", "pe": {"type": "tensordash"}}' > noref.json
     expect_error "--reference: missing: noref.json names no reference" compare --trace "$sample" --arch noref.json --arch "$a"
-    "$swatsim" compare --trace "$sample" --arch noref.json --arch "$a" --reference none > none.txt || fail "--reference none"
+    "$swatsim" compare --trace "$sample" --arch noref.json --arch "$a" --reference none --format json > none.json 2> none.err ||
+      fail "--reference none"
+    /usr/bin/python3 -c "
+import json
+c = json.load(open('none.json'))
+assert c['reference'] is None
+for r in c['summary']:
+    assert r['vs_reference'] is None and r['vs_reference_at_equal_area'] is None and isinstance(r['cycles'], int), r
+" || fail "against no reference: $(head -c 300 none.json)"
+    grep -q "warning: the designs' memory types differ" none.err || fail "no warning for ideal beside hierarchy: $(cat none.err)"
     # --out never replaces an input (a design's config, the trace, the reference)
     cp noref.json mine.json; cp "$sample" mine.swt
     for target in mine.json mine.swt; do
