@@ -783,19 +783,23 @@ private:
     if (keep[0] && keep[1]) return t;
     estimate_lru_.resize(levels);
     for (size_t l = 0; l < levels; ++l) estimate_lru_[l].reset(srams_[l]->bytes() - (l == inner ? kept : 0), id_bytes_);
-    const size_t tiles = std::max<size_t>(1, tiles_.size()), hold = double_ ? 2 : 1;
-    estimate_held_.assign(tiles, {});
+    const size_t tiles = std::max<size_t>(1, tiles_.size());
+    const uint64_t budget = chunk_budget_bytes();
+    constexpr uint32_t kFree = ~0u;
+    // Per tile and operand the blocks it holds: [0] the older, [1] the newer (double buffering keeps
+    // both, a single buffer only [1]).
+    estimate_held_.assign(tiles * 2, std::array<uint32_t, 2>{kFree, kFree});
     for (size_t c = 0; c < s.chains(); ++c)
       for (size_t i = s.chain_begin[c]; i < s.chain_end(c); ++i)
       for (int op = 0; op < 2; ++op) {
         const uint32_t id = block_id_[size_t(s.units[i]) * 2 + op];
         const uint64_t b = id_bytes_[id];
         if (keep[op] || b == 0) continue;
-        auto& held = estimate_held_[c % tiles][op];
-        if (std::find(held.begin(), held.end(), id) != held.end()) continue;
-        if (b <= chunk_budget_bytes()) {
-          if (held.size() >= hold) held.erase(held.begin());
-          held.push_back(id);
+        auto& held = estimate_held_[(c % tiles) * 2 + size_t(op)];
+        if (held[1] == id || (double_ && held[0] == id)) continue;
+        if (b <= budget) {
+          held[0] = held[1];
+          held[1] = id;
         }
         if (estimate_lru_[inner].touch(id)) continue;
         size_t from = inner;  // the level holding it (levels: DRAM)
@@ -990,7 +994,7 @@ private:
     std::vector<double> sram;  // per SRAM level, pJ per byte
   } prices_;
   std::vector<BlockLru> estimate_lru_;  // the mapper's LRUs, one per SRAM level (kept for their storage)
-  std::vector<std::array<std::vector<uint32_t>, 2>> estimate_held_;  // the mapper's view of what each tile holds
+  std::vector<std::array<uint32_t, 2>> estimate_held_;  // the mapper's view of what each tile holds, per operand
   std::vector<TileState> tiles_;
   // the current job
   PrefixScratch prefix_scratch_;
