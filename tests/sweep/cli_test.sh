@@ -196,6 +196,13 @@ J
     sed -i 's/"points": \[/"points": 5, "x": [/' e/sweep.json
     expect_error "e/sweep.json: /points: expected an array" status e
     ;;
+  committed-example)  # results/sweeps/lookahead-vs-tiles/ is what scripts/sweep-example.sh makes today
+    "$swatsim" sweep run "$src/configs/sweeps/lookahead-vs-tiles.json" --out ex --jobs 2 -q
+    for f in results.csv totals.csv; do
+      cmp ex/$f "$src/results/sweeps/lookahead-vs-tiles/$f" ||
+        fail "results/sweeps/lookahead-vs-tiles/$f is stale: regenerate it with scripts/sweep-example.sh"
+    done
+    ;;
   directory-identity)  # a sweep directory belongs to one sweep
     sed 's/"small"/"other"/' sweep.json > other.json
     # Two different sweeps started on one new directory at once: exactly one takes it.
