@@ -22,6 +22,7 @@
 #include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
 #include "swatsim/sim/config.hpp"
+#include "swatsim/sim/report.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -151,13 +152,6 @@ void write_text(const Table& t, std::ostream& out) {
   for (const auto& r : t.rows) line(r);
 }
 
-std::string csv_cell(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 json table_json(const Table& t) {
   json rows = json::array();
   for (const auto& r : t.rows) {
@@ -268,7 +262,7 @@ int compare_command(const std::vector<std::string>& args) {
       for (size_t c = 0; c < sum.columns.size(); ++c) o << (c ? "," : "") << sum.columns[c];
       o << "\n";
       for (const auto& r : sum.rows) {
-        for (size_t c = 0; c < r.size(); ++c) o << (c ? "," : "") << csv_cell(r[c]);
+        for (size_t c = 0; c < r.size(); ++c) o << (c ? "," : "") << sim::csv_field(r[c]);
         o << "\n";
       }
     } else {

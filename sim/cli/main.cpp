@@ -56,11 +56,7 @@ int sc_main(int argc, char* argv[]) {
 namespace swatsim::cli {
 namespace {
 /// An error is one line: control characters a path or value brought in are shown escaped.
-std::string one_line(const std::string& s) {
-  std::string out;
-  for (char c : s) out += (unsigned char)c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", (unsigned char)c) : std::string(1, c);
-  return out;
-}
+std::string one_line(const std::string& s) { return escape_control(s); }
 }  // namespace
 
 int dispatch(const std::vector<std::string>& args) {

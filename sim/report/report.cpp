@@ -307,13 +307,14 @@ json json_value(const arch::Stat& s) {
   const bool whole = counts_whole(s.unit) && s.value >= 0 && s.value < 9.0e18 && std::floor(s.value) == s.value;
   return whole ? json(uint64_t(s.value)) : json(s.value);
 }
+}  // namespace
+
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
-}  // namespace
 
 namespace {
 /// The text table: a chosen subset of the stats (every stat is in JSON and CSV).

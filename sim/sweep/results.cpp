@@ -13,6 +13,7 @@
 #include "layout.hpp"
 #include "swatsim/common/atomic_file.hpp"
 #include "swatsim/common/error.hpp"
+#include "swatsim/sim/report.hpp"
 #include "swatsim/sim/sweep.hpp"
 
 namespace swatsim::sim {
@@ -72,12 +73,6 @@ json read_task(const std::string& file) {
   return r;
 }
 
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 std::string csv_value(const json& v) { return csv_field(v.is_string() ? v.get<std::string>() : v.dump()); }
 
 /// Whether a worker holds the task's log locked (spawn() in runner.cpp): it is running now.

@@ -40,11 +40,7 @@ ValidateSummary validate(const std::string& path) {
 }
 
 /// Header text as the terminal should see it: control characters (ESC sequences, BEL) escaped.
-static std::string printable(const std::string& s) {
-  std::string out;
-  for (char c : s) out += (unsigned char)c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", (unsigned char)c) : std::string(1, c);
-  return out;
-}
+static std::string printable(const std::string& s) { return escape_control(s); }
 
 void print_info(const std::string& path, std::ostream& out) {
   TraceReader reader(path);

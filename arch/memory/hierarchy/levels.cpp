@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "swatsim/common/error.hpp"
+
 namespace swatsim::arch {
 
 const char* const kKindNames[kOperandKinds] = {"input_activation", "weight", "saved_activation", "output_gradient",
@@ -266,8 +268,7 @@ void check_levels(const std::vector<LevelConfig>& levels) {
     const bool word = !name.empty() && name.size() <= 32 && name[0] >= 'a' && name[0] <= 'z' &&
                       std::all_of(name.begin(), name.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
     if (!word) {
-      std::string shown;  // printable: an error is one line
-      for (char ch : name.substr(0, 40)) shown += (unsigned char)ch < 0x20 || ch == 0x7f ? fmt::format("\\x{:02x}", (unsigned char)ch) : std::string(1, ch);
+      const std::string shown = escape_control(name.substr(0, 40));  // an error is one line
       throw std::invalid_argument(fmt::format("levels/{}/name: expected a lowercase word of at most 32 characters (a-z, 0-9, _; "
                                               "a letter first), got \"{}\"", l, shown));
     }

@@ -22,6 +22,21 @@ private:
   std::string what_;
 };
 
+/// Text as one line of a terminal shows it: control characters (C0, DEL) as \xNN, so that a value from
+/// a file (a name, a path, a header) can neither break an error line nor send escape sequences.
+inline std::string escape_control(const std::string& s) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f)
+      out += {'\\', 'x', hex[u >> 4], hex[u & 15]};
+    else
+      out += c;
+  }
+  return out;
+}
+
 /// Exit code of every swatsim command for bad input.
 inline constexpr int kExitBadInput = 2;
 

@@ -41,6 +41,8 @@ Report build_report(const ReplayResult& result, const ReplayOptions& options);
 void write_text(const Report& r, std::ostream& out);
 nlohmann::ordered_json to_json(const Report& r);
 void write_csv(const Report& r, std::ostream& out);
+/// A CSV field (RFC 4180): quoted, quotes doubled, when it holds a comma, quote or newline.
+std::string csv_field(const std::string& v);
 /// The mappings alone (swatsim run --map-only): per row and design, the loop nest and the estimated DRAM reads.
 void write_mappings(const Report& r, std::ostream& out);
 
